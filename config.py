@@ -1,0 +1,158 @@
+"""Configuration read from the environment, with Development, Testing and Production variants."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class BaseConfig:
+    """Settings shared by every environment; each can be overridden from the environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'vernetzer.db'}"
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Site
+    SITE_NAME = "Vernetzerbörse"
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    PRIVACY_VERSION = os.environ.get("PRIVACY_VERSION", "2026-11")
+    ASSOCIATION_NAME = os.environ.get("ASSOCIATION_NAME", "Stadtteilvernetzer Stuttgart")
+    ASSOCIATION_ADDRESS = os.environ.get("ASSOCIATION_ADDRESS", "Stuttgart")
+    CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "kontakt@example.org")
+
+    # Locales: German first
+    BABEL_DEFAULT_LOCALE = "de"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "matching" / "translations")
+
+    # Accounts
+    CONFIRM_MAX_AGE = int(os.environ.get("CONFIRM_MAX_AGE", 3 * 24 * 3600))
+    RESET_MAX_AGE = int(os.environ.get("RESET_MAX_AGE", 2 * 3600))
+    PASSWORD_MIN_LENGTH = 12
+
+    # Cookies and forms
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
+    # Rate limits (Flask-Limiter); memory in development, Redis in production
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ADDRESS = "20 per 10 minutes"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    MAIL_LIMIT_PER_ADDRESS = "10 per hour"
+
+    # Mail
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Vernetzerbörse <vernetzerboerse@example.org>"
+    )
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", 20))
+
+    # Matching weights (DESIGN.md §5)
+    MATCHING_WEIGHTS = {
+        "phase": 0.45,
+        "place": 0.25,
+        "format": 0.10,
+        "load": 0.10,
+        "urgency": 0.10,
+        "load_penalty": 0.15,
+    }
+
+    def __init__(self) -> None:
+        # DATABASE_URL overrides the database in every configuration.
+        if os.environ.get("DATABASE_URL"):
+            self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ["DATABASE_URL"])
+        if "MAIL_BACKEND" in os.environ:
+            self.MAIL_BACKEND = os.environ["MAIL_BACKEND"]
+
+    def validate(self) -> None:
+        """Refuse configurations that must not run; the base accepts anything."""
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+    DEBUG = False
+
+
+class TestingConfig(BaseConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    MAIL_BACKEND = "memory"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    RATELIMIT_STORAGE_URI = "memory://"
+    BASE_URL = "http://localhost"
+    # argon2 at full cost makes the suite slow; the hashing algorithm stays the same.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+
+    def __init__(self) -> None:
+        super().__init__()
+        if os.environ.get("TEST_DATABASE_URL"):
+            self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ["TEST_DATABASE_URL"])
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    MAIL_BACKEND = "smtp"
+    PREFERRED_URL_SCHEME = "https"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SECRET_KEY = os.environ.get("SECRET_KEY", "")
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL", ""))
+
+    def validate(self) -> None:
+        """Production never falls back to a default secret or database."""
+        missing = [n for n in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(n)]
+        if missing:
+            raise RuntimeError(
+                "Production configuration needs these environment variables: " + ", ".join(missing)
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> BaseConfig:
+    """Pick the configuration named by VERNETZER_ENV (default: development)."""
+    name = os.environ.get("VERNETZER_ENV", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"VERNETZER_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+    return CONFIGS[name]()

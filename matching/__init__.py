@@ -1,0 +1,80 @@
+"""Vernetzerbörse: pairs volunteer networking experts with neighbourhood initiatives."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from config import BASE_DIR, INSTANCE_DIR, BaseConfig, config_from_env
+
+
+def create_app(config: BaseConfig | None = None) -> Flask:
+    """Build the application from a configuration object (default: from the environment)."""
+    config = config or config_from_env()
+    config.validate()
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder="../templates",
+        static_folder="static",
+    )
+    app.config.from_object(config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from matching import database, i18n, mail
+    from matching.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    database.configure_engine(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(BASE_DIR / "migrations"),
+        render_as_batch=True,  # SQLite alters tables by copying them
+        compare_type=True,
+        render_item=database.render_migration_item,
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    mail.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from matching.auth.routes import bp as auth_bp
+    from matching.main.routes import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from matching.main.errors import register
+
+    register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from matching import security
+
+    security.init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from matching import i18n
+
+    i18n.register_template_helpers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from matching.cli import register
+
+    register(app)

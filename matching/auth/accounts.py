@@ -1,0 +1,124 @@
+"""Account operations: register, confirm, authenticate, reset, change e-mail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matching.auth.passwords import hash_password, needs_rehash, verify_password
+from matching.models import ConsentRecord, Role, User
+from matching.services import audit
+
+SIGNUP_ROLES = (Role.VOLUNTEER, Role.INITIATIVE)
+
+
+class EmailTaken(Exception):
+    """Another account already uses this address."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    """The account with this address (case-insensitive), if any."""
+    return session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def register(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    role: Role | str,
+    locale: str,
+    privacy_version: str,
+    now: datetime,
+) -> User:
+    """Create an unconfirmed account with one role and the recorded privacy consent."""
+    if role not in set(Role):
+        raise ValueError(f"unknown role {role!r}")
+    if find_by_email(session, email) is not None:
+        raise EmailTaken(email)
+    user = User(
+        email=normalise_email(email),
+        password_hash=hash_password(password),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        locale=locale,
+        created_at=now,
+        privacy_version=privacy_version,
+    )
+    user.add_role(role)
+    session.add(user)
+    session.flush()
+    session.add(ConsentRecord(user_id=user.id, version=privacy_version, given_at=now))
+    audit.record(session, user, "account.register", "user", user.id, detail={"role": role}, now=now)
+    return user
+
+
+def confirm(session: Session, user: User, now: datetime) -> bool:
+    """Mark the address confirmed; False when it already was."""
+    if user.confirmed_at is not None:
+        return False
+    user.confirmed_at = now
+    audit.record(session, user, "account.confirm", "user", user.id, now=now)
+    return True
+
+
+def authenticate(session: Session, email: str, password: str, now: datetime) -> User | None:
+    """The user when the password is right (confirmed or not), else None."""
+    user = find_by_email(session, email)
+    if user is None:
+        # Spend the same time as a real check so timing does not reveal the address.
+        verify_password(_dummy_hash(), password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def record_login(session: Session, user: User, now: datetime) -> None:
+    user.last_login_at = now
+    audit.record(session, user, "account.login", "user", user.id, now=now)
+
+
+def set_password(session: Session, user: User, password: str, now: datetime) -> None:
+    """Store a new password and end every other session of this user."""
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    audit.record(session, user, "account.password", "user", user.id, now=now)
+
+
+def change_email(session: Session, user: User, new_email: str, now: datetime) -> None:
+    """Switch to a confirmed new address; EmailTaken if someone else has it meanwhile."""
+    new_email = normalise_email(new_email)
+    other = find_by_email(session, new_email)
+    if other is not None and other.id != user.id:
+        raise EmailTaken(new_email)
+    old = user.email
+    user.email = new_email
+    audit.record(
+        session,
+        user,
+        "account.email",
+        "user",
+        user.id,
+        detail={"from": old, "to": new_email},
+        now=now,
+    )
+
+
+_DUMMY: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    if "hash" not in _DUMMY:
+        _DUMMY["hash"] = hash_password("timing-equaliser-not-a-password")
+    return _DUMMY["hash"]

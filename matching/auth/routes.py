@@ -1,0 +1,331 @@
+"""Account pages. Thin: validate, call accounts.py, commit once, redirect."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+
+from matching import mail
+from matching.auth import accounts
+from matching.auth.forms import (
+    ChangeEmailForm,
+    ConfirmForm,
+    EmailOnlyForm,
+    LoginForm,
+    NewPasswordForm,
+    SignupForm,
+)
+from matching.auth.passwords import verify_password
+from matching.extensions import db, limiter
+from matching.i18n import current_locale
+from matching.models import User, utcnow
+from matching.tokens import TokenError, make_token, read_token
+from matching.urls import safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+def _failed(response) -> bool:
+    """Only failed attempts count against the log-in limits; success redirects."""
+    return response.status_code != 302
+
+
+def _account_key() -> str:
+    return "login-account:" + accounts.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _limit(name: str) -> str:
+    return current_app.config[name]
+
+
+# ---------------------------------------------------------------- sign-up
+
+
+@bp.route("/registrieren", methods=["GET", "POST"])
+@limiter.limit(lambda: _limit("MAIL_LIMIT_PER_ADDRESS"), methods=["POST"])
+def signup():
+    """Sign up as volunteer or initiative; a mail with a confirmation link follows."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = SignupForm()
+    if request.method == "GET" and request.args.get("rolle") in ("volunteer", "initiative"):
+        form.role.data = request.args["rolle"]
+    if form.validate_on_submit():
+        now = utcnow()
+        try:
+            user = accounts.register(
+                db.session,
+                email=form.email.data,
+                password=form.password.data,
+                first_name=form.first_name.data,
+                last_name=form.last_name.data or "",
+                role=form.role.data,
+                locale=current_locale(),
+                privacy_version=current_app.config["PRIVACY_VERSION"],
+                now=now,
+            )
+        except accounts.EmailTaken:
+            # Tell the owner of the address, not the person at the keyboard.
+            existing = accounts.find_by_email(db.session, form.email.data)
+            mail.send_to_user(
+                existing,
+                "already_registered",
+                _l("Sie haben bereits ein Konto bei der Vernetzerbörse"),
+                login_url=mail.absolute_url("auth.login"),
+                reset_url=mail.absolute_url("auth.reset_request"),
+            )
+        else:
+            db.session.commit()
+            _send_confirmation(user)
+        return redirect(url_for("auth.check_mail"))
+    return render_template("auth/signup.html", form=form)
+
+
+def _send_confirmation(user: User) -> None:
+    token = make_token("confirm", {"uid": user.id, "email": user.email})
+    mail.send_to_user(
+        user,
+        "confirm",
+        _l("Bitte bestätigen Sie Ihre E-Mail-Adresse"),
+        confirm_url=mail.absolute_url("auth.confirm", token=token),
+        valid_days=current_app.config["CONFIRM_MAX_AGE"] // 86400,
+    )
+
+
+@bp.route("/registrieren/post")
+def check_mail():
+    """Tells the person to look into their mailbox (the same page whatever happened)."""
+    return render_template("auth/check_mail.html")
+
+
+def _confirm_user(token: str) -> tuple[User | None, bool]:
+    """The user a confirmation token names, and whether the link has expired."""
+    try:
+        payload = read_token("confirm", token, current_app.config["CONFIRM_MAX_AGE"])
+    except TokenError as exc:
+        return None, exc.expired
+    user = db.session.get(User, payload.get("uid")) if isinstance(payload.get("uid"), int) else None
+    if user is None or user.email != payload.get("email"):
+        return None, False
+    return user, False
+
+
+@bp.route("/bestaetigen/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    """GET shows a button; only the POST confirms (mail scanners prefetch links)."""
+    user, expired = _confirm_user(token)
+    if user is None:
+        return render_template("auth/link_invalid.html", expired=expired, kind="confirm"), 400
+    if user.is_confirmed:
+        flash(_("Ihre E-Mail-Adresse ist schon bestätigt. Sie können sich anmelden."), "info")
+        return redirect(url_for("auth.login"))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        accounts.confirm(db.session, user, utcnow())
+        db.session.commit()
+        flash(_("Danke! Ihre E-Mail-Adresse ist bestätigt. Bitte melden Sie sich an."), "success")
+        return redirect(url_for("auth.login", email=user.email))
+    return render_template("auth/confirm.html", form=form, user=user)
+
+
+@bp.route("/bestaetigen/neu", methods=["GET", "POST"])
+@limiter.limit(lambda: _limit("MAIL_LIMIT_PER_ADDRESS"), methods=["POST"])
+def resend_confirmation():
+    """Send a new confirmation link; the answer is the same whether the address exists."""
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        user = accounts.find_by_email(db.session, form.email.data)
+        if user is not None and not user.is_confirmed:
+            _send_confirmation(user)
+        return redirect(url_for("auth.check_mail"))
+    return render_template("auth/resend.html", form=form)
+
+
+# ---------------------------------------------------------------- log-in
+
+
+@bp.route("/anmelden", methods=["GET", "POST"])
+@limiter.limit(lambda: _limit("LOGIN_LIMIT_PER_ADDRESS"), methods=["POST"], deduct_when=_failed)
+@limiter.limit(
+    lambda: _limit("LOGIN_LIMIT_PER_ACCOUNT"),
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+def login():
+    """Log in with e-mail and password; unconfirmed accounts are sent to confirm first."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if request.method == "GET" and request.args.get("email"):
+        form.email.data = request.args["email"][:254]
+    unconfirmed = False
+    if form.validate_on_submit():
+        now = utcnow()
+        user = accounts.authenticate(db.session, form.email.data, form.password.data, now)
+        if user is None or not user.is_active:
+            form.form_errors.append(
+                _("E-Mail-Adresse oder Passwort stimmen nicht. Bitte versuchen Sie es noch einmal.")
+            )
+        elif not user.is_confirmed:
+            unconfirmed = True
+        else:
+            next_url = safe_next(request.args.get("next"))
+            lang = session.get("lang")
+            session.clear()  # a fresh session at log-in: nothing from before carries over
+            if lang:
+                session["lang"] = lang
+            login_user(user)
+            accounts.record_login(db.session, user, now)
+            db.session.commit()
+            return redirect(next_url or url_for("main.index"))
+    status = 200 if request.method == "GET" else (403 if unconfirmed else 200)
+    return render_template("auth/login.html", form=form, unconfirmed=unconfirmed), status
+
+
+@bp.route("/abmelden", methods=["POST"])
+@login_required
+def logout():
+    """Log out (a POST with CSRF token, so no link can log someone out)."""
+    logout_user()
+    session.clear()
+    flash(_("Sie sind abgemeldet. Bis bald!"), "success")
+    return redirect(url_for("main.index"))
+
+
+# ---------------------------------------------------------------- password reset
+
+
+@bp.route("/passwort-vergessen", methods=["GET", "POST"])
+@limiter.limit(lambda: _limit("MAIL_LIMIT_PER_ADDRESS"), methods=["POST"])
+def reset_request():
+    """Ask for a reset link; the answer never says whether the address is registered."""
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        user = accounts.find_by_email(db.session, form.email.data)
+        if user is not None and user.is_active:
+            token = make_token("reset", {"uid": user.id, "h": user.password_hash[-16:]})
+            mail.send_to_user(
+                user,
+                "reset",
+                _l("Ihr neues Passwort für die Vernetzerbörse"),
+                reset_url=mail.absolute_url("auth.reset", token=token),
+                valid_hours=current_app.config["RESET_MAX_AGE"] // 3600,
+            )
+        return render_template("auth/reset_sent.html")
+    return render_template("auth/reset_request.html", form=form)
+
+
+def _reset_user(token: str) -> tuple[User | None, bool]:
+    try:
+        payload = read_token("reset", token, current_app.config["RESET_MAX_AGE"])
+    except TokenError as exc:
+        return None, exc.expired
+    user = db.session.get(User, payload.get("uid")) if isinstance(payload.get("uid"), int) else None
+    # The token carries part of the old hash, so it works only once.
+    if user is None or user.password_hash[-16:] != payload.get("h"):
+        return None, False
+    return user, False
+
+
+@bp.route("/passwort-neu/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    """Choose a new password from a reset link."""
+    user, expired = _reset_user(token)
+    if user is None:
+        return render_template("auth/link_invalid.html", expired=expired, kind="reset"), 400
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        now = utcnow()
+        accounts.set_password(db.session, user, form.password.data, now)
+        if not user.is_confirmed:
+            accounts.confirm(db.session, user, now)  # the link proved the address
+        db.session.commit()
+        flash(
+            _("Ihr Passwort ist geändert. Bitte melden Sie sich mit dem neuen Passwort an."),
+            "success",
+        )
+        return redirect(url_for("auth.login", email=user.email))
+    return render_template("auth/reset.html", form=form)
+
+
+# ---------------------------------------------------------------- account
+
+
+@bp.route("/konto")
+@login_required
+def account():
+    """The account page: address, language, links to change things."""
+    return render_template("auth/account.html")
+
+
+@bp.route("/konto/email", methods=["GET", "POST"])
+@login_required
+@limiter.limit(lambda: _limit("MAIL_LIMIT_PER_ADDRESS"), methods=["POST"])
+def change_email():
+    """Ask to change the address; the new one must be confirmed by a link sent to it."""
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash, form.current_password.data):
+            form.current_password.errors.append(_("Das Passwort stimmt nicht."))
+        else:
+            new_email = accounts.normalise_email(form.email.data)
+            if new_email != current_user.email:
+                token = make_token("email", {"uid": current_user.id, "email": new_email})
+                confirm_mail = mail.build(
+                    new_email,
+                    "change_email",
+                    current_user.locale,
+                    _l("Bitte bestätigen Sie Ihre neue E-Mail-Adresse"),
+                    user=current_user,
+                    confirm_url=mail.absolute_url("auth.confirm_email", token=token),
+                    valid_days=current_app.config["CONFIRM_MAX_AGE"] // 86400,
+                )
+                mail.send(confirm_mail)
+            flash(
+                _("Wir haben einen Bestätigungslink an %(email)s geschickt.", email=new_email),
+                "info",
+            )
+            return redirect(url_for("auth.account"))
+    return render_template("auth/change_email.html", form=form)
+
+
+@bp.route("/konto/email/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    """Confirm the new address (GET shows a button, POST changes it)."""
+    try:
+        payload = read_token("email", token, current_app.config["CONFIRM_MAX_AGE"])
+    except TokenError as exc:
+        return render_template("auth/link_invalid.html", expired=exc.expired, kind="email"), 400
+    uid, new_email = payload.get("uid"), payload.get("email")
+    user = db.session.get(User, uid) if isinstance(uid, int) else None
+    if user is None or not isinstance(new_email, str):
+        return render_template("auth/link_invalid.html", expired=False, kind="email"), 400
+    if user.email == new_email:
+        flash(_("Diese E-Mail-Adresse ist bereits bestätigt."), "info")
+        return redirect(url_for("main.index"))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_email(db.session, user, new_email, utcnow())
+        except accounts.EmailTaken:
+            db.session.rollback()
+            flash(_("Diese E-Mail-Adresse kann nicht verwendet werden."), "error")
+            return render_template("auth/confirm_email.html", form=form, new_email=new_email), 409
+        db.session.commit()
+        flash(_("Ihre neue E-Mail-Adresse ist bestätigt."), "success")
+        return redirect(
+            url_for("auth.account") if current_user.is_authenticated else url_for("auth.login")
+        )
+    return render_template("auth/confirm_email.html", form=form, new_email=new_email)

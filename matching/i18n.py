@@ -1,0 +1,53 @@
+"""Locale choice and template helpers: German first, English second."""
+
+from __future__ import annotations
+
+from flask import Flask, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from matching.reference import UI_LOCALES
+
+
+def current_locale() -> str:
+    """The locale code of the current request ("de" or "en")."""
+    locale = get_locale()
+    return locale.language if locale else "de"
+
+
+def select_locale() -> str:
+    """The session's choice, then the user's setting, then the browser's, then German."""
+    chosen = session.get("lang")
+    if chosen in UI_LOCALES:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in UI_LOCALES:
+        return current_user.locale
+    return request.accept_languages.best_match(UI_LOCALES) or "de"
+
+
+def select_timezone() -> str:
+    return "Europe/Berlin"
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters that show reference data and dates in the reader's language."""
+
+    @app.template_filter("label")
+    def label(choice) -> str:
+        return choice.label(current_locale())
+
+    @app.template_filter("explain")
+    def explain(choice) -> str:
+        return choice.explain(current_locale())
+
+    @app.template_filter("date")
+    def date_filter(value, fmt: str = "medium") -> str:
+        return format_date(value, fmt) if value else ""
+
+    @app.template_filter("datetime")
+    def datetime_filter(value, fmt: str = "medium") -> str:
+        return format_datetime(value, fmt) if value else ""
+
+    @app.context_processor
+    def inject_locale() -> dict:
+        return {"current_locale": current_locale(), "ui_locales": UI_LOCALES}

@@ -1,0 +1,1 @@
+"""Pages for everyone: start page, health check, language switch, legal pages, errors."""

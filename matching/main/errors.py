@@ -1,0 +1,95 @@
+"""Error pages in the user's language."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES = {
+    400: (
+        _l("Das hat nicht geklappt"),
+        _l(
+            "Die Anfrage war unvollständig oder fehlerhaft. Bitte gehen Sie zurück und versuchen Sie es noch einmal."
+        ),
+    ),
+    403: (
+        _l("Kein Zugriff"),
+        _l("Diese Seite ist für Ihr Konto nicht freigegeben."),
+    ),
+    404: (
+        _l("Seite nicht gefunden"),
+        _l("Diese Seite gibt es nicht (mehr). Vielleicht hilft Ihnen die Startseite weiter."),
+    ),
+    405: (
+        _l("So geht das nicht"),
+        _l(
+            "Diese Seite kann so nicht aufgerufen werden. Bitte nutzen Sie die Knöpfe auf der Seite."
+        ),
+    ),
+    429: (
+        _l("Zu viele Versuche"),
+        _l(
+            "Sie haben es in kurzer Zeit sehr oft versucht. Bitte warten Sie ein paar Minuten und versuchen Sie es dann noch einmal."
+        ),
+    ),
+    500: (
+        _l("Ein Fehler auf unserer Seite"),
+        _l(
+            "Etwas ist schiefgegangen. Es ist nichts verloren gegangen. Bitte versuchen Sie es später noch einmal."
+        ),
+    ),
+    503: (
+        _l("Gerade nicht erreichbar"),
+        _l(
+            "Die Vernetzerbörse ist gerade nicht erreichbar. Bitte versuchen Sie es in ein paar Minuten noch einmal."
+        ),
+    ),
+}
+
+CSRF_MESSAGE = _l(
+    "Das Formular war zu lange offen oder wurde schon abgeschickt. "
+    "Bitte laden Sie die Seite neu und versuchen Sie es noch einmal."
+)
+
+
+def render_error(code: int, message=None):
+    title, text = MESSAGES.get(code, MESSAGES[500])
+    return render_template("errors/error.html", code=code, title=title, text=message or text), code
+
+
+def register(app: Flask) -> None:
+    """Render every HTTP error with the friendly page; never show a stack trace."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(400, CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        if code not in MESSAGES:
+            return error
+        response, status = render_error(code)
+        if code == 405 and error.valid_methods:
+            return response, status, {"Allow": ", ".join(error.valid_methods)}
+        return response, status
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        from matching.extensions import db
+
+        db.session.rollback()
+        if isinstance(error, OperationalError):
+            app.logger.error(
+                "database unreachable on %s %s: %s", request.method, request.path, error
+            )
+            return render_error(503)
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(500)
+
+    app.register_error_handler(InternalServerError, lambda e: render_error(500))

@@ -1,0 +1,63 @@
+"""Start page, health check, language switch and the legal pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from matching.extensions import csrf, db, limiter
+from matching.reference import PHASES, UI_LOCALES
+from matching.urls import safe_next
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def index():
+    """The start page: what the service is, and the two ways in."""
+    return render_template("main/index.html", phases=PHASES)
+
+
+@bp.route("/healthz")
+@csrf.exempt
+@limiter.exempt
+def healthz():
+    """Liveness and database check for load balancers and monitoring."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.route("/sprache", methods=["POST"])
+def set_language():
+    """Switch the interface language; remembered in the session and the user's settings."""
+    lang = request.form.get("lang", "")
+    back = safe_next(request.form.get("next")) or url_for("main.index")
+    if lang not in UI_LOCALES:
+        flash(
+            _("Diese Sprache gibt es hier nicht. Bitte wählen Sie Deutsch oder Englisch."), "error"
+        )
+        return redirect(back)
+    session["lang"] = lang
+    if current_user.is_authenticated and current_user.locale != lang:
+        current_user.locale = lang
+        db.session.commit()
+    return redirect(back)
+
+
+@bp.route("/datenschutz")
+def privacy():
+    """The privacy statement that people agree to at sign-up."""
+    return render_template("main/privacy.html")
+
+
+@bp.route("/impressum")
+def imprint():
+    """Who runs the service."""
+    return render_template("main/imprint.html")

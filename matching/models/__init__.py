@@ -1,0 +1,40 @@
+"""Typed SQLAlchemy models, one module per concept."""
+
+from matching.models.audit import AuditEntry
+from matching.models.base import utcnow
+from matching.models.initiatives import Initiative, InitiativeMember, Need, NeedPhase, NeedStatus
+from matching.models.matches import ACTIVE_MATCH_STATUSES, Match, MatchOrigin, MatchStatus
+from matching.models.outbox import OutboxMessage, OutboxStatus
+from matching.models.users import ConsentRecord, Role, User, UserRole
+from matching.models.volunteers import (
+    ProfileStatus,
+    VolunteerDistrict,
+    VolunteerLanguage,
+    VolunteerPhaseLevel,
+    VolunteerProfile,
+)
+
+__all__ = [
+    "ACTIVE_MATCH_STATUSES",
+    "AuditEntry",
+    "ConsentRecord",
+    "Initiative",
+    "InitiativeMember",
+    "Match",
+    "MatchOrigin",
+    "MatchStatus",
+    "Need",
+    "NeedPhase",
+    "NeedStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "ProfileStatus",
+    "Role",
+    "User",
+    "UserRole",
+    "VolunteerDistrict",
+    "VolunteerLanguage",
+    "VolunteerPhaseLevel",
+    "VolunteerProfile",
+    "utcnow",
+]

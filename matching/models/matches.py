@@ -1,0 +1,79 @@
+"""A proposed or agreed pairing of a volunteer with a need."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from matching.extensions import db
+from matching.models.base import UTCDateTime, check_in, enum_values, utcnow
+from matching.models.initiatives import Need
+from matching.models.volunteers import VolunteerProfile
+
+
+class MatchStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    ACCEPTED = "accepted"
+    COMPLETED = "completed"
+    REJECTED = "rejected"  # by a coordinator
+    DECLINED = "declined"  # by the volunteer
+    CANCELLED = "cancelled"
+
+
+class MatchOrigin(StrEnum):
+    ENGINE = "engine"  # proposed by the matching engine
+    OFFER = "offer"  # the volunteer said "Ich kann helfen"
+    MANUAL = "manual"  # assigned by a coordinator
+
+
+ACTIVE_MATCH_STATUSES = (MatchStatus.PROPOSED, MatchStatus.APPROVED, MatchStatus.ACCEPTED)
+_ACTIVE_SQL = "status IN ('proposed', 'approved', 'accepted')"
+
+
+class Match(db.Model):
+    __tablename__ = "matches"
+    __table_args__ = (
+        check_in("status", enum_values(MatchStatus)),
+        check_in("origin", enum_values(MatchOrigin)),
+        CheckConstraint("score IS NULL OR (score >= 0 AND score <= 1)", name="score_range"),
+        CheckConstraint(
+            "feedback_rating IS NULL OR feedback_rating BETWEEN 1 AND 5", name="rating_range"
+        ),
+        # At most one live match per pair; finished ones stay as history.
+        Index(
+            "uq_matches_active_pair",
+            "need_id",
+            "volunteer_id",
+            unique=True,
+            sqlite_where=text(_ACTIVE_SQL),
+            postgresql_where=text(_ACTIVE_SQL),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteer_profiles.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), default=MatchStatus.PROPOSED, index=True)
+    origin: Mapped[str] = mapped_column(String(20), default=MatchOrigin.ENGINE)
+    score: Mapped[float | None]
+    explanation: Mapped[list | None] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    feedback_rating: Mapped[int | None]
+    feedback_comment: Mapped[str] = mapped_column(Text, default="")
+    feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    need: Mapped[Need] = relationship()
+    volunteer: Mapped[VolunteerProfile] = relationship()

@@ -1,0 +1,150 @@
+"""Fixtures: the app, a database rolled back after each test, a client, log-in helpers, factories.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from config import TestingConfig
+from matching import create_app
+from matching.auth.passwords import hash_password
+from matching.extensions import db as _db
+from matching.extensions import limiter
+from matching.models import Role, User, utcnow
+
+DEFAULT_PASSWORD = "ein langer Satz als Passwort"
+CSRF_RE = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
+
+
+def _reset_schema(app: Flask) -> None:
+    """Start from an empty database and build it through the migrations."""
+    engine = _db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    upgrade()
+
+
+@pytest.fixture(scope="session")
+def app() -> Iterator[Flask]:
+    app = create_app(TestingConfig())
+    with app.app_context():
+        _reset_schema(app)
+    yield app
+
+
+@pytest.fixture()
+def db(app: Flask):
+    """A session whose work is rolled back after the test, even when it commits."""
+    with app.app_context():
+        connection = _db.engine.connect()
+        outer = connection.begin()
+        original = _db.session
+        _db.session = _db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        )
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits_and_mail(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        limiter.reset()
+    app.extensions["mail_backend"].outbox.clear()
+    yield
+
+
+@pytest.fixture()
+def mailbox(app: Flask) -> list:
+    """The mails the app sent during this test (memory backend)."""
+    return app.extensions["mail_backend"].outbox
+
+
+@pytest.fixture()
+def client(app: Flask, db) -> FlaskClient:
+    return app.test_client()
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token from the form on ``path``."""
+    html = client.get(path).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def post_form(
+    client: FlaskClient, path: str, data: dict, *, token_from: str | None = None, **kwargs
+):
+    """POST ``data`` to ``path`` with a valid CSRF token taken from the page, like a browser."""
+    payload = {"csrf_token": csrf_token(client, token_from or path), **data}
+    return client.post(path, data=payload, **kwargs)
+
+
+class AuthActions:
+    """Log in and out through the real pages."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = DEFAULT_PASSWORD):
+        return post_form(self.client, "/anmelden", {"email": email, "password": password})
+
+    def logout(self):
+        return post_form(self.client, "/abmelden", {}, token_from="/")
+
+
+@pytest.fixture()
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture()
+def make_user(db):
+    """Create a user: ``make_user(email=..., roles=(Role.VOLUNTEER,), confirmed=True)``."""
+    counter = {"n": 0}
+
+    def factory(
+        email: str | None = None,
+        *,
+        roles=(Role.VOLUNTEER,),
+        confirmed: bool = True,
+        password: str = DEFAULT_PASSWORD,
+        first_name: str = "Erika",
+        locale: str = "de",
+    ):
+        counter["n"] += 1
+        user = User(
+            email=email or f"person{counter['n']}@example.org",
+            password_hash=hash_password(password),
+            first_name=first_name,
+            last_name="Muster",
+            locale=locale,
+            confirmed_at=utcnow() if confirmed else None,
+            privacy_version="test",
+        )
+        for role in roles:
+            user.add_role(role)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return factory
