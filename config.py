@@ -105,6 +105,7 @@ class DevelopmentConfig(BaseConfig):
 
 
 class TestingConfig(BaseConfig):
+    __test__ = False  # not a pytest test class, despite the name
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "test-secret-key"

@@ -5,6 +5,7 @@ The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is 
 
 from __future__ import annotations
 
+import contextvars
 import re
 from collections.abc import Iterator
 
@@ -12,6 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy import text
 
 from config import TestingConfig
@@ -25,6 +27,13 @@ DEFAULT_PASSWORD = "ein langer Satz als Passwort"
 CSRF_RE = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
 )
+
+
+class _ConnectionBoundSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy picks the engine per model; in a test everything uses one connection."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
 
 
 def _reset_schema(app: Flask) -> None:
@@ -53,7 +62,11 @@ def db(app: Flask):
         outer = connection.begin()
         original = _db.session
         _db.session = _db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+            {
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+                "class_": _ConnectionBoundSession,
+            }
         )
         try:
             yield _db
@@ -78,8 +91,20 @@ def mailbox(app: Flask) -> list:
     return app.extensions["mail_backend"].outbox
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request outside the test's app context, as a real server would.
+
+    Otherwise a request reuses the test's app context, and with it ``g`` and the
+    scoped session, which hides bugs (a CSRF token cached in ``g`` is one).
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture()
 def client(app: Flask, db) -> FlaskClient:
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

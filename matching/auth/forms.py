@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
 
 from matching.auth.passwords import password_problem
@@ -41,8 +42,8 @@ class SignupForm(FlaskForm):
     role = RadioField(
         _l("Ich melde mich an als"),
         choices=[
-            ("volunteer", _l("Expert:in – ich möchte Initiativen beraten")),
-            ("initiative", _l("Initiative – wir suchen Rat")),
+            SelectChoice("volunteer", _l("Expert:in – ich möchte Initiativen beraten")),
+            SelectChoice("initiative", _l("Initiative – wir suchen Rat")),
         ],
         validators=[InputRequired(message=_l("Bitte wählen Sie aus, wie Sie mitmachen möchten."))],
     )

@@ -65,6 +65,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
+        app.logger.info("CSRF check failed: %s", error.description)
         return render_error(400, CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)

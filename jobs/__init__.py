@@ -1,0 +1,1 @@
+"""Scheduled jobs: module-level, idempotent functions taking ``now``, and the scheduler process."""
