@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from matching.extensions import db
 
@@ -22,6 +23,7 @@ def _read_password() -> str:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.argument("email")
 @click.option("--first-name", default="Admin", show_default=True, help="Vorname")
 def create_admin(email: str, first_name: str) -> None:
@@ -61,6 +63,7 @@ def create_admin(email: str, first_name: str) -> None:
 
 
 @click.command("demo-data")
+@with_appcontext
 def demo_data() -> None:
     """Load demo people, initiatives and needs (idempotent; never in production)."""
     from matching import demo

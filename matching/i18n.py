@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -17,6 +17,8 @@ def current_locale() -> str:
 
 def select_locale() -> str:
     """The session's choice, then the user's setting, then the browser's, then German."""
+    if not has_request_context():  # CLI and jobs: mails choose their locale explicitly
+        return "de"
     chosen = session.get("lang")
     if chosen in UI_LOCALES:
         return chosen
