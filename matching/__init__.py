@@ -50,10 +50,14 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from matching.auth.routes import bp as auth_bp
+    from matching.coordination.routes import bp as coordination_bp
+    from matching.initiatives.routes import bp as initiatives_bp
     from matching.main.routes import bp as main_bp
+    from matching.needs.routes import bp as needs_bp
+    from matching.volunteers.routes import bp as volunteers_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
+    for blueprint in (main_bp, auth_bp, volunteers_bp, initiatives_bp, needs_bp, coordination_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:

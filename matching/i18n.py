@@ -6,7 +6,18 @@ from flask import Flask, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
-from matching.reference import UI_LOCALES
+from matching.reference import (
+    DISTRICT_BY_CODE,
+    FORMATS,
+    LANGUAGES,
+    PHASE_BY_CODE,
+    UI_LOCALES,
+    URGENCIES,
+)
+
+FORMAT_BY_CODE = {c.code: c for c in FORMATS}
+LANGUAGE_BY_CODE = {c.code: c for c in LANGUAGES}
+URGENCY_BY_CODE = {c.code: c for c in URGENCIES}
 
 
 def current_locale() -> str:
@@ -53,3 +64,17 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject_locale() -> dict:
         return {"current_locale": current_locale(), "ui_locales": UI_LOCALES}
+
+    app.jinja_env.globals.update(
+        district_name=lambda code: _label(DISTRICT_BY_CODE, code),
+        phase_label=lambda code: _label(PHASE_BY_CODE, code),
+        format_label=lambda code: _label(FORMAT_BY_CODE, code),
+        language_label=lambda code: _label(LANGUAGE_BY_CODE, code),
+        urgency_label=lambda code: _label(URGENCY_BY_CODE, code),
+    )
+
+
+def _label(table, code: str) -> str:
+    """The reader's label for a reference code; the code itself if it is unknown."""
+    item = table.get(code)
+    return item.label(current_locale()) if item else code

@@ -54,6 +54,11 @@ def load_user(session_id: str):
     if not (user_id.isdigit() and version.isdigit()):
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or user.session_version != int(version) or not user.is_confirmed:
+    if (
+        user is None
+        or user.session_version != int(version)
+        or not user.is_confirmed
+        or not user.is_active  # a disabled account is logged out at its next request
+    ):
         return None
     return user

@@ -21,7 +21,22 @@ from matching import create_app
 from matching.auth.passwords import hash_password
 from matching.extensions import db as _db
 from matching.extensions import limiter
-from matching.models import Role, User, utcnow
+from matching.models import (
+    Initiative,
+    InitiativeMember,
+    Need,
+    NeedPhase,
+    NeedStatus,
+    ProfileStatus,
+    Role,
+    User,
+    VolunteerDistrict,
+    VolunteerLanguage,
+    VolunteerPhaseLevel,
+    VolunteerProfile,
+    utcnow,
+)
+from matching.reference import PHASE_CODES
 
 DEFAULT_PASSWORD = "ein langer Satz als Passwort"
 CSRF_RE = re.compile(
@@ -171,5 +186,112 @@ def make_user(db):
         db.session.add(user)
         db.session.commit()
         return user
+
+    return factory
+
+
+PROFILE_FORM = {
+    **{f"level_{code}": "0" for code in PHASE_CODES},
+    "level_start": "3",
+    "level_cooperation": "2",
+    "districts": ["ost", "mitte"],
+    "languages": ["de"],
+    "formats": ["in_person", "phone"],
+    "capacity": "2",
+    "paused_until": "",
+    "bio": "Ich habe einen Nachbarschaftstreff gegründet.",
+    "phone": "0711 123456",
+}
+
+NEED_FORM = {
+    "title": "Wie finden wir Mitstreiter:innen?",
+    "description": "Wir sind zu dritt und suchen mehr Leute.",
+    "phases": ["start"],
+    "district": "ost",
+    "language": "de",
+    "formats": ["in_person"],
+    "urgency": "normal",
+    "experts_wanted": "1",
+    "expires_on": "",
+}
+
+
+@pytest.fixture()
+def make_volunteer(db, make_user):
+    """A volunteer with a profile: ``make_volunteer(status="approved", levels={...}, ...)``."""
+
+    def factory(
+        email: str | None = None,
+        *,
+        status: str = ProfileStatus.APPROVED,
+        levels: dict | None = None,
+        districts=("ost",),
+        whole_city: bool = False,
+        languages=("de",),
+        capacity: int = 2,
+        first_name: str = "Vera",
+    ):
+        user = make_user(email, roles=(Role.VOLUNTEER,), first_name=first_name)
+        profile = VolunteerProfile(
+            user=user,
+            status=status,
+            whole_city=whole_city,
+            capacity=capacity,
+            submitted_at=utcnow(),
+        )
+        chosen = levels or {"start": 3, "cooperation": 2}
+        profile.levels = [VolunteerPhaseLevel(phase=p, level=chosen.get(p, 0)) for p in PHASE_CODES]
+        profile.district_rows = [VolunteerDistrict(district=d) for d in districts]
+        profile.language_rows = [VolunteerLanguage(language=lang) for lang in languages]
+        db.session.add(profile)
+        db.session.commit()
+        return profile
+
+    return factory
+
+
+@pytest.fixture()
+def make_initiative(db, make_user):
+    """An initiative with one member: ``make_initiative(name=..., district=...)`` → (initiative, user)."""
+
+    def factory(name: str = "Nachbarschaft Ost", *, district: str = "ost", member=None):
+        member = member or make_user(roles=(Role.INITIATIVE,), first_name="Ines")
+        initiative = Initiative(name=name, district=district)
+        initiative.member_rows.append(InitiativeMember(user=member))
+        db.session.add(initiative)
+        db.session.commit()
+        return initiative, member
+
+    return factory
+
+
+@pytest.fixture()
+def make_need(db):
+    """A need of an initiative: ``make_need(initiative, status="open", phases=("start",))``."""
+
+    def factory(
+        initiative,
+        *,
+        status: str = NeedStatus.OPEN,
+        phases=("start",),
+        district: str | None = None,
+        title: str = "Wir suchen Rat",
+        language: str = "de",
+        published_at=None,
+    ):
+        now = utcnow()
+        need = Need(
+            initiative=initiative,
+            title=title,
+            description="Beschreibung",
+            district=district or initiative.district,
+            status=status,
+            language=language,
+            published_at=published_at or (now if status != NeedStatus.DRAFT else None),
+        )
+        need.phase_rows = [NeedPhase(phase=p) for p in phases]
+        db.session.add(need)
+        db.session.commit()
+        return need
 
     return factory

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
 
-from matching.auth.passwords import password_problem
+from matching.auth.passwords import PASSWORD_MIN_LENGTH, password_problem
 
 EMAIL_MAX = 254
 
@@ -23,24 +24,45 @@ _email_validators = [
 ]
 
 
+class TextForm(FlaskForm):
+    """A form of text fields, read from the posted form fields only.
+
+    Flask-WTF also feeds uploaded files and JSON bodies into the fields; a file or a
+    number where text belongs then breaks the validators (a 500 instead of a message).
+    """
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            wrapped = super().wrap_formdata(form, formdata)
+            if wrapped is None or wrapped is formdata:  # nothing posted, or passed in
+                return wrapped
+            return request.form or None  # never request.files or a JSON body
+
+
 class PolicyPassword:
-    """Applies the password policy; reads the e-mail and name fields of the same form."""
+    """Applies the password policy against the name and address in the same form.
+
+    A form without those fields (a new password from a reset link) sets ``form.account``.
+    """
 
     def __call__(self, form, field) -> None:
-        email = getattr(form, "email", None)
-        name = getattr(form, "first_name", None)
+        account = getattr(form, "account", None)
         problem = password_problem(
             field.data or "",
-            email=(email.data or "") if email else "",
-            name=(name.data or "") if name else "",
+            email=_text(form, "email", getattr(account, "email", "")),
+            name=_text(form, "first_name", getattr(account, "first_name", "")),
         )
         if problem:
             raise ValidationError(problem)
 
 
-class SignupForm(FlaskForm):
+def _text(form, name: str, default: str) -> str:
+    return (form[name].data or "") if name in form else default
+
+
+class SignupForm(TextForm):
     role = RadioField(
-        _l("Ich melde mich an als"),
+        _l("Ich mache mit als"),
         choices=[
             SelectChoice("volunteer", _l("Expert:in – ich möchte Initiativen beraten")),
             SelectChoice("initiative", _l("Initiative – wir suchen Rat")),
@@ -61,7 +83,10 @@ class SignupForm(FlaskForm):
     email = EmailField(_l("E-Mail-Adresse"), validators=_email_validators)
     password = PasswordField(
         _l("Passwort"),
-        description=_l("Mindestens 12 Zeichen. Ein kurzer Satz lässt sich gut merken."),
+        description=_l(
+            "Mindestens %(n)d Zeichen. Ein kurzer Satz lässt sich gut merken.",
+            n=PASSWORD_MIN_LENGTH,
+        ),
         validators=[DataRequired(message=_l("Bitte wählen Sie ein Passwort.")), PolicyPassword()],
     )
     privacy = BooleanField(
@@ -70,7 +95,7 @@ class SignupForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(TextForm):
     email = EmailField(_l("E-Mail-Adresse"), validators=_email_validators)
     password = PasswordField(
         _l("Passwort"),
@@ -81,14 +106,17 @@ class LoginForm(FlaskForm):
     )
 
 
-class EmailOnlyForm(FlaskForm):
+class EmailOnlyForm(TextForm):
     email = EmailField(_l("E-Mail-Adresse"), validators=_email_validators)
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(TextForm):
     password = PasswordField(
         _l("Neues Passwort"),
-        description=_l("Mindestens 12 Zeichen. Ein kurzer Satz lässt sich gut merken."),
+        description=_l(
+            "Mindestens %(n)d Zeichen. Ein kurzer Satz lässt sich gut merken.",
+            n=PASSWORD_MIN_LENGTH,
+        ),
         validators=[DataRequired(message=_l("Bitte wählen Sie ein Passwort.")), PolicyPassword()],
     )
     password_repeat = PasswordField(
@@ -100,7 +128,7 @@ class NewPasswordForm(FlaskForm):
     )
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(TextForm):
     email = EmailField(_l("Neue E-Mail-Adresse"), validators=_email_validators)
     current_password = PasswordField(
         _l("Ihr aktuelles Passwort"),
@@ -111,5 +139,5 @@ class ChangeEmailForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(TextForm):
     """A button that confirms what a mail link asked for (a GET never changes state)."""

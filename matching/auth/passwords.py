@@ -14,7 +14,41 @@ from flask_babel import gettext as _
 
 # Frequent German words that people build passwords from; the shipped list is mostly English.
 _GERMAN_BASES = frozenset(
-    ["passwort", "kennwort", "hallo", "hallihallo", "schatz", "schatzi", "geheim", "sommer", "winter", "fruehling", "herbst", "sonne", "fussball", "bayern", "stuttgart", "vfbstuttgart", "schalke", "dortmund", "deutschland", "liebe", "ichliebedich", "mausi", "hase", "hasi", "blume", "katze", "hund", "willkommen", "anmelden", "zugang", "qwertz", "asdfgh", "yxcvbn"]
+    [
+        "passwort",
+        "kennwort",
+        "hallo",
+        "hallihallo",
+        "schatz",
+        "schatzi",
+        "geheim",
+        "sommer",
+        "winter",
+        "fruehling",
+        "herbst",
+        "sonne",
+        "fussball",
+        "bayern",
+        "stuttgart",
+        "vfbstuttgart",
+        "schalke",
+        "dortmund",
+        "deutschland",
+        "liebe",
+        "ichliebedich",
+        "mausi",
+        "hase",
+        "hasi",
+        "blume",
+        "katze",
+        "hund",
+        "willkommen",
+        "anmelden",
+        "zugang",
+        "qwertz",
+        "asdfgh",
+        "yxcvbn",
+    ]
 )
 
 
@@ -54,7 +88,12 @@ def needs_rehash(password_hash: str) -> bool:
         return True
 
 
+# The default minimum; config's PASSWORD_MIN_LENGTH may raise it for a deployment.
+PASSWORD_MIN_LENGTH = 12
+
 _TRAILING = re.compile(r"[\d\W_]+$")
+# Runs of keys or characters that make a password easy to guess.
+_RUNS = ("01234567890123456789", "abcdefghijklmnopqrstuvwxyz", "qwertzuiopasdfghjkl")
 
 
 def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
@@ -69,11 +108,15 @@ def password_problem(password: str, *, email: str = "", name: str = "") -> str |
     common = common_passwords()
     if lowered in common or base in common or len(set(lowered)) <= 3:
         return _("Dieses Passwort ist zu verbreitet. Bitte wählen Sie ein anderes.")
-    if lowered.isdigit() or lowered in "01234567890123456789" or lowered in "qwertzuiopasdfghjkl":
+    if lowered.isdigit() or any(lowered in run for run in _RUNS):
         return _("Dieses Passwort ist zu leicht zu erraten. Bitte wählen Sie ein anderes.")
     local_part = email.lower().partition("@")[0]
+    name = name.strip().lower()
+    # A name inside a sentence is fine; the name with a few digits or repeated is not.
     if (len(local_part) >= 4 and local_part in lowered) or (
-        len(name) >= 4 and name.lower() in lowered and len(lowered) - len(name) < 6
+        len(name) >= 4
+        and name in lowered
+        and sum(c.isalpha() for c in lowered.replace(name, "")) < 6
     ):
         return _("Das Passwort darf nicht Ihren Namen oder Ihre E-Mail-Adresse enthalten.")
     return None

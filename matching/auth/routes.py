@@ -189,7 +189,7 @@ def login():
             login_user(user)
             accounts.record_login(db.session, user, now)
             db.session.commit()
-            return redirect(next_url or url_for("main.index"))
+            return redirect(next_url or url_for("main.home"))
     status = 200 if request.method == "GET" else (403 if unconfirmed else 200)
     return render_template("auth/login.html", form=form, unconfirmed=unconfirmed), status
 
@@ -219,7 +219,7 @@ def reset_request():
             mail.send_to_user(
                 user,
                 "reset",
-                _l("Ihr neues Passwort für die Vernetzerbörse"),
+                _l("Neues Passwort für die Vernetzerbörse wählen"),
                 reset_url=mail.absolute_url("auth.reset", token=token),
                 valid_hours=current_app.config["RESET_MAX_AGE"] // 3600,
             )
@@ -246,6 +246,7 @@ def reset(token: str):
     if user is None:
         return render_template("auth/link_invalid.html", expired=expired, kind="reset"), 400
     form = NewPasswordForm()
+    form.account = user  # the policy refuses a password made of the name or address
     if form.validate_on_submit():
         now = utcnow()
         accounts.set_password(db.session, user, form.password.data, now)

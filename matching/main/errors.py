@@ -12,7 +12,7 @@ MESSAGES = {
     400: (
         _l("Das hat nicht geklappt"),
         _l(
-            "Die Anfrage war unvollständig oder fehlerhaft. Bitte gehen Sie zurück und versuchen Sie es noch einmal."
+            "Das hat so nicht funktioniert. Bitte gehen Sie zurück und versuchen Sie es noch einmal."
         ),
     ),
     403: (
@@ -38,7 +38,7 @@ MESSAGES = {
     500: (
         _l("Ein Fehler auf unserer Seite"),
         _l(
-            "Etwas ist schiefgegangen. Es ist nichts verloren gegangen. Bitte versuchen Sie es später noch einmal."
+            "Etwas ist auf unserer Seite schiefgegangen. Ihre letzte Eingabe wurde nicht gespeichert. Bitte versuchen Sie es in ein paar Minuten noch einmal."
         ),
     ),
     503: (

@@ -21,6 +21,20 @@ def index():
     return render_template("main/index.html", phases=PHASES)
 
 
+@bp.route("/start")
+def home():
+    """Where a logged-in person starts: the page of their main role."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    if current_user.has_role("coordinator") or current_user.has_role("admin"):
+        return redirect(url_for("coordination.waiting_profiles"))
+    if current_user.has_role("initiative"):
+        return redirect(url_for("initiatives.my_needs"))
+    if current_user.has_role("volunteer"):
+        return redirect(url_for("volunteers.overview"))
+    return redirect(url_for("main.index"))
+
+
 @bp.route("/healthz")
 @csrf.exempt
 @limiter.exempt

@@ -1,0 +1,1 @@
+"""Coordination (Steuerungsgruppe): approving profiles, and later the proposal queue and gaps."""

@@ -1,0 +1,1 @@
+"""Initiatives: their profile and their needs ("Meine Anfragen")."""

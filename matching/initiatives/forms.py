@@ -1,0 +1,126 @@
+"""Forms for an initiative's profile and its needs."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
+
+from matching.forms import FutureDate, MultiCheckboxField, SubmissionField, choices_from
+from matching.i18n import current_locale
+from matching.reference import DISTRICTS, FORMATS, LANGUAGES, PHASES, URGENCIES
+
+
+class InitiativeForm(FlaskForm):
+    name = StringField(
+        _l("Name der Initiative"),
+        validators=[
+            DataRequired(message=_l("Bitte geben Sie den Namen Ihrer Initiative an.")),
+            Length(max=120, message=_l("Bitte höchstens %(max)d Zeichen.")),
+        ],
+    )
+    district = SelectField(
+        _l("Stadtbezirk"),
+        validators=[InputRequired(message=_l("Bitte wählen Sie einen Stadtbezirk."))],
+    )
+    sub_district = StringField(
+        _l("Stadtteil (freiwillig)"),
+        description=_l("Zum Beispiel Hallschlag, Heslach oder Fasanenhof."),
+        validators=[Length(max=80, message=_l("Bitte höchstens %(max)d Zeichen."))],
+    )
+    description = TextAreaField(
+        _l("Was macht Ihre Initiative? (freiwillig)"),
+        validators=[Length(max=1000, message=_l("Bitte höchstens %(max)d Zeichen."))],
+    )
+    website = URLField(
+        _l("Webseite (freiwillig)"),
+        validators=[
+            Optional(),
+            Length(max=300, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            URL(
+                message=_l(
+                    "Bitte geben Sie eine vollständige Adresse an, zum Beispiel https://beispiel.de."
+                )
+            ),
+        ],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.district.choices = choices_from(DISTRICTS, current_locale())
+
+
+class NeedForm(FlaskForm):
+    submission = SubmissionField()
+    title = StringField(
+        _l("Worum geht es? (kurzer Titel)"),
+        description=_l(
+            "Zum Beispiel: „Wie finden wir Mitstreiter:innen für unser Nachbarschaftscafé?“"
+        ),
+        validators=[
+            DataRequired(message=_l("Bitte geben Sie einen kurzen Titel an.")),
+            Length(max=120, message=_l("Bitte höchstens %(max)d Zeichen.")),
+        ],
+    )
+    description = TextAreaField(
+        _l("Beschreibung"),
+        description=_l("Was haben Sie schon versucht? Wobei hakt es? Ein paar Sätze genügen."),
+        validators=[
+            DataRequired(message=_l("Bitte beschreiben Sie kurz, wobei Sie Rat brauchen.")),
+            Length(max=4000, message=_l("Bitte höchstens %(max)d Zeichen.")),
+        ],
+    )
+    phases = MultiCheckboxField(
+        _l("Zu welchem Thema suchen Sie Rat?"),
+        choices=[],
+        validators=[InputRequired(message=_l("Bitte wählen Sie mindestens ein Thema."))],
+    )
+    district = SelectField(
+        _l("Stadtbezirk"),
+        validators=[InputRequired(message=_l("Bitte wählen Sie einen Stadtbezirk."))],
+    )
+    language = SelectField(_l("Sprache der Beratung"), default="de")
+    formats = MultiCheckboxField(
+        _l("Wie möchten Sie beraten werden?"),
+        choices=[],
+        validators=[
+            InputRequired(message=_l("Bitte wählen Sie mindestens eine Art der Beratung."))
+        ],
+    )
+    urgency = RadioField(
+        _l("Wie dringend ist es?"),
+        default="normal",
+        validators=[InputRequired(message=_l("Bitte wählen Sie, wie dringend es ist."))],
+    )
+    experts_wanted = IntegerField(
+        _l("Wie viele Expert:innen brauchen Sie?"),
+        default=1,
+        description=_l("Meistens reicht eine Person."),
+        validators=[
+            InputRequired(message=_l("Bitte geben Sie eine Zahl von 1 bis 5 an.")),
+            NumberRange(1, 5, message=_l("Bitte geben Sie eine Zahl von 1 bis 5 an.")),
+        ],
+    )
+    expires_on = DateField(
+        _l("Gültig bis (freiwillig)"),
+        description=_l("Danach verschwindet die Anfrage von selbst."),
+        validators=[Optional(), FutureDate(_l("Das Datum muss in der Zukunft liegen."))],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        locale = current_locale()
+        self.phases.choices = choices_from(PHASES, locale)
+        self.district.choices = choices_from(DISTRICTS, locale)
+        self.language.choices = choices_from(LANGUAGES, locale)
+        self.formats.choices = choices_from(FORMATS, locale)
+        self.urgency.choices = choices_from(URGENCIES, locale)

@@ -1,0 +1,229 @@
+"""Initiative pages: the initiative's profile, "Meine Anfragen", posting and managing needs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from matching.access import role_required
+from matching.extensions import db
+from matching.forms import ReasonForm, already_submitted, remember_submission
+from matching.initiatives.forms import InitiativeForm, NeedForm
+from matching.models import Initiative, InitiativeMember, Need, Role, utcnow
+from matching.reference import PHASES, URGENCIES
+from matching.services import initiatives, needs
+from matching.services.errors import ServiceError
+from matching.services.permissions import can_manage_need
+
+bp = Blueprint("initiatives", __name__)
+
+
+def _my_initiative() -> Initiative | None:
+    return db.session.scalar(
+        select(Initiative)
+        .join(InitiativeMember)
+        .where(InitiativeMember.user_id == current_user.id)
+        .order_by(Initiative.id)
+        .limit(1)
+    )
+
+
+def _managed_need(need_id: int) -> Need:
+    """The need if the current user may manage it; 404 otherwise (no hint that it exists)."""
+    need = db.session.get(Need, need_id)
+    if need is None or not can_manage_need(db.session, current_user, need):
+        abort(404)
+    return need
+
+
+@bp.route("/initiative", methods=["GET", "POST"])
+@role_required(Role.INITIATIVE)
+def edit_initiative():
+    """Create or edit the initiative the current user acts for."""
+    initiative = _my_initiative()
+    form = InitiativeForm(obj=initiative)
+    if form.validate_on_submit():
+        data = initiatives.InitiativeInput(
+            name=form.name.data,
+            district=form.district.data,
+            sub_district=form.sub_district.data or "",
+            description=form.description.data or "",
+            website=form.website.data or "",
+        )
+        try:
+            if initiative is None:
+                initiatives.create_initiative(db.session, current_user, data, now=utcnow())
+            else:
+                initiatives.update_initiative(
+                    db.session, current_user, initiative, data, now=utcnow()
+                )
+        except ServiceError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Die Angaben zu Ihrer Initiative sind gespeichert."), "success")
+            return redirect(url_for("initiatives.my_needs"))
+    return render_template("initiatives/initiative.html", form=form, initiative=initiative)
+
+
+@bp.route("/meine-anfragen")
+@role_required(Role.INITIATIVE)
+def my_needs():
+    """Meine Anfragen: every need of the user's initiative with its state and next step."""
+    initiative = _my_initiative()
+    if initiative is None:
+        flash(_("Bitte erzählen Sie uns zuerst kurz von Ihrer Initiative."), "info")
+        return redirect(url_for("initiatives.edit_initiative"))
+    rows = db.session.scalars(
+        select(Need).where(Need.initiative_id == initiative.id).order_by(Need.created_at.desc())
+    ).all()
+    return render_template(
+        "initiatives/my_needs.html", initiative=initiative, needs=rows, labels=needs.STATUS_LABELS
+    )
+
+
+def _need_input(form: NeedForm) -> needs.NeedInput:
+    return needs.NeedInput(
+        title=form.title.data,
+        description=form.description.data or "",
+        phases=form.phases.data or [],
+        district=form.district.data,
+        language=form.language.data,
+        formats=form.formats.data or [],
+        urgency=form.urgency.data,
+        experts_wanted=form.experts_wanted.data,
+        expires_on=form.expires_on.data,
+    )
+
+
+@bp.route("/meine-anfragen/neu", methods=["GET", "POST"])
+@role_required(Role.INITIATIVE)
+def new_need():
+    """Post a need: save as draft or publish at once."""
+    initiative = _my_initiative()
+    if initiative is None:
+        flash(_("Bitte erzählen Sie uns zuerst kurz von Ihrer Initiative."), "info")
+        return redirect(url_for("initiatives.edit_initiative"))
+    form = NeedForm()
+    if request.method == "GET":
+        form.district.data = initiative.district
+        form.formats.data = ["in_person", "phone"]
+    if form.is_submitted() and already_submitted(form.submission.data):
+        flash(_("Diese Anfrage wurde schon gespeichert."), "info")
+        return redirect(url_for("initiatives.my_needs"))
+    if form.validate_on_submit():
+        publish = request.form.get("action") == "publish"
+        try:
+            need = needs.create_need(
+                db.session,
+                current_user,
+                initiative,
+                _need_input(form),
+                now=utcnow(),
+                publish=publish,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            remember_submission(form.submission.data)
+            db.session.commit()
+            flash(
+                _("Ihre Anfrage ist veröffentlicht. Wir suchen jetzt passende Expert:innen.")
+                if publish
+                else _(
+                    "Ihre Anfrage ist als Entwurf gespeichert. Sie können sie später veröffentlichen."
+                ),
+                "success",
+            )
+            return redirect(url_for("needs.detail", need_id=need.id))
+    return render_template(
+        "initiatives/need_form.html", form=form, need=None, phases=PHASES, urgencies=URGENCIES
+    )
+
+
+@bp.route("/anfragen/<int:need_id>/bearbeiten", methods=["GET", "POST"])
+@role_required(Role.INITIATIVE)
+def edit_need(need_id: int):
+    """Edit a draft or open need; a draft can be published from here."""
+    need = _managed_need(need_id)
+    if need.status not in needs.EDITABLE:
+        flash(_("Nur Entwürfe und offene Anfragen können bearbeitet werden."), "error")
+        return redirect(url_for("needs.detail", need_id=need_id))
+    form = NeedForm(obj=need)
+    if request.method == "GET":
+        form.phases.data = list(need.phases)
+        form.formats.data = sorted(need.formats)
+    if form.validate_on_submit():
+        now = utcnow()
+        try:
+            needs.update_need(db.session, current_user, need, _need_input(form), now=now)
+            if request.form.get("action") == "publish" and need.status == "draft":
+                needs.change_status(db.session, current_user, need, "publish", now=now)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("needs.detail", need_id=need_id))
+        db.session.commit()
+        flash(_("Ihre Änderungen sind gespeichert."), "success")
+        return redirect(url_for("needs.detail", need_id=need.id))
+    return render_template(
+        "initiatives/need_form.html", form=form, need=need, phases=PHASES, urgencies=URGENCIES
+    )
+
+
+@bp.route("/anfragen/<int:need_id>/veroeffentlichen", methods=["POST"])
+@role_required(Role.INITIATIVE)
+def publish_need(need_id: int):
+    return _simple_transition(need_id, "publish", _("Ihre Anfrage ist veröffentlicht."))
+
+
+@bp.route("/anfragen/<int:need_id>/abschliessen", methods=["GET", "POST"])
+@role_required(Role.INITIATIVE)
+def close_need(need_id: int):
+    """Close a need (GET asks, POST does it)."""
+    need = _managed_need(need_id)
+    if request.method == "GET":
+        return render_template("initiatives/confirm_close.html", need=need, form=ReasonForm())
+    return _simple_transition(need_id, "close", _("Die Anfrage ist abgeschlossen. Danke!"))
+
+
+def _simple_transition(need_id: int, action: str, done_message: str):
+    need = _managed_need(need_id)
+    from flask_wtf import FlaskForm
+
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        needs.change_status(db.session, current_user, need, action, now=utcnow())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(done_message, "success")
+    return redirect(url_for("needs.detail", need_id=need_id))
+
+
+@bp.route("/anfragen/<int:need_id>/zurueckziehen", methods=["GET", "POST"])
+@role_required(Role.INITIATIVE)
+def withdraw_need(need_id: int):
+    """Withdraw a need with a reason."""
+    need = _managed_need(need_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            needs.change_status(
+                db.session, current_user, need, "withdraw", now=utcnow(), reason=form.reason.data
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Ihre Anfrage ist zurückgezogen."), "success")
+        return redirect(url_for("needs.detail", need_id=need_id))
+    return render_template("initiatives/withdraw.html", need=need, form=form)

@@ -1,0 +1,31 @@
+"""Errors that services raise; views turn them into a clear message, the API into problem+json."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A refused change. ``message`` is a sentence for the person who tried it."""
+
+    status = 409
+
+    def __init__(self, message) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+class PermissionDenied(ServiceError):
+    """The actor may not do this to this object."""
+
+    status = 403
+
+
+class TransitionError(ServiceError):
+    """The object is not in a state that allows this change (any more)."""
+
+    status = 409
+
+
+class InvalidInput(ServiceError):
+    """Input that passed the form but breaks a rule (e.g. an unknown code)."""
+
+    status = 422

@@ -1,0 +1,211 @@
+"""The life cycle of a need: draft → open → matched → closed, plus withdrawn and expired.
+
+Every change of a need's status goes through ``change_status``: it locks the row,
+checks the transition and the actor, applies it and writes the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from matching.models import Initiative, Need, NeedPhase, NeedStatus, User
+from matching.reference import DISTRICT_CODES, FORMAT_CODES, LANGUAGE_CODES, PHASE_CODES
+from matching.services import audit
+from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
+from matching.services.permissions import can_manage_need, is_member
+
+S = NeedStatus
+
+
+@dataclass(frozen=True)
+class NeedTransition:
+    action: str
+    sources: frozenset[str]
+    target: str
+    allowed: Callable[[Session, User | None, Need], bool]
+    needs_reason: bool = False
+
+
+def _system_only(session: Session, actor: User | None, need: Need) -> bool:
+    return actor is None  # the scheduler acts without a user
+
+
+def _manager_or_system(session: Session, actor: User | None, need: Need) -> bool:
+    return actor is None or can_manage_need(session, actor, need)
+
+
+TRANSITIONS: dict[str, NeedTransition] = {
+    t.action: t
+    for t in (
+        NeedTransition("publish", frozenset({S.DRAFT}), S.OPEN, can_manage_need),
+        NeedTransition(
+            "withdraw", frozenset({S.DRAFT, S.OPEN, S.MATCHED}), S.WITHDRAWN, can_manage_need, True
+        ),
+        NeedTransition("close", frozenset({S.OPEN, S.MATCHED}), S.CLOSED, can_manage_need),
+        NeedTransition("expire", frozenset({S.OPEN}), S.EXPIRED, _system_only),
+        # Set by the match life cycle (coordination issue); listed here so it is the one way.
+        NeedTransition("mark_matched", frozenset({S.OPEN}), S.MATCHED, _manager_or_system),
+        NeedTransition("reopen", frozenset({S.MATCHED}), S.OPEN, _manager_or_system),
+    )
+}
+
+STATUS_LABELS = {
+    S.DRAFT: _l("Entwurf"),
+    S.OPEN: _l("Offen"),
+    S.MATCHED: _l("Expert:in gefunden"),
+    S.CLOSED: _l("Abgeschlossen"),
+    S.WITHDRAWN: _l("Zurückgezogen"),
+    S.EXPIRED: _l("Abgelaufen"),
+}
+
+_REFUSED = {
+    "publish": _l("Diese Anfrage ist schon veröffentlicht oder beendet."),
+    "withdraw": _l("Diese Anfrage ist schon beendet und kann nicht mehr zurückgezogen werden."),
+    "close": _l("Nur offene Anfragen oder Anfragen mit Expert:in können abgeschlossen werden."),
+    "expire": _l("Nur offene Anfragen können ablaufen."),
+    "mark_matched": _l("Diese Anfrage ist nicht mehr offen."),
+    "reopen": _l("Diese Anfrage kann nicht wieder geöffnet werden."),
+}
+
+
+def change_status(
+    session: Session,
+    actor: User | None,
+    need: Need,
+    action: str,
+    *,
+    now: datetime,
+    reason: str = "",
+) -> Need:
+    """Apply one life-cycle step to a need, or raise without changing anything."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise ValueError(f"unknown need action {action!r}")
+    # Read the current state under a row lock so two requests cannot both apply a step.
+    session.refresh(need, with_for_update=True)
+    if not transition.allowed(session, actor, need):
+        raise PermissionDenied(_l("Sie dürfen diese Anfrage nicht ändern."))
+    if need.status not in transition.sources:
+        raise TransitionError(_REFUSED[action])
+    reason = reason.strip()
+    if transition.needs_reason and not reason:
+        raise InvalidInput(_l("Bitte geben Sie einen Grund an."))
+    before = need.status
+    need.status = transition.target
+    if reason:
+        need.status_reason = reason
+    if transition.target == S.OPEN and need.published_at is None:
+        need.published_at = now
+    if transition.target in (S.CLOSED, S.WITHDRAWN, S.EXPIRED):
+        need.closed_at = now
+    need.updated_at = now
+    audit.record(
+        session,
+        actor,
+        f"need.{action}",
+        "need",
+        need.id,
+        from_state=before,
+        to_state=need.status,
+        detail={"reason": reason} if reason else None,
+        now=now,
+    )
+    return need
+
+
+@dataclass
+class NeedInput:
+    """What an initiative writes into a need; validated here as well as in the form."""
+
+    title: str
+    description: str
+    phases: list[str]
+    district: str
+    language: str
+    formats: list[str]
+    urgency: str
+    experts_wanted: int
+    expires_on: date | None
+
+
+def _validate(data: NeedInput, today: date) -> None:
+    if not data.title.strip() or len(data.title) > 120:
+        raise InvalidInput(_l("Bitte geben Sie einen Titel mit höchstens 120 Zeichen an."))
+    if len(data.description) > 4000:
+        raise InvalidInput(_l("Die Beschreibung darf höchstens 4000 Zeichen lang sein."))
+    if not data.phases or not set(data.phases) <= set(PHASE_CODES):
+        raise InvalidInput(_l("Bitte wählen Sie mindestens ein Thema aus der Liste."))
+    if data.district not in DISTRICT_CODES:
+        raise InvalidInput(_l("Bitte wählen Sie einen Stadtbezirk aus der Liste."))
+    if data.language not in LANGUAGE_CODES:
+        raise InvalidInput(_l("Bitte wählen Sie eine Sprache aus der Liste."))
+    if not data.formats or not set(data.formats) <= set(FORMAT_CODES):
+        raise InvalidInput(_l("Bitte wählen Sie mindestens eine Art der Beratung."))
+    if not 1 <= data.experts_wanted <= 5:
+        raise InvalidInput(_l("Bitte wählen Sie 1 bis 5 Expert:innen."))
+    if data.expires_on is not None and data.expires_on <= today:
+        raise InvalidInput(_l("Das Ablaufdatum muss in der Zukunft liegen."))
+
+
+def _apply(need: Need, data: NeedInput) -> None:
+    need.title = data.title.strip()
+    need.description = data.description.strip()
+    need.district = data.district
+    need.language = data.language
+    need.accepts_in_person = "in_person" in data.formats
+    need.accepts_phone = "phone" in data.formats
+    need.accepts_video = "video" in data.formats
+    need.urgency = data.urgency
+    need.experts_wanted = data.experts_wanted
+    need.expires_on = data.expires_on
+    wanted = [p for p in PHASE_CODES if p in set(data.phases)]
+    need.phase_rows = [row for row in need.phase_rows if row.phase in wanted]
+    have = {row.phase for row in need.phase_rows}
+    need.phase_rows.extend(NeedPhase(phase=p) for p in wanted if p not in have)
+
+
+def create_need(
+    session: Session,
+    actor: User,
+    initiative: Initiative,
+    data: NeedInput,
+    *,
+    now: datetime,
+    publish: bool,
+) -> Need:
+    """A new need of an initiative, saved as draft or published at once."""
+    if not is_member(session, actor, initiative.id):
+        raise PermissionDenied(_l("Sie handeln nicht für diese Initiative."))
+    _validate(data, now.date())
+    need = Need(initiative=initiative, created_by_id=actor.id, status=S.DRAFT, created_at=now)
+    _apply(need, data)
+    session.add(need)
+    session.flush()
+    audit.record(session, actor, "need.create", "need", need.id, to_state=S.DRAFT, now=now)
+    if publish:
+        change_status(session, actor, need, "publish", now=now)
+    return need
+
+
+EDITABLE = frozenset({S.DRAFT, S.OPEN})
+
+
+def update_need(
+    session: Session, actor: User, need: Need, data: NeedInput, *, now: datetime
+) -> Need:
+    """Change a draft or open need's content."""
+    session.refresh(need, with_for_update=True)
+    if not can_manage_need(session, actor, need):
+        raise PermissionDenied(_l("Sie dürfen diese Anfrage nicht ändern."))
+    if need.status not in EDITABLE:
+        raise TransitionError(_l("Nur Entwürfe und offene Anfragen können bearbeitet werden."))
+    _validate(data, now.date())
+    _apply(need, data)
+    need.updated_at = now
+    audit.record(session, actor, "need.update", "need", need.id, now=now)
+    return need

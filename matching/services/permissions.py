@@ -1,0 +1,32 @@
+"""Who may do what: small predicates shared by services and views."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matching.models import InitiativeMember, Need, Role, User
+
+
+def is_coordinator(user: User | None) -> bool:
+    return bool(user) and (user.has_role(Role.COORDINATOR) or user.has_role(Role.ADMIN))
+
+
+def is_member(session: Session, user: User | None, initiative_id: int) -> bool:
+    """True when the user acts for this initiative."""
+    if user is None:
+        return False
+    return (
+        session.scalar(
+            select(InitiativeMember.user_id).where(
+                InitiativeMember.initiative_id == initiative_id,
+                InitiativeMember.user_id == user.id,
+            )
+        )
+        is not None
+    )
+
+
+def can_manage_need(session: Session, user: User | None, need: Need) -> bool:
+    """Members of the need's initiative manage it; coordinators may act for them."""
+    return is_coordinator(user) or is_member(session, user, need.initiative_id)

@@ -1,0 +1,80 @@
+"""Read-side queries shared by pages and (later) the API; each in a fixed number of statements."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import Session, contains_eager
+
+from matching.models import (
+    Initiative,
+    Match,
+    MatchStatus,
+    Need,
+    NeedPhase,
+    NeedStatus,
+    VolunteerProfile,
+)
+from matching.reference import REMOTE_FORMATS
+
+
+def open_needs(phase: str | None = None, district: str | None = None) -> Select:
+    """Open needs, newest first, with their initiative loaded in the same statement."""
+    query = (
+        select(Need)
+        .join(Need.initiative)
+        .options(contains_eager(Need.initiative))
+        .where(Need.status == NeedStatus.OPEN)
+        .order_by(Need.published_at.desc(), Need.id.desc())
+    )
+    if phase:
+        query = query.where(exists().where(NeedPhase.need_id == Need.id, NeedPhase.phase == phase))
+    if district:
+        query = query.where(Need.district == district)
+    return query
+
+
+def fitting_needs(profile: VolunteerProfile, limit: int = 20) -> Select:
+    """Open needs in a phase the volunteer knows, in a place and language they serve."""
+    phases = [p for p, level in profile.level_by_phase.items() if level >= 1]
+    place = [Need.district.in_(sorted(profile.districts))] if profile.districts else []
+    if profile.whole_city:
+        place = [Need.id.is_not(None)]
+    if profile.formats & REMOTE_FORMATS:
+        place.append(or_(Need.accepts_phone.is_(True), Need.accepts_video.is_(True)))
+    excluded = exists().where(
+        Match.need_id == Need.id,
+        Match.volunteer_id == profile.id,
+    )
+    return (
+        open_needs()
+        .where(exists().where(NeedPhase.need_id == Need.id, NeedPhase.phase.in_(phases)))
+        .where(or_(*place) if place else Need.id.is_(None))
+        .where(Need.language.in_(sorted(profile.languages)))
+        .where(~excluded)
+        .where(Initiative.id.not_in(_member_initiatives(profile)))
+        .limit(limit)
+    )
+
+
+def _member_initiatives(profile: VolunteerProfile):
+    from matching.models import InitiativeMember
+
+    return select(InitiativeMember.initiative_id).where(InitiativeMember.user_id == profile.user_id)
+
+
+def active_engagements(session: Session, profile_id: int) -> int:
+    """How many matches of this volunteer are approved or accepted (count against capacity)."""
+    return session.scalar(
+        select(func.count())
+        .select_from(Match)
+        .where(
+            Match.volunteer_id == profile_id,
+            Match.status.in_([MatchStatus.APPROVED, MatchStatus.ACCEPTED]),
+        )
+    )
+
+
+def is_available(profile: VolunteerProfile, today: date) -> bool:
+    return profile.paused_until is None or profile.paused_until <= today

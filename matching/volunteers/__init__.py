@@ -1,0 +1,1 @@
+"""Volunteers: their profile and their overview ("Meine Übersicht")."""

@@ -1,0 +1,104 @@
+"""Volunteer pages: the profile form and "Meine Übersicht"."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from matching.access import role_required
+from matching.extensions import db
+from matching.models import ProfileStatus, Role, utcnow
+from matching.reference import DISTRICTS, LEVELS, PHASES, RINGS
+from matching.services import profiles, queries
+from matching.services.errors import ServiceError
+from matching.volunteers.forms import ProfileForm
+
+bp = Blueprint("volunteers", __name__)
+
+
+def _form_from_profile(profile) -> ProfileForm:
+    form = ProfileForm()
+    if profile is None or form.is_submitted():
+        return form
+    for phase, level in profile.level_by_phase.items():
+        form[f"level_{phase}"].data = str(level)
+    form.districts.data = sorted(profile.districts)
+    form.whole_city.data = profile.whole_city
+    form.languages.data = sorted(profile.languages)
+    form.formats.data = sorted(profile.formats)
+    form.capacity.data = profile.capacity
+    form.paused_until.data = profile.paused_until
+    form.bio.data = profile.bio
+    form.phone.data = current_user.phone
+    return form
+
+
+@bp.route("/profil", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def profile():
+    """The volunteer's own profile; saving sends it to the coordinators when needed."""
+    current = current_user.volunteer_profile
+    form = _form_from_profile(current)
+    if current is None and not form.is_submitted():
+        form.languages.data = ["de"]
+        form.formats.data = ["in_person", "phone"]
+    if form.validate_on_submit():
+        data = profiles.ProfileInput(
+            levels=form.levels(),
+            districts=form.districts.data or [],
+            whole_city=form.whole_city.data,
+            languages=form.languages.data or [],
+            formats=form.formats.data or [],
+            capacity=form.capacity.data,
+            paused_until=form.paused_until.data,
+            bio=form.bio.data or "",
+            phone=form.phone.data or "",
+        )
+        try:
+            _saved, waiting = profiles.save_profile(db.session, current_user, data, now=utcnow())
+        except ServiceError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            if waiting:
+                flash(
+                    _(
+                        "Danke! Ihr Profil ist gespeichert. Die Koordination schaut es sich an und gibt es frei – meist innerhalb von drei Tagen."
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Ihr Profil ist gespeichert."), "success")
+            return redirect(url_for("volunteers.overview"))
+    return render_template(
+        "volunteers/profile.html",
+        form=form,
+        phases=PHASES,
+        levels=LEVELS,
+        districts=DISTRICTS,
+        rings=RINGS,
+        profile=current,
+    )
+
+
+@bp.route("/uebersicht")
+@role_required(Role.VOLUNTEER)
+def overview():
+    """Meine Übersicht: profile state, engagements against capacity, fitting open needs."""
+    profile = current_user.volunteer_profile
+    if profile is None:
+        flash(_("Bitte legen Sie zuerst Ihr Profil an. Das dauert nur ein paar Minuten."), "info")
+        return redirect(url_for("volunteers.profile"))
+    active = queries.active_engagements(db.session, profile.id)
+    needs = []
+    if profile.status == ProfileStatus.APPROVED:
+        needs = db.session.scalars(queries.fitting_needs(profile)).unique().all()
+    return render_template(
+        "volunteers/overview.html",
+        profile=profile,
+        active=active,
+        needs=needs,
+        available=queries.is_available(profile, utcnow().date()),
+    )
