@@ -40,8 +40,60 @@ DEMO_PASSWORD = "Vernetzen-im-Quartier"
 DOMAIN = "demo.vernetzerboerse.de"
 PRIVACY_VERSION = "demo"
 
-FIRST_NAMES = ["Anna", "Bernd", "Claudia", "Dieter", "Elif", "Frank", "Gabi", "Hans", "Ingrid", "Jürgen", "Karin", "Lothar", "Maria", "Norbert", "Olga", "Peter", "Renate", "Sabine", "Thomas", "Ursula", "Volker", "Waltraud", "Yusuf", "Zeynep", "Brigitte", "Klaus", "Monika", "Rainer", "Sibylle", "Werner"]
-LAST_NAMES = ["Bauer", "Schmid", "Weber", "Keller", "Yilmaz", "Maier", "Hofmann", "Wagner", "Becker", "Schulz", "Koch", "Richter", "Wolf", "Schröder", "Neumann", "Schwarz", "Braun", "Zimmermann", "Krüger", "Hartmann"]
+FIRST_NAMES = [
+    "Anna",
+    "Bernd",
+    "Claudia",
+    "Dieter",
+    "Elif",
+    "Frank",
+    "Gabi",
+    "Hans",
+    "Ingrid",
+    "Jürgen",
+    "Karin",
+    "Lothar",
+    "Maria",
+    "Norbert",
+    "Olga",
+    "Peter",
+    "Renate",
+    "Sabine",
+    "Thomas",
+    "Ursula",
+    "Volker",
+    "Waltraud",
+    "Yusuf",
+    "Zeynep",
+    "Brigitte",
+    "Klaus",
+    "Monika",
+    "Rainer",
+    "Sibylle",
+    "Werner",
+]
+LAST_NAMES = [
+    "Bauer",
+    "Schmid",
+    "Weber",
+    "Keller",
+    "Yilmaz",
+    "Maier",
+    "Hofmann",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Koch",
+    "Richter",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+    "Schwarz",
+    "Braun",
+    "Zimmermann",
+    "Krüger",
+    "Hartmann",
+]
 
 INITIATIVES = [
     ("Nachbarschaftstreff Hallschlag", "bad-cannstatt", "Hallschlag"),

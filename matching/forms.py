@@ -22,6 +22,11 @@ class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
+    def __init__(self, *args, **kwargs) -> None:
+        # WTForms' German catalogue lacks this message, so it appeared in English.
+        kwargs.setdefault("invalid_choice_message", _l("Bitte wählen Sie nur aus der Liste."))
+        super().__init__(*args, **kwargs)
+
 
 def choices_from(reference, locale: str | None = None) -> list[SelectChoice]:
     """WTForms choices from reference data, labelled in the reader's language."""

@@ -2,7 +2,7 @@
 
 import re
 
-from conftest import DEFAULT_PASSWORD, post_form
+from support import DEFAULT_PASSWORD, post_form
 
 from matching.models import AuditEntry, ConsentRecord, User
 

@@ -1,8 +1,8 @@
 """The mail seam against a real SMTP server on loopback."""
 
 import pytest
-from conftest import DEFAULT_PASSWORD, IsolatedClient, post_form
 from smtp import SmtpSink, body
+from support import DEFAULT_PASSWORD, IsolatedClient, post_form
 
 from config import TestingConfig
 from matching import create_app

@@ -1,7 +1,7 @@
 """The two sides of the marketplace through the pages: a profile, its approval, a need."""
 
-from conftest import NEED_FORM, PROFILE_FORM, post_form
 from sqlalchemy import select
+from support import NEED_FORM, PROFILE_FORM, post_form
 
 from matching.models import AuditEntry, Need, NeedStatus, ProfileStatus, Role, VolunteerProfile
 

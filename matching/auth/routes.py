@@ -182,10 +182,7 @@ def login():
             unconfirmed = True
         else:
             next_url = safe_next(request.args.get("next"))
-            lang = session.get("lang")
-            session.clear()  # a fresh session at log-in: nothing from before carries over
-            if lang:
-                session["lang"] = lang
+            _fresh_session()  # nothing from before the log-in carries over
             login_user(user)
             accounts.record_login(db.session, user, now)
             db.session.commit()
@@ -194,12 +191,20 @@ def login():
     return render_template("auth/login.html", form=form, unconfirmed=unconfirmed), status
 
 
+def _fresh_session() -> None:
+    """Empty the session; only the language choice stays, as it is no secret."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 @bp.route("/abmelden", methods=["POST"])
 @login_required
 def logout():
     """Log out (a POST with CSRF token, so no link can log someone out)."""
     logout_user()
-    session.clear()
+    _fresh_session()
     flash(_("Sie sind abgemeldet. Bis bald!"), "success")
     return redirect(url_for("main.index"))
 

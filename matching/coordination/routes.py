@@ -20,6 +20,8 @@ from matching.services import profiles
 from matching.services.errors import ServiceError
 
 bp = Blueprint("coordination", __name__, url_prefix="/koordination")
+# Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
+# instead of the database driver failing with an overflow (a 500).
 
 
 @bp.route("/profile")
@@ -41,7 +43,7 @@ def waiting_profiles():
     )
 
 
-@bp.route("/profile/<int:profile_id>", methods=["GET", "POST"])
+@bp.route("/profile/<int(max=2147483647):profile_id>", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def review_profile(profile_id: int):
     """One waiting profile: approve, or send back with a reason (mailed to the volunteer)."""
@@ -61,7 +63,7 @@ def review_profile(profile_id: int):
     )
 
 
-@bp.route("/profile/<int:profile_id>/freigeben", methods=["POST"])
+@bp.route("/profile/<int(max=2147483647):profile_id>/freigeben", methods=["POST"])
 @role_required(Role.COORDINATOR)
 def approve_profile(profile_id: int):
     profile = db.session.get(VolunteerProfile, profile_id)
@@ -86,7 +88,7 @@ def approve_profile(profile_id: int):
     return redirect(url_for("coordination.waiting_profiles"))
 
 
-@bp.route("/profile/<int:profile_id>/zurueck", methods=["POST"])
+@bp.route("/profile/<int(max=2147483647):profile_id>/zurueck", methods=["POST"])
 @role_required(Role.COORDINATOR)
 def return_profile(profile_id: int):
     profile = db.session.get(VolunteerProfile, profile_id)

@@ -29,6 +29,12 @@ MESSAGES = {
             "Diese Seite kann so nicht aufgerufen werden. Bitte nutzen Sie die Knöpfe auf der Seite."
         ),
     ),
+    413: (
+        _l("Zu viele Daten"),
+        _l(
+            "Ihre Eingaben waren zu umfangreich. Bitte kürzen Sie sie und versuchen Sie es noch einmal."
+        ),
+    ),
     429: (
         _l("Zu viele Versuche"),
         _l(

@@ -14,8 +14,18 @@ from matching.services import queries
 from matching.services.permissions import can_manage_need
 
 bp = Blueprint("needs", __name__)
+# Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
+# instead of the database driver failing with an overflow (a 500).
 
 PER_PAGE = 20
+
+
+def _page_number(raw: str) -> int:
+    """The requested page, or 1 for anything that is not a plain number from 1 to 9999."""
+    # isdigit() also accepts "²", which int() refuses; a length cap avoids huge ints.
+    if len(raw) > 4 or not raw.isascii() or not raw.isdigit():
+        return 1
+    return max(int(raw), 1)
 
 
 @bp.route("/anfragen")
@@ -26,8 +36,7 @@ def index():
     unknown = (phase and phase not in PHASE_BY_CODE) or (
         district and district not in DISTRICT_BY_CODE
     )
-    page = request.args.get("seite", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    page = _page_number(request.args.get("seite", ""))
     query = queries.open_needs(phase or None, district or None) if not unknown else None
     pagination = (
         db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
@@ -47,7 +56,7 @@ def index():
     )
 
 
-@bp.route("/anfragen/<int:need_id>")
+@bp.route("/anfragen/<int(max=2147483647):need_id>")
 def detail(need_id: int):
     """A need's page: public while open; its initiative and coordinators see it in every state."""
     need = db.session.get(Need, need_id, options=[selectinload(Need.initiative)])

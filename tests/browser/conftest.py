@@ -28,7 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
 @dataclass
@@ -102,11 +101,3 @@ def page(browser):
         yield page
     finally:
         context.close()
-
-
-def screenshot(page, name: str) -> Path:
-    """Save a full-page screenshot under artifacts/screenshots (git-ignored)."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

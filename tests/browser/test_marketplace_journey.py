@@ -1,7 +1,7 @@
 """A volunteer fills in a profile and an initiative posts a need, on a phone-sized screen."""
 
 import pytest
-from conftest import screenshot
+from browser_support import screenshot
 from playwright.sync_api import expect
 
 from matching.auth.passwords import hash_password

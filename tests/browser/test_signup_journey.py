@@ -1,7 +1,7 @@
 """Sign up, confirm from the mail, log in and out, as a person does it in Chromium."""
 
 import pytest
-from conftest import screenshot
+from browser_support import screenshot
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser

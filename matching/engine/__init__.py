@@ -1,0 +1,39 @@
+"""The matching engine: pure functions on plain records, no Flask and no database (DESIGN §5).
+
+``score`` one pair with its explanation, ``rank`` the candidates for one need,
+``propose`` the optimal assignment of volunteers to all open needs, built on
+``assign``, which solves it for plain (volunteer_id, need_id, score) edges.
+"""
+
+from matching.engine.assignment import assign
+from matching.engine.pool import Pool
+from matching.engine.proposal import Proposal, propose, rank
+from matching.engine.records import PART_NAMES, Need, Volunteer, Weights
+from matching.engine.scoring import (
+    EXCLUSIONS,
+    MIN_SCORE,
+    Part,
+    Score,
+    exclusion,
+    explain,
+    score,
+)
+
+__all__ = [
+    "EXCLUSIONS",
+    "MIN_SCORE",
+    "PART_NAMES",
+    "Need",
+    "Part",
+    "Pool",
+    "Proposal",
+    "Score",
+    "Volunteer",
+    "Weights",
+    "assign",
+    "exclusion",
+    "explain",
+    "propose",
+    "rank",
+    "score",
+]

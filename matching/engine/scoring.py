@@ -1,0 +1,216 @@
+"""Hard filters and the explained score of one volunteer for one need (DESIGN §5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from matching.engine import explanation
+from matching.engine.records import PART_NAMES, Need, Volunteer, Weights
+from matching.reference import DISTRICT_CODES, NEIGHBOURS, REMOTE_FORMATS
+
+# Same district > neighbouring district > whole city > remote only (DESIGN §5).
+PLACE_VALUES = {"district": 1.0, "neighbour": 0.7, "city": 0.4, "remote": 0.2}
+URGENCY_VALUES = {"normal": 0.0, "soon": 0.5, "urgent": 1.0}
+# Assignment needs scores in (0, 1]; a candidate never scores below this.
+MIN_SCORE = 0.001
+
+EXCLUSIONS: dict[str, tuple[str, str]] = {
+    "unconfirmed": (
+        "Hat die E-Mail-Adresse noch nicht bestätigt",
+        "Has not confirmed their e-mail address yet",
+    ),
+    "unapproved": ("Das Profil ist noch nicht freigegeben", "The profile is not approved yet"),
+    "paused": ("Macht gerade eine Pause", "Is taking a break"),
+    "full": ("Hat keine freien Kapazitäten", "Has no free capacity"),
+    "language": (
+        "Spricht die Sprache der Anfrage nicht",
+        "Does not speak the language of the request",
+    ),
+    "district": (
+        "Ist im Bezirk nicht aktiv und berät nicht per Telefon oder Video",
+        "Is not active in the district and does not advise by phone or video",
+    ),
+    "declined": (
+        "Hat diese Anfrage abgelehnt oder wurde dafür abgelehnt",
+        "Declined this request or was rejected for it",
+    ),
+    "member": ("Gehört selbst zur Initiative", "Is a member of the initiative"),
+    "phase": (
+        "Kennt sich in keiner Phase der Anfrage aus",
+        "Has no knowledge of any phase of the request",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One weighted part of a score with its raw value and its sentence in both locales."""
+
+    name: str
+    value: float
+    weight: float
+    contribution: float
+    de: str
+    en: str
+
+    def text(self, locale: str = "de") -> str:
+        """The sentence in the given locale (German unless English is asked for)."""
+        return self.en if locale.startswith("en") else self.de
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """How well a volunteer fits a need: ``value`` in [0, 1] and the parts it is made of."""
+
+    value: float
+    parts: tuple[Part, ...]
+
+    def part(self, name: str) -> Part:
+        """The part with the given name (one of PART_NAMES)."""
+        for part in self.parts:
+            if part.name == name:
+                return part
+        raise KeyError(name)
+
+    def explain(self, locale: str = "de") -> list[str]:
+        """The parts' sentences, largest contribution first."""
+        return explain(self, locale)
+
+
+def explain(score: Score, locale: str = "de") -> list[str]:
+    """Render a score's explanation as sentences in 'de' or 'en', largest contribution first."""
+    ordered = sorted(score.parts, key=lambda part: -part.contribution)
+    return [part.text(locale) for part in ordered]
+
+
+def check_inputs(weights: object, now: object) -> None:
+    """Raise ValueError unless weights are Weights and now is a datetime."""
+    if not isinstance(weights, Weights):
+        raise ValueError(f"weights must be Weights, got {type(weights).__name__}")
+    if not isinstance(now, datetime):
+        raise ValueError(f"now must be a datetime, got {now!r}")
+
+
+def _check_pair(volunteer: object, need: object) -> None:
+    if not isinstance(volunteer, Volunteer):
+        raise ValueError(f"expected a Volunteer, got {type(volunteer).__name__}")
+    if not isinstance(need, Need):
+        raise ValueError(f"expected a Need, got {type(need).__name__}")
+
+
+def exclusion(volunteer: Volunteer, need: Need, now: datetime) -> str | None:
+    """The first hard filter that rules the pair out (a key of EXCLUSIONS), or None."""
+    v = volunteer
+    if not v.confirmed:
+        return "unconfirmed"
+    if not v.approved:
+        return "unapproved"
+    if v.paused_until is not None and now.date() < v.paused_until:
+        return "paused"
+    if v.capacity - v.active <= 0:
+        return "full"
+    if need.language not in v.languages:
+        return "language"
+    if not (
+        need.district in v.districts or v.whole_city or need.formats & v.formats & REMOTE_FORMATS
+    ):
+        return "district"
+    if need.id in v.excluded_needs:
+        return "declined"
+    if need.initiative_id in v.initiatives:
+        return "member"
+    if not any(v.levels.get(phase, 0) >= 1 for phase in need.phases):
+        return "phase"
+    return None
+
+
+def phase_value(levels: Sequence[int]) -> float:
+    """Mean of best and average level in the need's phases, scaled to [0, 1]."""
+    count = len(levels)
+    # One division of exact integers, so the vectorised pool gets the same float.
+    return (max(levels) * count + sum(levels)) / (6 * count)
+
+
+def place_of(volunteer: Volunteer, need: Need) -> tuple[str, str]:
+    """How the volunteer reaches the need: a PLACE_VALUES kind and the district to name."""
+    if need.district in volunteer.districts:
+        return "district", need.district
+    near = volunteer.districts & NEIGHBOURS[need.district]
+    if near:
+        return "neighbour", min(near, key=DISTRICT_CODES.index)
+    return ("city" if volunteer.whole_city else "remote"), need.district
+
+
+def waited_days(opened_at: datetime | None, now: datetime) -> float:
+    """Days a need has been open at ``now``; a naive datetime is taken as UTC."""
+    if opened_at is None:
+        return 0.0
+    if (opened_at.tzinfo is None) != (now.tzinfo is None):
+        opened_at, now = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (opened_at, now))
+    return max(0.0, (now - opened_at).total_seconds() / 86400)
+
+
+def urgency_value(need: Need, now: datetime, weights: Weights) -> float:
+    """Half urgency, half waiting time (full after the weights' horizon)."""
+    waiting = min(1.0, waited_days(need.opened_at, now) / weights.waiting_horizon_days)
+    return (URGENCY_VALUES[need.urgency] + waiting) / 2
+
+
+def combine(weights: Sequence[float], values: Sequence) -> object:
+    """Weighted sum of the part values, clamped to [MIN_SCORE, 1].
+
+    Works on floats and on numpy arrays alike, summing in the same order, so the
+    pool's vectorised scores equal ``score(...).value`` to the last bit.
+    """
+    total = weights[0] * values[0]
+    for weight, value in zip(weights[1:], values[1:], strict=True):
+        total = total + weight * value
+    if isinstance(total, float):
+        return max(MIN_SCORE, min(1.0, total))
+    return total.clip(MIN_SCORE, 1.0)
+
+
+def _raw_values(volunteer: Volunteer, need: Need, kind: str, urgency: float) -> tuple:
+    levels = [volunteer.levels.get(phase, 0) for phase in need.phases]
+    shared = len(need.formats & volunteer.formats)
+    return (
+        phase_value(levels),
+        PLACE_VALUES[kind],
+        shared / len(need.formats),
+        1 / (1 + volunteer.active),
+        urgency,
+    )
+
+
+def value(volunteer: Volunteer, need: Need, weights: Weights, now: datetime) -> float | None:
+    """The score's value alone, without building the explanation (None when excluded)."""
+    if exclusion(volunteer, need, now) is not None:
+        return None
+    kind, _ = place_of(volunteer, need)
+    raw = _raw_values(volunteer, need, kind, urgency_value(need, now, weights))
+    return combine(weights.normalised(), raw)
+
+
+def score(volunteer: Volunteer, need: Need, weights: Weights, now: datetime) -> Score | None:
+    """Score a volunteer for a need with its explanation, or None when a hard filter applies."""
+    _check_pair(volunteer, need)
+    check_inputs(weights, now)
+    if exclusion(volunteer, need, now) is not None:
+        return None
+    kind, district = place_of(volunteer, need)
+    raw = _raw_values(volunteer, need, kind, urgency_value(need, now, weights))
+    texts = (
+        explanation.phase_text((p, volunteer.levels.get(p, 0)) for p in need.phases),
+        explanation.place_text(kind, district, need.formats & volunteer.formats & REMOTE_FORMATS),
+        explanation.format_text(need.formats & volunteer.formats, need.formats),
+        explanation.load_text(volunteer.active),
+        explanation.urgency_text(need.urgency, int(waited_days(need.opened_at, now))),
+    )
+    weights_ = weights.normalised()
+    parts = tuple(
+        Part(name, raw_value, weight, weight * raw_value, de, en)
+        for name, raw_value, weight, (de, en) in zip(PART_NAMES, raw, weights_, texts, strict=True)
+    )
+    return Score(combine(weights_, raw), parts)
