@@ -14,6 +14,7 @@ from matching.extensions import db
 def register(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(demo_data)
+    app.cli.add_command(match_group)
 
 
 def _read_password() -> str:
@@ -73,3 +74,41 @@ def demo_data() -> None:
     summary = demo.load(db.session)
     db.session.commit()
     click.echo(summary.report())
+
+
+@click.group("match")
+def match_group() -> None:
+    """Run the matching engine."""
+
+
+@match_group.command("propose")
+@click.option("--dry-run", is_flag=True, help="Nur berechnen, nichts speichern.")
+@click.option("--json", "as_json", is_flag=True, help="Ergebnis als JSON ausgeben.")
+@with_appcontext
+def match_propose(dry_run: bool, as_json: bool) -> None:
+    """Propose experts for all open needs (skips pairs already proposed, rejected or declined)."""
+    import json
+
+    from matching.models import utcnow
+    from matching.services.matching import propose_matches
+
+    show_progress = sys.stderr.isatty() and not as_json
+
+    def progress(done: int, total: int) -> None:
+        if show_progress:
+            click.echo(f"\rVorschläge: {done}/{total}", nl=done == total, err=True)
+
+    run = propose_matches(db.session, None, utcnow(), dry_run=dry_run, progress=progress)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    if as_json:
+        click.echo(json.dumps({"dry_run": dry_run, **run.as_dict()}, ensure_ascii=False))
+        return
+    verb = "würde vorschlagen" if dry_run else "vorgeschlagen"
+    click.echo(
+        f"{run.needs_open} offene Anfragen, {run.needs_covered} mit Vorschlag; "
+        f"{run.proposed} Expert:innen {verb}, mittlerer Score {run.mean_score:.2f}; "
+        f"{len(run.needs_without_candidate)} Anfragen ohne passende Person."
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 from flask_babel import lazy_gettext as _l
+from flask_login import AnonymousUserMixin
 
 from matching.extensions import db, login_manager
 
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Bitte melden Sie sich an, um diese Seite zu sehen.")
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_user)
+    login_manager.anonymous_user = AnonymousUser
 
     @app.after_request
     def set_security_headers(response: Response) -> Response:
@@ -44,6 +46,16 @@ def init_app(app: Flask) -> None:
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
         return response
+
+
+class AnonymousUser(AnonymousUserMixin):
+    """A visitor who is not logged in: holds no role, so role checks need no special case."""
+
+    roles: frozenset[str] = frozenset()
+    id = None
+
+    def has_role(self, role) -> bool:
+        return False
 
 
 def load_user(session_id: str):

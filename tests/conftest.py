@@ -55,6 +55,15 @@ def _reset_schema(app: Flask) -> None:
     upgrade()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_database_pools() -> Iterator[None]:
+    """Close the pooled connections of every app the tests built, so none is left open."""
+    yield
+    for engines in list(_db._app_engines.values()):
+        for engine in engines.values():
+            engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def app() -> Iterator[Flask]:
     app = create_app(TestingConfig())

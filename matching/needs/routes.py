@@ -7,11 +7,11 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from matching.extensions import db
-from matching.models import Need, NeedStatus
+from matching.models import Need, NeedStatus, utcnow
 from matching.reference import DISTRICT_BY_CODE, DISTRICTS, PHASE_BY_CODE, PHASES, RINGS
+from matching.services import matching, queries
 from matching.services import needs as need_service
-from matching.services import queries
-from matching.services.permissions import can_manage_need
+from matching.services.permissions import can_manage_need, is_coordinator
 
 bp = Blueprint("needs", __name__)
 # Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
@@ -65,9 +65,13 @@ def detail(need_id: int):
     manager = current_user.is_authenticated and can_manage_need(db.session, current_user, need)
     if need.status != NeedStatus.OPEN and not manager:
         abort(404)
+    candidates = []
+    if is_coordinator(current_user) and need.status == NeedStatus.OPEN:
+        candidates = matching.candidates_for(db.session, need, utcnow(), k=10)
     return render_template(
         "needs/detail.html",
         need=need,
+        candidates=candidates,
         manager=manager,
         labels=need_service.STATUS_LABELS,
         editable=need.status in need_service.EDITABLE,

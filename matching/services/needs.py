@@ -14,7 +14,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from matching.models import Initiative, Need, NeedPhase, NeedStatus, User
-from matching.reference import DISTRICT_CODES, FORMAT_CODES, LANGUAGE_CODES, PHASE_CODES
+from matching.reference import (
+    DISTRICT_CODES,
+    FORMAT_CODES,
+    LANGUAGE_CODES,
+    PHASE_CODES,
+    URGENCY_CODES,
+)
 from matching.services import audit
 from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.services.permissions import can_manage_need, is_member
@@ -146,6 +152,8 @@ def _validate(data: NeedInput, today: date) -> None:
         raise InvalidInput(_l("Bitte wählen Sie eine Sprache aus der Liste."))
     if not data.formats or not set(data.formats) <= set(FORMAT_CODES):
         raise InvalidInput(_l("Bitte wählen Sie mindestens eine Art der Beratung."))
+    if data.urgency not in URGENCY_CODES:
+        raise InvalidInput(_l("Bitte wählen Sie, wie dringend es ist."))
     if not 1 <= data.experts_wanted <= 5:
         raise InvalidInput(_l("Bitte wählen Sie 1 bis 5 Expert:innen."))
     if data.expires_on is not None and data.expires_on <= today:

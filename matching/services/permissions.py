@@ -9,12 +9,14 @@ from matching.models import InitiativeMember, Need, Role, User
 
 
 def is_coordinator(user: User | None) -> bool:
-    return bool(user) and (user.has_role(Role.COORDINATOR) or user.has_role(Role.ADMIN))
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return user.has_role(Role.COORDINATOR) or user.has_role(Role.ADMIN)
 
 
 def is_member(session: Session, user: User | None, initiative_id: int) -> bool:
     """True when the user acts for this initiative."""
-    if user is None:
+    if user is None or not getattr(user, "is_authenticated", False):
         return False
     return (
         session.scalar(

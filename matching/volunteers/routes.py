@@ -10,7 +10,7 @@ from matching.access import role_required
 from matching.extensions import db
 from matching.models import ProfileStatus, Role, utcnow
 from matching.reference import DISTRICTS, LEVELS, PHASES, RINGS
-from matching.services import profiles, queries
+from matching.services import matching, profiles, queries
 from matching.services.errors import ServiceError
 from matching.volunteers.forms import ProfileForm
 
@@ -91,14 +91,16 @@ def overview():
     if profile is None:
         flash(_("Bitte legen Sie zuerst Ihr Profil an. Das dauert nur ein paar Minuten."), "info")
         return redirect(url_for("volunteers.profile"))
+    now = utcnow()
     active = queries.active_engagements(db.session, profile.id)
-    needs = []
+    ranked = []
     if profile.status == ProfileStatus.APPROVED:
-        needs = db.session.scalars(queries.fitting_needs(profile)).unique().all()
+        ranked = matching.ranked_needs_for(db.session, profile, now, k=10)
     return render_template(
         "volunteers/overview.html",
         profile=profile,
         active=active,
-        needs=needs,
-        available=queries.is_available(profile, utcnow().date()),
+        ranked=ranked,
+        full=active >= profile.capacity,
+        available=queries.is_available(profile, now.date()),
     )

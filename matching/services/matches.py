@@ -1,0 +1,278 @@
+"""The life cycle of a match: proposed → approved → accepted → completed,
+or rejected (coordinator), declined (volunteer), cancelled.
+
+``create_match`` makes a proposal (engine, a volunteer's offer, or a coordinator's
+manual assignment); ``change_status`` applies every later step. Both lock the rows
+they read, check who may act, and write the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from matching.models import (
+    ACTIVE_MATCH_STATUSES,
+    Match,
+    MatchOrigin,
+    MatchStatus,
+    Need,
+    NeedStatus,
+    ProfileStatus,
+    User,
+    VolunteerProfile,
+)
+from matching.services import audit
+from matching.services import needs as need_service
+from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
+from matching.services.permissions import is_coordinator, is_member
+
+M = MatchStatus
+ENGAGED = (M.APPROVED, M.ACCEPTED)  # count against a volunteer's capacity
+NEVER_AGAIN = (M.REJECTED, M.DECLINED)  # this pair is not proposed again
+
+
+def _is_volunteer(session: Session, actor: User | None, match: Match) -> bool:
+    return actor is not None and match.volunteer.user_id == actor.id
+
+
+def _coordinator(session: Session, actor: User | None, match: Match) -> bool:
+    return is_coordinator(actor)
+
+
+def _volunteer_or_coordinator(session: Session, actor: User | None, match: Match) -> bool:
+    return _is_volunteer(session, actor, match) or is_coordinator(actor)
+
+
+def _coordinator_or_system(session: Session, actor: User | None, match: Match) -> bool:
+    return actor is None or is_coordinator(actor)
+
+
+@dataclass(frozen=True)
+class MatchTransition:
+    action: str
+    sources: frozenset[str]
+    target: str
+    allowed: Callable[[Session, User | None, Match], bool]
+    needs_reason: bool = False
+
+
+TRANSITIONS: dict[str, MatchTransition] = {
+    t.action: t
+    for t in (
+        MatchTransition("approve", frozenset({M.PROPOSED}), M.APPROVED, _coordinator),
+        MatchTransition("reject", frozenset({M.PROPOSED}), M.REJECTED, _coordinator, True),
+        MatchTransition("accept", frozenset({M.APPROVED}), M.ACCEPTED, _is_volunteer),
+        MatchTransition("decline", frozenset({M.APPROVED}), M.DECLINED, _is_volunteer),
+        MatchTransition(
+            "complete", frozenset({M.ACCEPTED}), M.COMPLETED, _volunteer_or_coordinator
+        ),
+        MatchTransition(
+            "cancel",
+            frozenset({M.PROPOSED, M.APPROVED, M.ACCEPTED}),
+            M.CANCELLED,
+            _coordinator_or_system,
+            True,
+        ),
+    )
+}
+
+STATUS_LABELS = {
+    M.PROPOSED: _l("Vorschlag"),
+    M.APPROVED: _l("Wartet auf Zusage"),
+    M.ACCEPTED: _l("Zugesagt"),
+    M.COMPLETED: _l("Abgeschlossen"),
+    M.REJECTED: _l("Abgelehnt"),
+    M.DECLINED: _l("Nicht übernommen"),
+    M.CANCELLED: _l("Abgebrochen"),
+}
+
+_REFUSED = {
+    "approve": _l("Dieser Vorschlag wurde schon entschieden."),
+    "reject": _l("Dieser Vorschlag wurde schon entschieden."),
+    "accept": _l("Diese Vermittlung wartet nicht (mehr) auf Ihre Zusage."),
+    "decline": _l("Diese Vermittlung wartet nicht (mehr) auf Ihre Zusage."),
+    "complete": _l("Nur zugesagte Vermittlungen können abgeschlossen werden."),
+    "cancel": _l("Diese Vermittlung ist schon beendet."),
+}
+
+
+def engaged_count(session: Session, profile_id: int) -> int:
+    """Approved and accepted matches of a volunteer: what counts against capacity."""
+    return session.scalar(
+        select(func.count())
+        .select_from(Match)
+        .where(Match.volunteer_id == profile_id, Match.status.in_(ENGAGED))
+    )
+
+
+def _taken_slots(session: Session, need_id: int) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(Match)
+        .where(Match.need_id == need_id, Match.status.in_(ENGAGED))
+    )
+
+
+def _lock_volunteer(session: Session, profile: VolunteerProfile) -> None:
+    # Serialises approvals that would take one volunteer past capacity.
+    session.refresh(profile, with_for_update=True)
+
+
+def create_match(
+    session: Session,
+    actor: User | None,
+    need: Need,
+    profile: VolunteerProfile,
+    *,
+    origin: MatchOrigin,
+    now: datetime,
+    score: float | None = None,
+    explanation: list | None = None,
+) -> Match:
+    """A new proposal for a pair; refused when the pair is live or was rejected/declined."""
+    if origin == MatchOrigin.OFFER:
+        if actor is None or profile.user_id != actor.id:
+            raise PermissionDenied(_l("Nur Sie selbst können Ihre Hilfe anbieten."))
+    elif origin == MatchOrigin.MANUAL:
+        if not is_coordinator(actor):
+            raise PermissionDenied(_l("Nur die Koordination kann Expert:innen zuordnen."))
+    elif actor is not None and not is_coordinator(actor):
+        raise PermissionDenied(_l("Nur die Koordination kann Vorschläge erzeugen."))
+    session.refresh(need, with_for_update=True)
+    if need.status != NeedStatus.OPEN:
+        raise TransitionError(_l("Diese Anfrage ist nicht mehr offen."))
+    if profile.status != ProfileStatus.APPROVED:
+        raise TransitionError(_l("Dieses Profil ist noch nicht freigegeben."))
+    if is_member(session, profile.user, need.initiative_id):
+        raise TransitionError(_l("Niemand berät die eigene Initiative."))
+    earlier = session.scalars(
+        select(Match.status).where(Match.need_id == need.id, Match.volunteer_id == profile.id)
+    ).all()
+    if any(status in ACTIVE_MATCH_STATUSES for status in earlier):
+        raise TransitionError(
+            _l("Für diese Anfrage gibt es schon einen Vorschlag mit dieser Person.")
+        )
+    if any(status in NEVER_AGAIN for status in earlier):
+        raise TransitionError(
+            _l("Diese Person wurde für diese Anfrage schon abgelehnt oder hat abgesagt.")
+        )
+    match = Match(
+        need_id=need.id,
+        volunteer_id=profile.id,
+        status=M.PROPOSED,
+        origin=origin,
+        score=score,
+        explanation=explanation,
+        created_by_id=actor.id if actor else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(match)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # a concurrent request made the same pair live
+        raise TransitionError(
+            _l("Für diese Anfrage gibt es schon einen Vorschlag mit dieser Person.")
+        ) from exc
+    audit.record(
+        session,
+        actor,
+        "match.propose",
+        "match",
+        match.id,
+        to_state=M.PROPOSED,
+        detail={"need": need.id, "volunteer": profile.id, "origin": str(origin)},
+        now=now,
+    )
+    return match
+
+
+def change_status(
+    session: Session,
+    actor: User | None,
+    match: Match,
+    action: str,
+    *,
+    now: datetime,
+    reason: str = "",
+) -> Match:
+    """Apply one life-cycle step to a match, or raise without changing anything."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise ValueError(f"unknown match action {action!r}")
+    session.refresh(match, with_for_update=True)
+    if not transition.allowed(session, actor, match):
+        raise PermissionDenied(_l("Sie dürfen diese Vermittlung nicht ändern."))
+    if match.status not in transition.sources:
+        raise TransitionError(_REFUSED[action])
+    reason = reason.strip()
+    if transition.needs_reason and not reason:
+        raise InvalidInput(_l("Bitte geben Sie einen Grund an."))
+    need = match.need
+    if action == "approve":
+        _check_room(session, match, need)
+    before = match.status
+    match.status = transition.target
+    match.updated_at = now
+    if reason:
+        match.reason = reason
+    if action in ("approve", "reject"):
+        match.decided_at = now
+    elif action == "accept":
+        match.accepted_at = now
+    elif action == "complete":
+        match.completed_at = now
+    audit.record(
+        session,
+        actor,
+        f"match.{action}",
+        "match",
+        match.id,
+        from_state=before,
+        to_state=match.status,
+        detail={"reason": reason} if reason else None,
+        now=now,
+    )
+    session.flush()
+    _follow_need(session, actor, need, now)
+    return match
+
+
+def _check_room(session: Session, match: Match, need: Need) -> None:
+    session.refresh(need, with_for_update=True)
+    if need.status != NeedStatus.OPEN:
+        raise TransitionError(_l("Diese Anfrage ist nicht mehr offen."))
+    if _taken_slots(session, need.id) >= need.experts_wanted:
+        raise TransitionError(_l("Für diese Anfrage sind schon genug Expert:innen gefunden."))
+    _lock_volunteer(session, match.volunteer)
+    if engaged_count(session, match.volunteer_id) >= match.volunteer.capacity:
+        raise TransitionError(_l("Diese Person berät schon so viele Initiativen, wie sie möchte."))
+
+
+def _follow_need(session: Session, actor: User | None, need: Need, now: datetime) -> None:
+    """A need with enough accepted experts is matched and its open proposals end;
+    a matched need that lost an expert opens again."""
+    accepted = session.scalar(
+        select(func.count())
+        .select_from(Match)
+        .where(Match.need_id == need.id, Match.status.in_((M.ACCEPTED, M.COMPLETED)))
+    )
+    if need.status == NeedStatus.OPEN and accepted >= need.experts_wanted:
+        need_service.change_status(session, None, need, "mark_matched", now=now)
+        waiting = session.scalars(
+            select(Match).where(
+                Match.need_id == need.id, Match.status.in_((M.PROPOSED, M.APPROVED))
+            )
+        ).all()
+        for other in waiting:
+            change_status(session, None, other, "cancel", now=now, reason="Anfrage ist vermittelt.")
+    elif need.status == NeedStatus.MATCHED and accepted < need.experts_wanted:
+        need_service.change_status(session, None, need, "reopen", now=now)

@@ -1,0 +1,102 @@
+"""The engine in the product: proposals written through the transition function, ranked pages."""
+
+import json
+
+from sqlalchemy import func, select
+
+from matching.models import AuditEntry, Match, MatchOrigin, MatchStatus, ProfileStatus, Role, utcnow
+from matching.services.matching import propose_matches
+
+
+def _count(db, model, *where):
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_propose_writes_proposals_once(db, make_volunteer, make_initiative, make_need):
+    vera = make_volunteer("vera@example.org", districts=("ost",))
+    make_volunteer("paul@example.org", status=ProfileStatus.PENDING)
+    initiative, _ = make_initiative(district="ost")
+    need = make_need(initiative, phases=("start",))
+    make_need(initiative, phases=("conflicts",), title="Streit")  # nobody knows conflicts
+
+    run = propose_matches(db.session, None, utcnow())
+    db.session.commit()
+    assert run.proposed == 1 and run.needs_covered == 1
+    match = db.session.scalar(select(Match))
+    assert (match.need_id, match.volunteer_id) == (need.id, vera.id)
+    assert match.status == MatchStatus.PROPOSED and match.origin == MatchOrigin.ENGINE
+    assert 0 < match.score <= 1
+    assert any("Start / Akquise" in part["de"] for part in match.explanation)
+    assert _count(db, AuditEntry, AuditEntry.action == "match.propose") == 1
+    assert len(run.needs_without_candidate) == 1
+
+    again = propose_matches(db.session, None, utcnow())
+    db.session.commit()
+    assert again.proposed == 0
+    assert _count(db, Match) == 1
+
+
+def test_rejected_pair_is_never_proposed_again(db, make_volunteer, make_initiative, make_need):
+    make_volunteer("vera@example.org")
+    initiative, _ = make_initiative()
+    make_need(initiative)
+    propose_matches(db.session, None, utcnow())
+    match = db.session.scalar(select(Match))
+    match.status = MatchStatus.REJECTED
+    db.session.commit()
+    assert propose_matches(db.session, None, utcnow()).proposed == 0
+
+
+def test_dry_run_writes_nothing(db, make_volunteer, make_initiative, make_need):
+    make_volunteer()
+    initiative, _ = make_initiative()
+    make_need(initiative)
+    run = propose_matches(db.session, None, utcnow(), dry_run=True)
+    db.session.rollback()
+    assert run.proposed == 1
+    assert _count(db, Match) == 0
+
+
+def test_cli_match_propose_json_and_bad_option(app, db, make_volunteer, make_initiative, make_need):
+    make_volunteer()
+    initiative, _ = make_initiative()
+    make_need(initiative)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["match", "propose", "--dry-run", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["dry_run"] is True and summary["experts_proposed"] == 1
+    assert set(summary) >= {"needs_covered", "mean_score", "needs_without_candidate"}
+    result = runner.invoke(args=["match", "propose", "--sofort"])
+    assert result.exit_code == 2 and "No such option" in result.output
+
+
+def test_overview_ranks_needs_with_explanation(
+    client, auth, make_volunteer, make_initiative, make_need
+):
+    make_volunteer("vera@example.org", districts=("ost",), levels={"start": 3, "planning": 1})
+    initiative, _ = make_initiative(district="ost")
+    make_need(initiative, phases=("planning",), title="Plan fürs Jahr")
+    make_need(initiative, phases=("start",), title="Leute finden")
+    auth.login("vera@example.org")
+    page = client.get("/uebersicht").get_data(as_text=True)
+    assert page.index("Leute finden") < page.index("Plan fürs Jahr")
+    assert "Warum passt das?" in page
+    assert "Hat Expertise in Start / Akquise" in page
+    assert "Ist im Bezirk Ost aktiv" in page
+
+
+def test_coordinator_sees_top_candidates_on_need_page(
+    client, auth, make_user, make_volunteer, make_initiative, make_need
+):
+    make_volunteer("vera@example.org", first_name="Vera")
+    make_user("koo@example.org", roles=(Role.COORDINATOR,))
+    initiative, member = make_initiative()
+    need = make_need(initiative)
+    auth.login("koo@example.org")
+    page = client.get(f"/anfragen/{need.id}").get_data(as_text=True)
+    assert "Passende Expert:innen" in page and "Vera Muster" in page
+    auth.logout()
+    auth.login(member.email)
+    page = client.get(f"/anfragen/{need.id}").get_data(as_text=True)
+    assert "Passende Expert:innen" not in page and "Vera" not in page
