@@ -19,6 +19,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     )
     app.config.from_object(config)
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_request_hooks(app)
@@ -48,15 +49,32 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
 
 
+def register_url_converters(app: Flask) -> None:
+    from matching.urls import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
+
+
 def register_blueprints(app: Flask) -> None:
     from matching.auth.routes import bp as auth_bp
     from matching.coordination.routes import bp as coordination_bp
     from matching.initiatives.routes import bp as initiatives_bp
     from matching.main.routes import bp as main_bp
+    from matching.matches.routes import bp as matches_bp
     from matching.needs.routes import bp as needs_bp
+    from matching.reports.routes import bp as reports_bp
     from matching.volunteers.routes import bp as volunteers_bp
 
-    for blueprint in (main_bp, auth_bp, volunteers_bp, initiatives_bp, needs_bp, coordination_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        volunteers_bp,
+        initiatives_bp,
+        needs_bp,
+        coordination_bp,
+        matches_bp,
+        reports_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectMultipleField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -32,6 +32,20 @@ def choices_from(reference, locale: str | None = None) -> list[SelectChoice]:
     """WTForms choices from reference data, labelled in the reader's language."""
     locale = locale or current_locale()
     return [SelectChoice(item.code, item.label(locale)) for item in reference]
+
+
+class StrictRadioField(RadioField):
+    """Radio buttons whose message for a value outside the choices says what to do."""
+
+    def __init__(self, *args, invalid_message=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.invalid_message = invalid_message
+
+    def pre_validate(self, form) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError as exc:
+            raise ValidationError(self.invalid_message or str(exc)) from exc
 
 
 class FutureDate:

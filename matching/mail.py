@@ -16,6 +16,8 @@ from email.utils import formatdate, make_msgid
 
 from flask import Flask, current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -128,3 +130,36 @@ def send_to_user(user, kind: str, subject, **context) -> Mail:
     mail = build(user.email, kind, user.locale, subject, user=user, **context)
     send(mail)
     return mail
+
+
+_PENDING = "vernetzer_pending_mail"
+
+
+def enqueue(session: Session, mail: Mail) -> Mail:
+    """Deliver ``mail`` once the session's transaction commits; forget it on rollback.
+
+    So a mail never announces a change that did not happen. (The durable outbox
+    replaces the delivery after commit with a row in the same transaction.)
+    """
+    session.info.setdefault(_PENDING, []).append(mail)
+    return mail
+
+
+def enqueue_for_user(session: Session, user, kind: str, subject, **context) -> Mail:
+    """Build mail ``kind`` for a user in their language and deliver it after commit."""
+    return enqueue(session, build(user.email, kind, user.locale, subject, user=user, **context))
+
+
+@event.listens_for(Session, "after_commit")
+def _deliver_after_commit(session: Session) -> None:
+    for mail in session.info.pop(_PENDING, []):
+        try:
+            send(mail)
+        except Exception:  # the change is committed; a failed mail must not turn it into a 500
+            current_app.logger.exception("mail %s to %s could not be sent", mail.kind, mail.to)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    if not session.in_transaction():
+        session.info.pop(_PENDING, None)

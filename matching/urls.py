@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from werkzeug.routing import IntegerConverter
+
 
 def safe_next(target: str | None) -> str | None:
     """A same-site path to return to after log-in, or None (no open redirects)."""
@@ -15,3 +17,10 @@ def safe_next(target: str | None) -> str | None:
     if "\\" in target or any(ord(c) < 32 for c in target):
         return None
     return target
+
+
+class IdConverter(IntegerConverter):
+    """A database id in a URL: 1 up to the largest 32-bit integer, so a huge number is a 404."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)

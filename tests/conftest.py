@@ -6,13 +6,14 @@ The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
-from sqlalchemy import text
+from sqlalchemy import event, text
 from support import DEFAULT_PASSWORD, AuthActions, IsolatedClient
 
 from config import TestingConfig
@@ -120,6 +121,9 @@ def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
 
 
+_HASHES: dict[str, str] = {}
+
+
 @pytest.fixture()
 def make_user(db):
     """Create a user: ``make_user(email=..., roles=(Role.VOLUNTEER,), confirmed=True)``."""
@@ -135,9 +139,11 @@ def make_user(db):
         locale: str = "de",
     ):
         counter["n"] += 1
+        if password not in _HASHES:  # hashing is most of a test's time; the result is the same
+            _HASHES[password] = hash_password(password)
         user = User(
             email=email or f"person{counter['n']}@example.org",
-            password_hash=hash_password(password),
+            password_hash=_HASHES[password],
             first_name=first_name,
             last_name="Muster",
             locale=locale,
@@ -232,3 +238,31 @@ def make_need(db):
         return need
 
     return factory
+
+
+# Transaction control is not work a page does per row.
+_BOOKKEEPING = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
+@pytest.fixture()
+def count_queries(db):
+    """``with count_queries() as statements: ...`` collects the SQL sent inside the block.
+
+    Listens on the engine, which also hears the single connection the test session is bound to.
+    """
+
+    @contextmanager
+    def counting() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+            if not statement.startswith(_BOOKKEEPING):
+                statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
+
+    return counting

@@ -2,24 +2,62 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from matching import mail
 from matching.access import role_required
 from matching.extensions import db
 from matching.forms import ReasonForm
-from matching.models import ProfileStatus, Role, VolunteerProfile, utcnow
+from matching.models import (
+    AuditEntry,
+    Match,
+    MatchOrigin,
+    MatchStatus,
+    Need,
+    NeedStatus,
+    ProfileStatus,
+    Role,
+    User,
+    VolunteerProfile,
+    utcnow,
+)
 from matching.reference import DISTRICT_BY_CODE, LANGUAGES, LEVELS, PHASES
-from matching.services import profiles
+from matching.services import matches as match_service
+from matching.services import matching, profiles
 from matching.services.errors import ServiceError
 
 bp = Blueprint("coordination", __name__, url_prefix="/koordination")
+
+ORIGIN_LABELS = {
+    MatchOrigin.ENGINE: _l("Vorschlag der Vermittlung"),
+    MatchOrigin.OFFER: _l("„Ich kann helfen“"),
+    MatchOrigin.MANUAL: _l("Von Hand zugeordnet"),
+}
+
+ACTION_LABELS = {
+    "need.create": _l("Anfrage angelegt"),
+    "need.update": _l("Anfrage geändert"),
+    "need.publish": _l("Anfrage veröffentlicht"),
+    "need.withdraw": _l("Anfrage zurückgezogen"),
+    "need.close": _l("Anfrage abgeschlossen"),
+    "need.expire": _l("Anfrage abgelaufen"),
+    "need.mark_matched": _l("Expert:in gefunden"),
+    "need.reopen": _l("Anfrage wieder offen"),
+    "match.propose": _l("Vorschlag gemacht"),
+    "match.approve": _l("Vorschlag freigegeben"),
+    "match.reject": _l("Vorschlag abgelehnt"),
+    "match.accept": _l("Expert:in hat zugesagt"),
+    "match.decline": _l("Expert:in hat abgesagt"),
+    "match.complete": _l("Beratung abgeschlossen"),
+    "match.cancel": _l("Vermittlung abgebrochen"),
+    "match.feedback": _l("Rückmeldung gegeben"),
+}
 # Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
 # instead of the database driver failing with an overflow (a 500).
 
@@ -43,7 +81,7 @@ def waiting_profiles():
     )
 
 
-@bp.route("/profile/<int(max=2147483647):profile_id>", methods=["GET", "POST"])
+@bp.route("/profile/<id:profile_id>", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def review_profile(profile_id: int):
     """One waiting profile: approve, or send back with a reason (mailed to the volunteer)."""
@@ -63,7 +101,7 @@ def review_profile(profile_id: int):
     )
 
 
-@bp.route("/profile/<int(max=2147483647):profile_id>/freigeben", methods=["POST"])
+@bp.route("/profile/<id:profile_id>/freigeben", methods=["POST"])
 @role_required(Role.COORDINATOR)
 def approve_profile(profile_id: int):
     profile = db.session.get(VolunteerProfile, profile_id)
@@ -88,7 +126,7 @@ def approve_profile(profile_id: int):
     return redirect(url_for("coordination.waiting_profiles"))
 
 
-@bp.route("/profile/<int(max=2147483647):profile_id>/zurueck", methods=["POST"])
+@bp.route("/profile/<id:profile_id>/zurueck", methods=["POST"])
 @role_required(Role.COORDINATOR)
 def return_profile(profile_id: int):
     profile = db.session.get(VolunteerProfile, profile_id)
@@ -117,3 +155,169 @@ def return_profile(profile_id: int):
         "success",
     )
     return redirect(url_for("coordination.waiting_profiles"))
+
+
+@bp.route("/vorschlaege")
+@role_required(Role.COORDINATOR)
+def queue():
+    """Proposals waiting for a decision, oldest first, with the reasons and other candidates."""
+    waiting = db.session.scalars(
+        select(Match)
+        .options(
+            selectinload(Match.need).selectinload(Need.initiative),
+            selectinload(Match.volunteer).selectinload(VolunteerProfile.user),
+        )
+        .where(Match.status == MatchStatus.PROPOSED)
+        .order_by(Match.created_at, Match.id)
+    ).all()
+    needs = list({m.need_id: m.need for m in waiting}.values())
+    others = matching.candidates_by_need(db.session, needs, utcnow(), k=4)
+    return render_template(
+        "coordination/queue.html",
+        waiting=waiting,
+        others=others,
+        form=FlaskForm(),
+        origins=ORIGIN_LABELS,
+    )
+
+
+def _proposal(match_id: int) -> Match:
+    match = db.session.get(Match, match_id)
+    if match is None:
+        abort(404)
+    return match
+
+
+@bp.route("/vorschlaege/<id:match_id>/freigeben", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def approve_match(match_id: int):
+    """Approve a proposal: the volunteer is asked to accept."""
+    match = _proposal(match_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        match_service.change_status(db.session, current_user, match, "approve", now=utcnow())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            _(
+                "Freigegeben. %(name)s wird gebeten zuzusagen.",
+                name=match.volunteer.user.first_name,
+            ),
+            "success",
+        )
+    return redirect(url_for("coordination.queue"))
+
+
+@bp.route("/vorschlaege/<id:match_id>/ablehnen", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def reject_match(match_id: int):
+    """Reject a proposal with a reason; the pair is never proposed again."""
+    match = _proposal(match_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            match_service.change_status(
+                db.session, current_user, match, "reject", now=utcnow(), reason=form.reason.data
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Der Vorschlag ist abgelehnt."), "success")
+        return redirect(url_for("coordination.queue"))
+    return render_template("coordination/reject.html", match=match, form=form)
+
+
+@bp.route("/anfragen/<id:need_id>/zuordnen", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def assign(need_id: int):
+    """Assign an expert by hand: the ranked list, or a search by name for anyone approved."""
+    need = db.session.get(Need, need_id)
+    if need is None:
+        abort(404)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        raw = request.form.get("volunteer_id", "")
+        profile = db.session.get(VolunteerProfile, int(raw)) if raw.isdigit() else None
+        if profile is None:
+            flash(_("Diese Person gibt es nicht. Bitte wählen Sie aus der Liste."), "error")
+            return redirect(url_for("coordination.assign", need_id=need_id))
+        now = utcnow()
+        fit = matching.score_pair(db.session, need, profile, now)
+        try:
+            match = match_service.create_match(
+                db.session,
+                current_user,
+                need,
+                profile,
+                origin=MatchOrigin.MANUAL,
+                now=now,
+                score=fit.value if fit else None,
+                explanation=matching.explanation_record(fit) if fit else None,
+            )
+            match_service.change_status(db.session, current_user, match, "approve", now=now)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("coordination.assign", need_id=need_id))
+        db.session.commit()
+        flash(
+            _("%(name)s ist zugeordnet und wird gebeten zuzusagen.", name=profile.user.first_name),
+            "success",
+        )
+        return redirect(url_for("needs.detail", need_id=need_id))
+    query = request.args.get("name", "").strip()[:80]
+    ranked = (
+        matching.candidates_for(db.session, need, utcnow(), k=20)
+        if need.status == NeedStatus.OPEN
+        else []
+    )
+    found = []
+    if query:
+        pattern = f"%{query.lower()}%"
+        found = db.session.scalars(
+            select(VolunteerProfile)
+            .join(VolunteerProfile.user)
+            .options(selectinload(VolunteerProfile.user))
+            .where(
+                VolunteerProfile.status == ProfileStatus.APPROVED,
+                or_(
+                    func.lower(User.first_name).like(pattern),
+                    func.lower(User.last_name).like(pattern),
+                ),
+            )
+            .order_by(User.first_name, User.last_name)
+            .limit(30)
+        ).all()
+    return render_template(
+        "coordination/assign.html", need=need, ranked=ranked, found=found, query=query, form=form
+    )
+
+
+@bp.route("/anfragen/<id:need_id>/verlauf")
+@role_required(Role.COORDINATOR)
+def history(need_id: int):
+    """Who did what and when to a need and its matches."""
+    need = db.session.get(Need, need_id)
+    if need is None:
+        abort(404)
+    match_ids = select(Match.id).where(Match.need_id == need_id)
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .options(selectinload(AuditEntry.actor))
+        .where(
+            or_(
+                (AuditEntry.object_type == "need") & (AuditEntry.object_id == need_id),
+                (AuditEntry.object_type == "match") & AuditEntry.object_id.in_(match_ids),
+            )
+        )
+        .order_by(AuditEntry.at, AuditEntry.id)
+    ).all()
+    return render_template(
+        "coordination/history.html", need=need, entries=entries, actions=ACTION_LABELS
+    )

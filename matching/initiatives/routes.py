@@ -147,7 +147,7 @@ def new_need():
     )
 
 
-@bp.route("/anfragen/<int(max=2147483647):need_id>/bearbeiten", methods=["GET", "POST"])
+@bp.route("/anfragen/<id:need_id>/bearbeiten", methods=["GET", "POST"])
 @role_required(Role.INITIATIVE)
 def edit_need(need_id: int):
     """Edit a draft or open need; a draft can be published from here."""
@@ -177,13 +177,13 @@ def edit_need(need_id: int):
     )
 
 
-@bp.route("/anfragen/<int(max=2147483647):need_id>/veroeffentlichen", methods=["POST"])
+@bp.route("/anfragen/<id:need_id>/veroeffentlichen", methods=["POST"])
 @role_required(Role.INITIATIVE)
 def publish_need(need_id: int):
     return _simple_transition(need_id, "publish", _("Ihre Anfrage ist veröffentlicht."))
 
 
-@bp.route("/anfragen/<int(max=2147483647):need_id>/abschliessen", methods=["GET", "POST"])
+@bp.route("/anfragen/<id:need_id>/abschliessen", methods=["GET", "POST"])
 @role_required(Role.INITIATIVE)
 def close_need(need_id: int):
     """Close a need (GET asks, POST does it)."""
@@ -210,7 +210,7 @@ def _simple_transition(need_id: int, action: str, done_message: str):
     return redirect(url_for("needs.detail", need_id=need_id))
 
 
-@bp.route("/anfragen/<int(max=2147483647):need_id>/zurueckziehen", methods=["GET", "POST"])
+@bp.route("/anfragen/<id:need_id>/zurueckziehen", methods=["GET", "POST"])
 @role_required(Role.INITIATIVE)
 def withdraw_need(need_id: int):
     """Withdraw a need with a reason."""

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from matching.extensions import db
-from matching.models import Need, NeedStatus, utcnow
+from matching.models import Match, Need, NeedStatus, VolunteerProfile, utcnow
 from matching.reference import DISTRICT_BY_CODE, DISTRICTS, PHASE_BY_CODE, PHASES, RINGS
+from matching.services import matches as match_service
 from matching.services import matching, queries
 from matching.services import needs as need_service
 from matching.services.permissions import can_manage_need, is_coordinator
@@ -20,12 +22,15 @@ bp = Blueprint("needs", __name__)
 PER_PAGE = 20
 
 
+MAX_PAGE = 10_000
+
+
 def _page_number(raw: str) -> int:
-    """The requested page, or 1 for anything that is not a plain number from 1 to 9999."""
-    # isdigit() also accepts "²", which int() refuses; a length cap avoids huge ints.
-    if len(raw) > 4 or not raw.isascii() or not raw.isdigit():
+    """The requested page: 1 for anything but a plain number, at most MAX_PAGE."""
+    # isdigit() also accepts "²", which int() refuses; the length cap avoids huge ints.
+    if not raw.isascii() or not raw.isdigit():
         return 1
-    return max(int(raw), 1)
+    return MAX_PAGE if len(raw) > 5 else min(max(int(raw), 1), MAX_PAGE)
 
 
 @bp.route("/anfragen")
@@ -38,11 +43,12 @@ def index():
     )
     page = _page_number(request.args.get("seite", ""))
     query = queries.open_needs(phase or None, district or None) if not unknown else None
-    pagination = (
-        db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
-        if query is not None
-        else None
-    )
+    pagination = None
+    if query is not None:
+        pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+        if pagination.pages and page > pagination.pages:
+            # An old link past the end shows the last page, not "no open needs".
+            pagination = db.paginate(query, page=pagination.pages, per_page=PER_PAGE)
     return render_template(
         "needs/index.html",
         pagination=pagination,
@@ -56,7 +62,7 @@ def index():
     )
 
 
-@bp.route("/anfragen/<int(max=2147483647):need_id>")
+@bp.route("/anfragen/<id:need_id>")
 def detail(need_id: int):
     """A need's page: public while open; its initiative and coordinators see it in every state."""
     need = db.session.get(Need, need_id, options=[selectinload(Need.initiative)])
@@ -65,6 +71,23 @@ def detail(need_id: int):
     manager = current_user.is_authenticated and can_manage_need(db.session, current_user, need)
     if need.status != NeedStatus.OPEN and not manager:
         abort(404)
+    need_matches = []
+    if manager:
+        need_matches = db.session.scalars(
+            select(Match)
+            .options(selectinload(Match.volunteer).selectinload(VolunteerProfile.user))
+            .where(Match.need_id == need.id)
+            .order_by(Match.created_at, Match.id)
+        ).all()
+    own_match = None
+    profile = current_user.volunteer_profile if current_user.is_authenticated else None
+    if profile is not None:
+        own_match = db.session.scalar(
+            select(Match)
+            .where(Match.need_id == need.id, Match.volunteer_id == profile.id)
+            .order_by(Match.id.desc())
+            .limit(1)
+        )
     candidates = []
     if is_coordinator(current_user) and need.status == NeedStatus.OPEN:
         candidates = matching.candidates_for(db.session, need, utcnow(), k=10)
@@ -72,6 +95,13 @@ def detail(need_id: int):
         "needs/detail.html",
         need=need,
         candidates=candidates,
+        need_matches=need_matches,
+        own_match=own_match,
+        can_offer=profile is not None
+        and profile.status == "approved"
+        and need.status == NeedStatus.OPEN
+        and own_match is None,
+        match_labels=match_service.STATUS_LABELS,
         manager=manager,
         labels=need_service.STATUS_LABELS,
         editable=need.status in need_service.EDITABLE,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
+    InitiativeMember,
     Match,
     MatchOrigin,
     MatchStatus,
@@ -28,7 +29,7 @@ from matching.models import (
     User,
     VolunteerProfile,
 )
-from matching.services import audit
+from matching.services import audit, notifications
 from matching.services import needs as need_service
 from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.services.permissions import is_coordinator, is_member
@@ -192,6 +193,8 @@ def create_match(
         detail={"need": need.id, "volunteer": profile.id, "origin": str(origin)},
         now=now,
     )
+    if origin == MatchOrigin.OFFER:
+        notifications.new_offer(session, match)
     return match
 
 
@@ -243,7 +246,17 @@ def change_status(
     )
     session.flush()
     _follow_need(session, actor, need, now)
+    _notify(session, action, match)
     return match
+
+
+def _notify(session: Session, action: str, match: Match) -> None:
+    if action == "approve":
+        notifications.match_approved(session, match)
+    elif action == "accept":
+        notifications.match_accepted(session, match)
+    elif action == "decline":
+        notifications.match_declined(session, match)
 
 
 def _check_room(session: Session, match: Match, need: Need) -> None:
@@ -276,3 +289,49 @@ def _follow_need(session: Session, actor: User | None, need: Need, now: datetime
             change_status(session, None, other, "cancel", now=now, reason="Anfrage ist vermittelt.")
     elif need.status == NeedStatus.MATCHED and accepted < need.experts_wanted:
         need_service.change_status(session, None, need, "reopen", now=now)
+
+
+def give_feedback(
+    session: Session, actor: User, match: Match, rating: int, comment: str, *, now: datetime
+) -> Match:
+    """The initiative rates a completed match (1–5) with an optional comment, once."""
+    session.refresh(match, with_for_update=True)
+    if not is_member(session, actor, match.need.initiative_id):
+        raise PermissionDenied(_l("Nur die Initiative kann eine Rückmeldung geben."))
+    if match.status != M.COMPLETED:
+        raise TransitionError(_l("Eine Rückmeldung ist erst nach dem Abschluss möglich."))
+    if match.feedback_at is not None:
+        raise TransitionError(_l("Zu dieser Vermittlung gibt es schon eine Rückmeldung. Danke!"))
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise InvalidInput(_l("Bitte wählen Sie 1 bis 5 Sterne."))
+    if len(comment) > 2000:
+        raise InvalidInput(_l("Bitte höchstens 2000 Zeichen."))
+    match.feedback_rating = rating
+    match.feedback_comment = comment.strip()
+    match.feedback_at = now
+    audit.record(
+        session, actor, "match.feedback", "match", match.id, detail={"rating": rating}, now=now
+    )
+    return match
+
+
+def can_see_volunteer_contact(session: Session, viewer: User | None, profile_id: int) -> bool:
+    """Coordinators always; an initiative member once this volunteer accepted one of its needs."""
+    if is_coordinator(viewer):
+        return True
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
+        return False
+    return (
+        session.scalar(
+            select(Match.id)
+            .join(Need, Need.id == Match.need_id)
+            .join(InitiativeMember, InitiativeMember.initiative_id == Need.initiative_id)
+            .where(
+                Match.volunteer_id == profile_id,
+                Match.status.in_((M.ACCEPTED, M.COMPLETED)),
+                InitiativeMember.user_id == viewer.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )

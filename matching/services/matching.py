@@ -215,13 +215,35 @@ def ranked_needs_for(session: Session, profile: VolunteerProfile, now: datetime,
 
 def candidates_for(session: Session, need: Need, now: datetime, k: int = 10):
     """The best volunteers for one need: [(VolunteerProfile, Score)], best first."""
-    profiles = session.scalars(
+    profiles = approved_profiles(session)
+    records = load_volunteers(session, profiles)
+    by_id = {p.id: p for p in profiles}
+    ranked = engine.rank(to_engine_need(need), records, weights(), now, k=k)
+    return [(by_id[v.id], s) for v, s in ranked]
+
+
+def approved_profiles(session: Session) -> list[VolunteerProfile]:
+    return session.scalars(
         select(VolunteerProfile)
         .options(selectinload(VolunteerProfile.user))
         .where(VolunteerProfile.status == ProfileStatus.APPROVED)
         .order_by(VolunteerProfile.id)
     ).all()
-    records = load_volunteers(session, list(profiles))
+
+
+def candidates_by_need(session: Session, needs: list[Need], now: datetime, k: int = 3):
+    """For several needs at once: {need id: [(VolunteerProfile, Score)]}, in fixed queries."""
+    profiles = approved_profiles(session)
     by_id = {p.id: p for p in profiles}
-    ranked = engine.rank(to_engine_need(need), records, weights(), now, k=k)
-    return [(by_id[v.id], s) for v, s in ranked]
+    pool = engine.Pool(load_volunteers(session, profiles))
+    result = {}
+    for need in needs:
+        ranked = engine.rank(to_engine_need(need), pool, weights(), now, k=k)
+        result[need.id] = [(by_id[v.id], s) for v, s in ranked]
+    return result
+
+
+def score_pair(session: Session, need: Need, profile: VolunteerProfile, now: datetime):
+    """The engine's score for one pair as it stands before a match exists (None if excluded)."""
+    [volunteer] = load_volunteers(session, [profile])
+    return engine.score(volunteer, to_engine_need(need), weights(), now)

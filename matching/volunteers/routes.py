@@ -5,11 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from matching.access import role_required
 from matching.extensions import db
-from matching.models import ProfileStatus, Role, utcnow
+from matching.models import Match, MatchStatus, Need, ProfileStatus, Role, utcnow
 from matching.reference import DISTRICTS, LEVELS, PHASES, RINGS
+from matching.services import matches as match_service
 from matching.services import matching, profiles, queries
 from matching.services.errors import ServiceError
 from matching.volunteers.forms import ProfileForm
@@ -96,9 +99,28 @@ def overview():
     ranked = []
     if profile.status == ProfileStatus.APPROVED:
         ranked = matching.ranked_needs_for(db.session, profile, now, k=10)
+    my_matches = db.session.scalars(
+        select(Match)
+        .options(selectinload(Match.need).selectinload(Need.initiative))
+        .where(
+            Match.volunteer_id == profile.id,
+            Match.status.in_(
+                [
+                    MatchStatus.PROPOSED,
+                    MatchStatus.APPROVED,
+                    MatchStatus.ACCEPTED,
+                    MatchStatus.COMPLETED,
+                ]
+            ),
+        )
+        .order_by(Match.updated_at.desc(), Match.id.desc())
+        .limit(20)
+    ).all()
     return render_template(
         "volunteers/overview.html",
         profile=profile,
+        my_matches=my_matches,
+        match_labels=match_service.STATUS_LABELS,
         active=active,
         ranked=ranked,
         full=active >= profile.capacity,

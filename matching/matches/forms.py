@@ -1,0 +1,37 @@
+"""Forms for a match: declining with an optional reason, feedback with 1–5 stars."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
+
+from matching.forms import StrictRadioField
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Möchten Sie uns sagen, warum? (freiwillig)"),
+        validators=[Length(max=1000, message=_l("Bitte höchstens %(max)d Zeichen."))],
+    )
+
+
+class FeedbackForm(FlaskForm):
+    rating = StrictRadioField(
+        _l("Wie hilfreich war die Beratung?"),
+        choices=[
+            SelectChoice("5", _l("5 – sehr hilfreich")),
+            SelectChoice("4", _l("4 – hilfreich")),
+            SelectChoice("3", _l("3 – teils, teils")),
+            SelectChoice("2", _l("2 – wenig hilfreich")),
+            SelectChoice("1", _l("1 – nicht hilfreich")),
+        ],
+        validators=[InputRequired(message=_l("Bitte wählen Sie eine Bewertung von 1 bis 5."))],
+        invalid_message=_l("Bitte wählen Sie eine Bewertung von 1 bis 5."),
+    )
+    comment = TextAreaField(
+        _l("Was möchten Sie uns noch sagen? (freiwillig)"),
+        validators=[Length(max=2000, message=_l("Bitte höchstens %(max)d Zeichen."))],
+    )

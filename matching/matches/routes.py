@@ -1,0 +1,171 @@
+"""Match pages for the volunteer, the initiative and coordinators."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from matching.access import role_required
+from matching.extensions import db
+from matching.matches.forms import DeclineForm, FeedbackForm
+from matching.models import Match, MatchOrigin, MatchStatus, Need, NeedStatus, Role, utcnow
+from matching.services import matches, matching
+from matching.services.errors import ServiceError
+from matching.services.permissions import is_coordinator, is_member
+
+bp = Blueprint("matches", __name__)
+
+
+def _visible_match(match_id: int) -> tuple[Match, str]:
+    """The match and the viewer's part in it (volunteer, initiative, coordinator), else 404."""
+    match = db.session.get(Match, match_id)
+    if match is None:
+        abort(404)
+    if match.volunteer.user_id == current_user.id:
+        return match, "volunteer"
+    if is_member(db.session, current_user, match.need.initiative_id):
+        return match, "initiative"
+    if is_coordinator(current_user):
+        return match, "coordinator"
+    abort(404)
+
+
+def _act(match: Match, action: str, done: str, reason: str = ""):
+    try:
+        matches.change_status(db.session, current_user, match, action, now=utcnow(), reason=reason)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("matches.detail", match_id=match.id))
+
+
+@bp.route("/vermittlungen/<id:match_id>")
+@login_required
+def detail(match_id: int):
+    """The match with what the viewer may do next; contacts once accepted."""
+    match, part = _visible_match(match_id)
+    contact_visible = match.status in (MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
+    return render_template(
+        "matches/detail.html",
+        match=match,
+        need=match.need,
+        part=part,
+        contact_visible=contact_visible or part == "coordinator",
+        labels=matches.STATUS_LABELS,
+        form=FlaskForm(),
+    )
+
+
+@bp.route("/vermittlungen/<id:match_id>/zusagen", methods=["POST"])
+@login_required
+def accept(match_id: int):
+    match, _part = _visible_match(match_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    return _act(
+        match,
+        "accept",
+        _("Danke für Ihre Zusage! Die Initiative bekommt jetzt Ihre Kontaktdaten und Sie ihre."),
+    )
+
+
+@bp.route("/vermittlungen/<id:match_id>/absagen", methods=["GET", "POST"])
+@login_required
+def decline(match_id: int):
+    match, _part = _visible_match(match_id)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        return _act(
+            match,
+            "decline",
+            _("Schade – danke für Ihre Rückmeldung. Wir suchen jemand anderen."),
+            form.reason.data or "",
+        )
+    return render_template("matches/decline.html", match=match, need=match.need, form=form)
+
+
+@bp.route("/vermittlungen/<id:match_id>/abschliessen", methods=["POST"])
+@login_required
+def complete(match_id: int):
+    match, _part = _visible_match(match_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    return _act(
+        match,
+        "complete",
+        _("Die Beratung ist als abgeschlossen eingetragen. Vielen Dank für Ihren Einsatz!"),
+    )
+
+
+@bp.route("/vermittlungen/<id:match_id>/rueckmeldung", methods=["GET", "POST"])
+@role_required(Role.INITIATIVE)
+def feedback(match_id: int):
+    """The initiative rates a completed match."""
+    match, part = _visible_match(match_id)
+    if part != "initiative":
+        abort(404)
+    form = FeedbackForm()
+    if form.validate_on_submit():
+        try:
+            matches.give_feedback(
+                db.session,
+                current_user,
+                match,
+                int(form.rating.data),
+                form.comment.data or "",
+                now=utcnow(),
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Danke für Ihre Rückmeldung!"), "success")
+        return redirect(url_for("matches.detail", match_id=match.id))
+    return render_template("matches/feedback.html", match=match, need=match.need, form=form)
+
+
+@bp.route("/anfragen/<id:need_id>/helfen", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def offer(need_id: int):
+    """ "Ich kann helfen": GET asks, POST puts the offer into the coordinators' queue."""
+    need = db.session.get(Need, need_id)
+    if need is None or need.status != NeedStatus.OPEN:
+        abort(404)
+    profile = current_user.volunteer_profile
+    form = FlaskForm()
+    if form.validate_on_submit():
+        if profile is None:
+            flash(_("Bitte legen Sie zuerst Ihr Profil an."), "info")
+            return redirect(url_for("volunteers.profile"))
+        now = utcnow()
+        fit = matching.score_pair(db.session, need, profile, now)
+        try:
+            matches.create_match(
+                db.session,
+                current_user,
+                need,
+                profile,
+                origin=MatchOrigin.OFFER,
+                now=now,
+                score=fit.value if fit else None,
+                explanation=matching.explanation_record(fit) if fit else None,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Danke! Ihr Angebot liegt bei der Koordination. Sie hören in der Regel innerhalb von drei Tagen von uns."
+                ),
+                "success",
+            )
+        return redirect(url_for("volunteers.overview"))
+    return render_template("matches/offer.html", need=need, profile=profile, form=form)

@@ -1,0 +1,421 @@
+"""Read-only figures for coordinators: the overview, the coverage picture and the CSV exports.
+
+Every function answers in a fixed number of statements, however many rows there
+are, and takes ``now`` so that tests (and the digest later) can choose the time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from matching.models import (
+    Initiative,
+    Match,
+    MatchStatus,
+    Need,
+    NeedPhase,
+    NeedStatus,
+    ProfileStatus,
+    User,
+    VolunteerDistrict,
+    VolunteerPhaseLevel,
+    VolunteerProfile,
+)
+from matching.reference import DISTRICTS, PHASE_CODES, RINGS, Choice, District
+
+# A need open this long without an expert is a gap the coordinators should look at.
+STALE_NEED_AFTER = timedelta(days=14)
+# An approved match the volunteer has not accepted or declined for this long.
+UNANSWERED_MATCH_AFTER = timedelta(days=7)
+# Matches that mean a need has (or had) its expert.
+SERVED_MATCH_STATUSES = (MatchStatus.APPROVED, MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
+# Matches that count against a volunteer's capacity.
+ENGAGED_MATCH_STATUSES = (MatchStatus.APPROVED, MatchStatus.ACCEPTED)
+# A cell with open needs is "thin" while it has fewer spare experts than this beyond them.
+SPARE_EXPERTS_WANTED = 2
+
+CSV_DELIMITERS = {"komma": ",", "semikolon": ";"}
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# ---------------------------------------------------------------------------
+# Overview
+
+
+@dataclass(frozen=True)
+class StaleNeed:
+    id: int
+    title: str
+    initiative: str
+    district: str
+    opened_at: datetime
+    days_open: int
+
+
+@dataclass(frozen=True)
+class UnansweredMatch:
+    id: int
+    volunteer_name: str
+    need_id: int
+    need_title: str
+    decided_at: datetime
+    days_waiting: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    now: datetime
+    need_counts: list[tuple[str, int]]
+    match_counts: list[tuple[str, int]]
+    stale_needs: list[StaleNeed]
+    waiting_profiles: int
+    unanswered_matches: list[UnansweredMatch]
+
+    @property
+    def waiting_proposals(self) -> int:
+        """Proposals (engine, offers, manual) that wait for a coordinator's decision."""
+        return dict(self.match_counts).get("proposed", 0)
+
+
+def _counts_by_status(session: Session, status_column, statuses: Iterable[str]):
+    """``[(status, count), ...]`` in the life-cycle order, zeros included."""
+    found = dict(session.execute(select(status_column, func.count()).group_by(status_column)).all())
+    return [(str(status), found.get(status, 0)) for status in statuses]
+
+
+def stale_needs(session: Session, now: datetime) -> list[StaleNeed]:
+    """Open needs published before the stale limit with no approved, accepted or completed match."""
+    opened_at = func.coalesce(Need.published_at, Need.created_at)
+    served = exists().where(Match.need_id == Need.id, Match.status.in_(SERVED_MATCH_STATUSES))
+    rows = session.execute(
+        select(Need.id, Need.title, Initiative.name, Need.district, opened_at.label("opened_at"))
+        .join(Initiative, Initiative.id == Need.initiative_id)
+        .where(Need.status == NeedStatus.OPEN, opened_at <= now - STALE_NEED_AFTER, ~served)
+        .order_by(opened_at, Need.id)
+    ).all()
+    return [
+        StaleNeed(
+            id=row.id,
+            title=row.title,
+            initiative=row.name,
+            district=row.district,
+            opened_at=row.opened_at,
+            days_open=(now - row.opened_at).days,
+        )
+        for row in rows
+    ]
+
+
+def unanswered_matches(session: Session, now: datetime) -> list[UnansweredMatch]:
+    """Approved matches the volunteer has left unanswered since before the limit, oldest first."""
+    rows = session.execute(
+        select(
+            Match.id,
+            Match.decided_at,
+            User.first_name,
+            User.last_name,
+            Need.id.label("need_id"),
+            Need.title,
+        )
+        .join(Need, Need.id == Match.need_id)
+        .join(VolunteerProfile, VolunteerProfile.id == Match.volunteer_id)
+        .join(User, User.id == VolunteerProfile.user_id)
+        .where(
+            Match.status == MatchStatus.APPROVED,
+            Match.decided_at <= now - UNANSWERED_MATCH_AFTER,
+        )
+        .order_by(Match.decided_at, Match.id)
+    ).all()
+    return [
+        UnansweredMatch(
+            id=row.id,
+            volunteer_name=f"{row.first_name} {row.last_name}".strip(),
+            need_id=row.need_id,
+            need_title=row.title,
+            decided_at=row.decided_at,
+            days_waiting=(now - row.decided_at).days,
+        )
+        for row in rows
+    ]
+
+
+def dashboard(session: Session, now: datetime) -> Dashboard:
+    """Everything on the coordinators' overview page, in five statements."""
+    waiting = session.scalar(
+        select(func.count())
+        .select_from(VolunteerProfile)
+        .where(VolunteerProfile.status == ProfileStatus.PENDING)
+    )
+    return Dashboard(
+        now=now,
+        need_counts=_counts_by_status(session, Need.status, NeedStatus),
+        match_counts=_counts_by_status(session, Match.status, MatchStatus),
+        stale_needs=stale_needs(session, now),
+        waiting_profiles=waiting or 0,
+        unanswered_matches=unanswered_matches(session, now),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Coverage: phase × district
+
+
+@dataclass(frozen=True)
+class CoverageCell:
+    district: str
+    phase: str
+    needs: int
+    volunteers: int
+
+    @property
+    def level(self) -> str:
+        """gap, none, thin or ok; the template turns it into a colour and a word."""
+        if self.needs > self.volunteers:
+            return "gap"
+        if self.volunteers == 0:
+            return "none"
+        if self.needs and self.volunteers < self.needs + SPARE_EXPERTS_WANTED:
+            return "thin"
+        return "ok"
+
+
+@dataclass(frozen=True)
+class CoverageRing:
+    ring: Choice
+    rows: list[tuple[District, list[CoverageCell]]]  # cells in phase order
+
+
+@dataclass
+class Coverage:
+    now: datetime
+    rings: list[CoverageRing] = field(default_factory=list)
+
+    @property
+    def cells(self) -> list[CoverageCell]:
+        return [cell for ring in self.rings for _, cells in ring.rows for cell in cells]
+
+    @property
+    def gaps(self) -> int:
+        return sum(1 for cell in self.cells if cell.level == "gap")
+
+
+def available_volunteers(now: datetime):
+    """Subquery of profiles that could take on a need now: (id, whole_city).
+
+    Approved, confirmed and not disabled, not paused today, and with a free place
+    (capacity minus approved and accepted matches).
+    """
+    today: date = now.date()  # the engine's reading of "paused", so both agree
+    engaged = (
+        select(Match.volunteer_id, func.count().label("engaged"))
+        .where(Match.status.in_(ENGAGED_MATCH_STATUSES))
+        .group_by(Match.volunteer_id)
+        .subquery()
+    )
+    return (
+        select(VolunteerProfile.id, VolunteerProfile.whole_city)
+        .join(User, User.id == VolunteerProfile.user_id)
+        .outerjoin(engaged, engaged.c.volunteer_id == VolunteerProfile.id)
+        .where(
+            VolunteerProfile.status == ProfileStatus.APPROVED,
+            User.confirmed_at.is_not(None),
+            User.disabled_at.is_(None),
+            or_(VolunteerProfile.paused_until.is_(None), VolunteerProfile.paused_until <= today),
+            VolunteerProfile.capacity - func.coalesce(engaged.c.engaged, 0) > 0,
+        )
+        .subquery()
+    )
+
+
+def coverage(session: Session, now: datetime) -> Coverage:
+    """Open needs and available experts per district and phase, in three statements."""
+    needs = {
+        (district, phase): count
+        for district, phase, count in session.execute(
+            select(Need.district, NeedPhase.phase, func.count(func.distinct(Need.id)))
+            .join(NeedPhase, NeedPhase.need_id == Need.id)
+            .where(Need.status == NeedStatus.OPEN)
+            .group_by(Need.district, NeedPhase.phase)
+        )
+    }
+    available = available_volunteers(now)
+    knows_phase = and_(
+        VolunteerPhaseLevel.profile_id == available.c.id, VolunteerPhaseLevel.level >= 1
+    )
+    # Someone serving the whole city counts once per district, even with districts listed.
+    local = {
+        (district, phase): count
+        for district, phase, count in session.execute(
+            select(
+                VolunteerDistrict.district,
+                VolunteerPhaseLevel.phase,
+                func.count(func.distinct(available.c.id)),
+            )
+            .select_from(available)
+            .join(VolunteerPhaseLevel, knows_phase)
+            .join(VolunteerDistrict, VolunteerDistrict.profile_id == available.c.id)
+            .where(available.c.whole_city.is_(False))
+            .group_by(VolunteerDistrict.district, VolunteerPhaseLevel.phase)
+        )
+    }
+    citywide: dict[str, int] = defaultdict(
+        int,
+        session.execute(
+            select(VolunteerPhaseLevel.phase, func.count(func.distinct(available.c.id)))
+            .select_from(available)
+            .join(VolunteerPhaseLevel, knows_phase)
+            .where(available.c.whole_city.is_(True))
+            .group_by(VolunteerPhaseLevel.phase)
+        ).all(),
+    )
+    result = Coverage(now=now)
+    for ring in RINGS:
+        rows = [
+            (
+                district,
+                [
+                    CoverageCell(
+                        district=district.code,
+                        phase=phase,
+                        needs=needs.get((district.code, phase), 0),
+                        volunteers=local.get((district.code, phase), 0) + citywide[phase],
+                    )
+                    for phase in PHASE_CODES
+                ],
+            )
+            for district in DISTRICTS
+            if district.ring == ring.code
+        ]
+        result.rings.append(CoverageRing(ring=ring, rows=rows))
+    return result
+
+
+# ---------------------------------------------------------------------------
+# CSV exports: no passwords, tokens, e-mail addresses or phone numbers
+
+
+NEED_COLUMNS = (
+    "id",
+    "status",
+    "title",
+    "initiative",
+    "district",
+    "phases",
+    "urgency",
+    "experts_wanted",
+    "created_at",
+    "published_at",
+    "closed_at",
+)
+MATCH_COLUMNS = (
+    "id",
+    "status",
+    "origin",
+    "need_id",
+    "need_title",
+    "volunteer_first_name",
+    "volunteer_last_name",
+    "score",
+    "created_at",
+    "decided_at",
+    "accepted_at",
+    "completed_at",
+    "feedback_rating",
+)
+
+
+def need_rows(session: Session) -> list[tuple]:
+    """Every need as a row of NEED_COLUMNS, oldest first (two statements)."""
+    phases: dict[int, set[str]] = defaultdict(set)
+    for need_id, phase in session.execute(select(NeedPhase.need_id, NeedPhase.phase)):
+        phases[need_id].add(phase)
+    rows = session.execute(
+        select(
+            Need.id,
+            Need.status,
+            Need.title,
+            Initiative.name,
+            Need.district,
+            Need.urgency,
+            Need.experts_wanted,
+            Need.created_at,
+            Need.published_at,
+            Need.closed_at,
+        )
+        .join(Initiative, Initiative.id == Need.initiative_id)
+        .order_by(Need.id)
+    ).all()
+    return [
+        (
+            row.id,
+            row.status,
+            row.title,
+            row.name,
+            row.district,
+            " ".join(code for code in PHASE_CODES if code in phases[row.id]),
+            row.urgency,
+            row.experts_wanted,
+            row.created_at,
+            row.published_at,
+            row.closed_at,
+        )
+        for row in rows
+    ]
+
+
+def match_rows(session: Session) -> list[tuple]:
+    """Every match as a row of MATCH_COLUMNS, oldest first (one statement)."""
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(
+                Match.id,
+                Match.status,
+                Match.origin,
+                Need.id,
+                Need.title,
+                User.first_name,
+                User.last_name,
+                Match.score,
+                Match.created_at,
+                Match.decided_at,
+                Match.accepted_at,
+                Match.completed_at,
+                Match.feedback_rating,
+            )
+            .join(Need, Need.id == Match.need_id)
+            .join(VolunteerProfile, VolunteerProfile.id == Match.volunteer_id)
+            .join(User, User.id == VolunteerProfile.user_id)
+            .order_by(Match.id)
+        ).all()
+    ]
+
+
+def csv_cell(value) -> str:
+    """One value as CSV text: ISO 8601 dates, and text a spreadsheet will not run as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def to_csv(columns: Sequence[str], rows: Iterable[Sequence], delimiter: str = ",") -> bytes:
+    """UTF-8 with a byte order mark, so spreadsheet programs read the umlauts right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -1,0 +1,116 @@
+"""Pages that list things issue the same number of queries for 3 rows as for 60."""
+
+from __future__ import annotations
+
+from matching.auth.passwords import hash_password
+from matching.extensions import db as _db
+from matching.models import (
+    Initiative,
+    Need,
+    NeedPhase,
+    NeedStatus,
+    ProfileStatus,
+    Role,
+    User,
+    VolunteerDistrict,
+    VolunteerLanguage,
+    VolunteerPhaseLevel,
+    VolunteerProfile,
+    utcnow,
+)
+from matching.reference import DISTRICT_CODES, PHASE_CODES
+
+
+def _bulk_needs(n: int, offset: int = 0) -> None:
+    """``n`` open needs, each of its own initiative, so a lazy load per row would show."""
+    now = utcnow()
+    for i in range(offset, offset + n):
+        district = DISTRICT_CODES[i % len(DISTRICT_CODES)]
+        initiative = Initiative(name=f"Initiative {i}", district=district)
+        need = Need(
+            initiative=initiative,
+            title=f"Anfrage {i}",
+            description="Beschreibung",
+            district=district,
+            status=NeedStatus.OPEN,
+            published_at=now,
+        )
+        need.phase_rows = [
+            NeedPhase(phase=p) for p in {PHASE_CODES[i % len(PHASE_CODES)], "exchange"}
+        ]
+        _db.session.add(need)
+    _db.session.commit()
+
+
+def _bulk_waiting_profiles(n: int, offset: int = 0) -> None:
+    """``n`` profiles waiting for approval, each of its own person."""
+    password_hash = hash_password("nicht benutzt")  # once: hashing is the slow part
+    now = utcnow()
+    for i in range(offset, offset + n):
+        user = User(
+            email=f"wartet{i}@example.org",
+            password_hash=password_hash,
+            first_name=f"Person{i}",
+            confirmed_at=now,
+        )
+        user.add_role(Role.VOLUNTEER)
+        profile = VolunteerProfile(user=user, status=ProfileStatus.PENDING, submitted_at=now)
+        profile.levels = [VolunteerPhaseLevel(phase=p, level=i % 4) for p in PHASE_CODES]
+        profile.district_rows = [VolunteerDistrict(district=DISTRICT_CODES[i % 23])]
+        profile.language_rows = [VolunteerLanguage(language="de")]
+        _db.session.add(profile)
+    _db.session.commit()
+
+
+def _queries_for(client, count_queries, path: str, expected_text: str) -> list[str]:
+    with count_queries() as statements:
+        response = client.get(path)
+    assert response.status_code == 200
+    assert expected_text in response.get_data(as_text=True)
+    return list(statements)
+
+
+def test_public_list_of_open_needs(client, db, count_queries):
+    _bulk_needs(3)
+    few = _queries_for(client, count_queries, "/anfragen", "3 offene Anfragen")
+    _bulk_needs(57, offset=3)
+    many = _queries_for(client, count_queries, "/anfragen", "60 offene Anfragen")
+    assert len(many) == len(few), "\n\n".join(many)
+    # A filtered later page as well.
+    filtered = _queries_for(client, count_queries, "/anfragen?thema=exchange&seite=2", "Seite 2")
+    assert len(filtered) == len(few), "\n\n".join(filtered)
+
+
+def test_coordinators_waiting_list(client, db, auth, make_user, count_queries):
+    make_user("koo@example.org", roles=(Role.COORDINATOR,))
+    auth.login("koo@example.org")
+    _bulk_waiting_profiles(3)
+    few = _queries_for(client, count_queries, "/koordination/profile", "3 Profile warten")
+    _bulk_waiting_profiles(57, offset=3)
+    many = _queries_for(client, count_queries, "/koordination/profile", "60 Profile warten")
+    assert len(many) == len(few), "\n\n".join(many)
+
+
+def test_my_needs_list(client, db, auth, make_initiative, count_queries):
+    initiative, member = make_initiative()
+    auth.login(member.email)
+
+    def add(n: int) -> None:
+        for i in range(n):
+            need = Need(initiative=initiative, title=f"Anfrage {i}", district="ost")
+            need.phase_rows = [NeedPhase(phase="start")]
+            _db.session.add(need)
+        _db.session.commit()
+
+    add(3)
+    few = _queries_for(client, count_queries, "/meine-anfragen", "Anfrage 2")
+    add(57)
+    many = _queries_for(client, count_queries, "/meine-anfragen", "Anfrage 56")
+    assert len(many) == len(few), "\n\n".join(many)
+
+
+def test_the_counter_sees_the_requests_queries(client, db, count_queries):
+    """Guards the fixture itself: a page that reads the database is counted."""
+    with count_queries() as statements:
+        client.get("/anfragen")
+    assert any("FROM needs" in s for s in statements)
