@@ -27,7 +27,7 @@ def home():
     if not current_user.is_authenticated:
         return redirect(url_for("main.index"))
     if current_user.has_role("coordinator") or current_user.has_role("admin"):
-        return redirect(url_for("coordination.waiting_profiles"))
+        return redirect(url_for("reports.dashboard"))
     if current_user.has_role("initiative"):
         return redirect(url_for("initiatives.my_needs"))
     if current_user.has_role("volunteer"):

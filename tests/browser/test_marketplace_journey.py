@@ -83,6 +83,8 @@ def test_profile_approval_need_and_fitting_list(live_server, people, browser):
 
         # The coordinator approves it.
         log_in(page, url, "katrin@example.org")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Überblick")
+        page.get_by_role("link", name="1 Profil wartet auf Freigabe").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Profile zur Freigabe")
         page.get_by_role("link", name="Ansehen").click()
         page.get_by_role("button", name="Profil freigeben").click()
