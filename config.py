@@ -77,6 +77,9 @@ class BaseConfig:
         "MAIL_DEFAULT_SENDER", "Vernetzerbörse <vernetzerboerse@example.org>"
     )
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", 20))
+    # Send a request's mail right after it commits (no jobs process needed); in production
+    # the jobs process drains the outbox instead, so a slow SMTP server never slows a page.
+    OUTBOX_SEND_AFTER_COMMIT = _env_bool("OUTBOX_SEND_AFTER_COMMIT", True)
 
     # Matching weights (DESIGN.md §5)
     MATCHING_WEIGHTS = {
@@ -129,6 +132,7 @@ class ProductionConfig(BaseConfig):
     REMEMBER_COOKIE_SECURE = True
     MAIL_BACKEND = "smtp"
     PREFERRED_URL_SCHEME = "https"
+    OUTBOX_SEND_AFTER_COMMIT = _env_bool("OUTBOX_SEND_AFTER_COMMIT", False)
 
     def __init__(self) -> None:
         super().__init__()

@@ -22,7 +22,7 @@ def smtp():
 def smtp_client(app, db, smtp):
     """The test app, but sending through SMTP to the loopback server."""
     backend = app.extensions["mail_backend"]
-    from matching.mail import SmtpBackend
+    from matching.mail.backends import SmtpBackend
 
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
     app.extensions["mail_backend"] = SmtpBackend(app)

@@ -26,7 +26,7 @@ from matching.auth.forms import (
     NewPasswordForm,
     SignupForm,
 )
-from matching.auth.passwords import verify_password
+from matching.auth.passwords import hash_password, verify_password
 from matching.extensions import db, limiter
 from matching.i18n import current_locale
 from matching.models import User, utcnow
@@ -77,24 +77,28 @@ def signup():
             )
         except accounts.EmailTaken:
             # Tell the owner of the address, not the person at the keyboard.
+            hash_password(form.password.data)  # same time as a real sign-up: reveals nothing
             existing = accounts.find_by_email(db.session, form.email.data)
-            mail.send_to_user(
+            mail.queue_for_user(
+                db.session,
                 existing,
                 "already_registered",
                 _l("Sie haben bereits ein Konto bei der Vernetzerbörse"),
+                key=f"already_registered:{existing.id}:{now.date().isoformat()}",  # once a day
                 login_url=mail.absolute_url("auth.login"),
                 reset_url=mail.absolute_url("auth.reset_request"),
             )
         else:
-            db.session.commit()
-            _send_confirmation(user)
+            _queue_confirmation(user)
+        db.session.commit()
         return redirect(url_for("auth.check_mail"))
     return render_template("auth/signup.html", form=form)
 
 
-def _send_confirmation(user: User) -> None:
+def _queue_confirmation(user: User) -> None:
     token = make_token("confirm", {"uid": user.id, "email": user.email})
-    mail.send_to_user(
+    mail.queue_for_user(
+        db.session,
         user,
         "confirm",
         _l("Bitte bestätigen Sie Ihre E-Mail-Adresse"),
@@ -147,7 +151,8 @@ def resend_confirmation():
     if form.validate_on_submit():
         user = accounts.find_by_email(db.session, form.email.data)
         if user is not None and not user.is_confirmed:
-            _send_confirmation(user)
+            _queue_confirmation(user)
+            db.session.commit()
         return redirect(url_for("auth.check_mail"))
     return render_template("auth/resend.html", form=form)
 
@@ -221,13 +226,15 @@ def reset_request():
         user = accounts.find_by_email(db.session, form.email.data)
         if user is not None and user.is_active:
             token = make_token("reset", {"uid": user.id, "h": user.password_hash[-16:]})
-            mail.send_to_user(
+            mail.queue_for_user(
+                db.session,
                 user,
                 "reset",
                 _l("Neues Passwort für die Vernetzerbörse wählen"),
                 reset_url=mail.absolute_url("auth.reset", token=token),
                 valid_hours=current_app.config["RESET_MAX_AGE"] // 3600,
             )
+            db.session.commit()
         return render_template("auth/reset_sent.html")
     return render_template("auth/reset_request.html", form=form)
 
@@ -298,7 +305,8 @@ def change_email():
                     confirm_url=mail.absolute_url("auth.confirm_email", token=token),
                     valid_days=current_app.config["CONFIRM_MAX_AGE"] // 86400,
                 )
-                mail.send(confirm_mail)
+                mail.queue(db.session, confirm_mail, user_id=current_user.id)
+                db.session.commit()
             flash(
                 _("Wir haben einen Bestätigungslink an %(email)s geschickt.", email=new_email),
                 "info",

@@ -115,13 +115,14 @@ def approve_profile(profile_id: int):
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("coordination.waiting_profiles"))
-    db.session.commit()
-    mail.send_to_user(
+    mail.queue_for_user(
+        db.session,
         profile.user,
         "profile_approved",
         _l("Ihr Profil ist freigegeben"),
         overview_url=mail.absolute_url("volunteers.overview"),
     )
+    db.session.commit()
     flash(_("Das Profil von %(name)s ist freigegeben.", name=profile.user.first_name), "success")
     return redirect(url_for("coordination.waiting_profiles"))
 
@@ -142,14 +143,15 @@ def return_profile(profile_id: int):
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("coordination.waiting_profiles"))
-    db.session.commit()
-    mail.send_to_user(
+    mail.queue_for_user(
+        db.session,
         profile.user,
         "profile_returned",
         _l("Bitte ergänzen Sie Ihr Profil"),
         reason=profile.review_reason,
         profile_url=mail.absolute_url("volunteers.profile"),
     )
+    db.session.commit()
     flash(
         _("Das Profil ging mit Ihrer Nachricht an %(name)s zurück.", name=profile.user.first_name),
         "success",

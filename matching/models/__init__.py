@@ -2,6 +2,7 @@
 
 from matching.models.audit import AuditEntry
 from matching.models.base import utcnow
+from matching.models.digests import DigestKind, DigestSetting, DigestShown, JobRun
 from matching.models.initiatives import Initiative, InitiativeMember, Need, NeedPhase, NeedStatus
 from matching.models.matches import ACTIVE_MATCH_STATUSES, Match, MatchOrigin, MatchStatus
 from matching.models.outbox import OutboxMessage, OutboxStatus
@@ -18,8 +19,12 @@ __all__ = [
     "ACTIVE_MATCH_STATUSES",
     "AuditEntry",
     "ConsentRecord",
+    "DigestKind",
+    "DigestSetting",
+    "DigestShown",
     "Initiative",
     "InitiativeMember",
+    "JobRun",
     "Match",
     "MatchOrigin",
     "MatchStatus",

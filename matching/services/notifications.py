@@ -27,7 +27,7 @@ def _match_url(match: Match) -> str:
 
 def match_approved(session: Session, match: Match) -> None:
     """The volunteer is asked to accept."""
-    mail.enqueue_for_user(
+    mail.queue_for_user(
         session,
         match.volunteer.user,
         "match_approved",
@@ -43,7 +43,7 @@ def match_accepted(session: Session, match: Match) -> None:
     need = match.need
     volunteer = match.volunteer.user
     members = [row.user for row in need.initiative.member_rows if row.user.disabled_at is None]
-    mail.enqueue_for_user(
+    mail.queue_for_user(
         session,
         volunteer,
         "match_introduction_volunteer",
@@ -53,7 +53,7 @@ def match_accepted(session: Session, match: Match) -> None:
         match_url=_match_url(match),
     )
     for member in members:
-        mail.enqueue_for_user(
+        mail.queue_for_user(
             session,
             member,
             "match_introduction_initiative",
@@ -67,7 +67,7 @@ def match_accepted(session: Session, match: Match) -> None:
 def match_declined(session: Session, match: Match) -> None:
     """Coordinators learn that a volunteer declined, so they can find someone else."""
     for coordinator in coordinators(session):
-        mail.enqueue_for_user(
+        mail.queue_for_user(
             session,
             coordinator,
             "match_declined",
@@ -82,7 +82,7 @@ def match_declined(session: Session, match: Match) -> None:
 def new_offer(session: Session, match: Match) -> None:
     """Coordinators learn that a volunteer offered help."""
     for coordinator in coordinators(session):
-        mail.enqueue_for_user(
+        mail.queue_for_user(
             session,
             coordinator,
             "new_offer",

@@ -1,0 +1,55 @@
+"""Building a mail: text and HTML part from ``templates/emails/<kind>.txt|.html``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app, has_request_context, render_template, url_for
+from flask_babel import force_locale
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A rendered message, ready for a backend."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+    kind: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A full URL for a link in a mail, based on BASE_URL so it works outside a request too."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    if has_request_context():
+        return base + url_for(endpoint, **values)
+    with current_app.test_request_context(base_url=base):
+        return base + url_for(endpoint, **values)
+
+
+def build(to: str, kind: str, locale: str, subject, **context) -> Mail:
+    """Render mail ``kind`` for one recipient in ``locale``; ``subject`` may be a lazy string."""
+    with force_locale(locale):
+        context = {"site_name": current_app.config["SITE_NAME"], **context}
+        text = render_template(f"emails/{kind}.txt", **context)
+        html = render_template(f"emails/{kind}.html", **context)
+        return Mail(to=to, subject=str(subject), text=text, html=html, kind=kind)
+
+
+def to_email_message(mail: Mail, sender: str) -> EmailMessage:
+    """The MIME message with a plain text part and an HTML alternative."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip(">") or None)
+    for name, value in mail.headers.items():
+        message[name] = value
+    message.set_content(mail.text)
+    message.add_alternative(mail.html, subtype="html")
+    return message
