@@ -83,7 +83,7 @@ def test_overview_ranks_needs_with_explanation(
     assert page.index("Leute finden") < page.index("Plan fürs Jahr")
     assert "Warum passt das?" in page
     assert "Hat Expertise in Start / Akquise" in page
-    assert "Ist im Bezirk Ost aktiv" in page
+    assert "Berät im Stadtbezirk Ost" in page
 
 
 def test_coordinator_sees_top_candidates_on_need_page(

@@ -35,7 +35,7 @@ from matching.services.errors import ServiceError
 bp = Blueprint("coordination", __name__, url_prefix="/koordination")
 
 ORIGIN_LABELS = {
-    MatchOrigin.ENGINE: _l("Vorschlag der Vermittlung"),
+    MatchOrigin.ENGINE: _l("Automatischer Vorschlag"),
     MatchOrigin.OFFER: _l("„Ich kann helfen“"),
     MatchOrigin.MANUAL: _l("Von Hand zugeordnet"),
 }

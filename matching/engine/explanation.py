@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from matching.reference import DISTRICT_BY_CODE, FORMAT_CODES, FORMATS, PHASE_BY_CODE
+from matching.reference import CITY, DISTRICT_BY_CODE, FORMAT_CODES, FORMATS, PHASE_BY_CODE
 
 _LEVEL_WORDS = {
     1: ("Grundkenntnisse in", "basic knowledge of"),
@@ -53,15 +53,15 @@ def place_text(kind: str, district: str, remote: Iterable[str]) -> tuple[str, st
     """Sentence for how the volunteer reaches the need's district."""
     if kind == "district":
         name = DISTRICT_BY_CODE[district].name
-        return f"Ist im Bezirk {name} aktiv", f"Is active in the district of {name}"
+        return f"Berät im Stadtbezirk {name}", f"Is active in the district of {name}"
     if kind == "neighbour":
         name = DISTRICT_BY_CODE[district].name
         return (
-            f"Ist im Nachbarbezirk {name} aktiv",
+            f"Berät im benachbarten Stadtbezirk {name}",
             f"Is active in the neighbouring district of {name}",
         )
     if kind == "city":
-        return "Ist in der ganzen Stadt unterwegs", "Gets around the whole city"
+        return f"Berät in ganz {CITY}", f"Advises across {CITY}"
     codes = [code for code in FORMAT_CODES if code in set(remote)]
     de = _join([_FORMAT_LABELS[code][0] for code in codes], "oder")
     en = _join([_FORMAT_LABELS[code][1].lower() for code in codes], "or")
@@ -73,17 +73,20 @@ def format_text(shared: Iterable[str], wanted: Iterable[str]) -> tuple[str, str]
     shared, wanted = set(shared), set(wanted)
     if not shared:
         return (
-            "Bietet keines der gewünschten Formate an",
+            "Bietet keine der gewünschten Arten der Beratung an",
             "Offers none of the preferred formats",
         )
     codes = [code for code in FORMAT_CODES if code in shared]
     de = ", ".join(_FORMAT_LABELS[code][0] for code in codes)
     en = ", ".join(_FORMAT_LABELS[code][1] for code in codes)
     if shared == wanted:
-        return f"Bietet alle gewünschten Formate an: {de}", f"Offers all preferred formats: {en}"
+        return (
+            f"Bietet jede gewünschte Art der Beratung an: {de}",
+            f"Offers all preferred formats: {en}",
+        )
     n, m = len(shared), len(wanted)
     return (
-        f"Bietet {n} von {m} gewünschten Formaten an: {de}",
+        f"Bietet {n} von {m} gewünschten Arten der Beratung an: {de}",
         f"Offers {n} of {m} preferred formats: {en}",
     )
 
@@ -91,10 +94,10 @@ def format_text(shared: Iterable[str], wanted: Iterable[str]) -> tuple[str, str]
 def load_text(active: int) -> tuple[str, str]:
     """Sentence for the volunteer's current engagements."""
     if active == 0:
-        return "Begleitet zurzeit keine Initiative", "Currently advises no initiative"
+        return "Berät zurzeit keine Initiative", "Currently advises no initiative"
     if active == 1:
-        return "Begleitet zurzeit eine Initiative", "Currently advises one initiative"
-    return f"Begleitet zurzeit {active} Initiativen", f"Currently advises {active} initiatives"
+        return "Berät zurzeit eine Initiative", "Currently advises one initiative"
+    return f"Berät zurzeit {active} Initiativen", f"Currently advises {active} initiatives"
 
 
 def urgency_text(urgency: str, days: int) -> tuple[str, str]:

@@ -29,7 +29,7 @@ EXCLUSIONS: dict[str, tuple[str, str]] = {
         "Does not speak the language of the request",
     ),
     "district": (
-        "Ist im Bezirk nicht aktiv und berät nicht per Telefon oder Video",
+        "Berät nicht in diesem Stadtbezirk und nicht per Telefon oder Video",
         "Is not active in the district and does not advise by phone or video",
     ),
     "declined": (
@@ -38,7 +38,7 @@ EXCLUSIONS: dict[str, tuple[str, str]] = {
     ),
     "member": ("Gehört selbst zur Initiative", "Is a member of the initiative"),
     "phase": (
-        "Kennt sich in keiner Phase der Anfrage aus",
+        "Kennt sich mit keinem Thema der Anfrage aus",
         "Has no knowledge of any phase of the request",
     ),
 }

@@ -17,7 +17,7 @@ MESSAGES = {
     ),
     403: (
         _l("Kein Zugriff"),
-        _l("Diese Seite ist für Ihr Konto nicht freigegeben."),
+        _l("Mit Ihrem Konto können Sie diese Seite nicht öffnen."),
     ),
     404: (
         _l("Seite nicht gefunden"),

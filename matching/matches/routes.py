@@ -83,7 +83,7 @@ def decline(match_id: int):
         return _act(
             match,
             "decline",
-            _("Schade – danke für Ihre Rückmeldung. Wir suchen jemand anderen."),
+            _("Schade – danke, dass Sie Bescheid gesagt haben. Wir suchen jemand anderen."),
             form.reason.data or "",
         )
     return render_template("matches/decline.html", match=match, need=match.need, form=form)

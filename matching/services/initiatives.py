@@ -64,7 +64,7 @@ def update_initiative(
 ) -> Initiative:
     """Change an initiative's details (members only)."""
     if not is_member(session, actor, initiative.id):
-        raise PermissionDenied(_l("Sie handeln nicht für diese Initiative."))
+        raise PermissionDenied(_l("Sie gehören nicht zu dieser Initiative."))
     _validate(data)
     _apply(initiative, data)
     initiative.updated_at = now

@@ -145,7 +145,7 @@ def create_match(
         if not is_coordinator(actor):
             raise PermissionDenied(_l("Nur die Koordination kann Expert:innen zuordnen."))
     elif actor is not None and not is_coordinator(actor):
-        raise PermissionDenied(_l("Nur die Koordination kann Vorschläge erzeugen."))
+        raise PermissionDenied(_l("Nur die Koordination kann Vorschläge machen."))
     session.refresh(need, with_for_update=True)
     if need.status != NeedStatus.OPEN:
         raise TransitionError(_l("Diese Anfrage ist nicht mehr offen."))
@@ -303,7 +303,7 @@ def give_feedback(
     if match.feedback_at is not None:
         raise TransitionError(_l("Zu dieser Vermittlung gibt es schon eine Rückmeldung. Danke!"))
     if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise InvalidInput(_l("Bitte wählen Sie 1 bis 5 Sterne."))
+        raise InvalidInput(_l("Bitte wählen Sie eine Bewertung von 1 bis 5."))
     if len(comment) > 2000:
         raise InvalidInput(_l("Bitte höchstens 2000 Zeichen."))
     match.feedback_rating = rating

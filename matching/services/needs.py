@@ -188,7 +188,7 @@ def create_need(
 ) -> Need:
     """A new need of an initiative, saved as draft or published at once."""
     if not is_member(session, actor, initiative.id):
-        raise PermissionDenied(_l("Sie handeln nicht für diese Initiative."))
+        raise PermissionDenied(_l("Sie gehören nicht zu dieser Initiative."))
     _validate(data, now.date())
     need = Need(initiative=initiative, created_by_id=actor.id, status=S.DRAFT, created_at=now)
     _apply(need, data)

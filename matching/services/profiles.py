@@ -52,7 +52,7 @@ def _validate(data: ProfileInput, today: date) -> None:
     if set(data.levels) != set(PHASE_CODES):
         raise InvalidInput(_l("Bitte geben Sie für jedes Thema Ihre Erfahrung an."))
     if any(not MIN_LEVEL <= level <= MAX_LEVEL for level in data.levels.values()):
-        raise InvalidInput(_l("Bitte wählen Sie eine Stufe von 0 bis 3."))
+        raise InvalidInput(_l("Bitte wählen Sie für jedes Thema aus, wie gut Sie sich auskennen."))
     if not any(data.levels.values()):
         raise InvalidInput(
             _l("Bitte geben Sie mindestens ein Thema an, in dem Sie sich auskennen.")

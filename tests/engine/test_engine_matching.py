@@ -129,20 +129,20 @@ def test_phase_part_and_sentence():
 @pytest.mark.parametrize(
     ("volunteer_fields", "need_fields", "value", "de", "en"),
     [
-        ({}, {}, 1.0, "Ist im Bezirk Mitte aktiv", "Is active in the district of Mitte"),
+        ({}, {}, 1.0, "Berät im Stadtbezirk Mitte", "Is active in the district of Mitte"),
         (
             {"districts": {"ost"}, "whole_city": True},
             {},
             0.7,
-            "Ist im Nachbarbezirk Ost aktiv",
+            "Berät im benachbarten Stadtbezirk Ost",
             "Is active in the neighbouring district of Ost",
         ),
         (
             {"districts": {"wangen"}, "whole_city": True},
             {},
             0.4,
-            "Ist in der ganzen Stadt unterwegs",
-            "Gets around the whole city",
+            "Berät in ganz Stuttgart",
+            "Advises across Stuttgart",
         ),
         (
             {"districts": {"wangen"}, "formats": {"phone", "video"}},
@@ -177,10 +177,10 @@ def test_place_order_same_over_neighbour_over_city_over_remote():
 def test_format_part_and_sentence():
     v = volunteer(formats={"in_person", "phone"})
     part = score(v, need(formats={"in_person"}), WEIGHTS, NOW).part("format")
-    assert (part.value, part.de) == (1.0, "Bietet alle gewünschten Formate an: Vor Ort")
+    assert (part.value, part.de) == (1.0, "Bietet jede gewünschte Art der Beratung an: Vor Ort")
     part = score(v, need(formats=set(FORMAT_CODES)), WEIGHTS, NOW).part("format")
     assert part.value == pytest.approx(2 / 3)
-    assert part.de == "Bietet 2 von 3 gewünschten Formaten an: Vor Ort, Telefon"
+    assert part.de == "Bietet 2 von 3 gewünschten Arten der Beratung an: Vor Ort, Telefon"
     assert part.en == "Offers 2 of 3 preferred formats: In person, Phone"
     part = score(volunteer(formats={"video"}), need(), WEIGHTS, NOW).part("format")
     assert (part.value, part.en) == (0.0, "Offers none of the preferred formats")
@@ -189,9 +189,9 @@ def test_format_part_and_sentence():
 @pytest.mark.parametrize(
     ("active", "value", "de", "en"),
     [
-        (0, 1.0, "Begleitet zurzeit keine Initiative", "Currently advises no initiative"),
-        (1, 0.5, "Begleitet zurzeit eine Initiative", "Currently advises one initiative"),
-        (2, 1 / 3, "Begleitet zurzeit 2 Initiativen", "Currently advises 2 initiatives"),
+        (0, 1.0, "Berät zurzeit keine Initiative", "Currently advises no initiative"),
+        (1, 0.5, "Berät zurzeit eine Initiative", "Currently advises one initiative"),
+        (2, 1 / 3, "Berät zurzeit 2 Initiativen", "Currently advises 2 initiatives"),
     ],
 )
 def test_load_part_and_sentence(active, value, de, en):
