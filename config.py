@@ -80,6 +80,27 @@ class BaseConfig:
     # Send a request's mail right after it commits (no jobs process needed); in production
     # the jobs process drains the outbox instead, so a slow SMTP server never slows a page.
     OUTBOX_SEND_AFTER_COMMIT = _env_bool("OUTBOX_SEND_AFTER_COMMIT", True)
+    # The mailto: in the digests' List-Unsubscribe header; a person reads that mailbox.
+    MAIL_UNSUBSCRIBE_ADDRESS = os.environ.get(
+        "MAIL_UNSUBSCRIBE_ADDRESS", "abbestellen@vernetzerboerse.example.org"
+    )
+    # How long links in mail stay valid: "Ich kann helfen" and "Zusagen" a fortnight (a
+    # weekly digest plus a week's holiday), unsubscribing a year (any old digest still works).
+    MAIL_LINK_MAX_AGE = int(os.environ.get("MAIL_LINK_MAX_AGE", 14 * 24 * 3600))
+    UNSUBSCRIBE_MAX_AGE = int(os.environ.get("UNSUBSCRIBE_MAX_AGE", 365 * 24 * 3600))
+
+    # Jobs process (`flask --app wsgi jobs run`, DESIGN.md §7); times are local to this zone.
+    JOBS_TIMEZONE = "Europe/Berlin"
+    # Weekly digests: APScheduler cron fields (day_of_week mon…sun or 0–6, hour, minute).
+    DIGEST_DAY_OF_WEEK = os.environ.get("DIGEST_DAY_OF_WEEK", "mon")
+    DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", 7))
+    DIGEST_MINUTE = int(os.environ.get("DIGEST_MINUTE", 0))
+    # A run missed by at most this much (scheduler down, machine asleep) is made up once.
+    JOBS_MISFIRE_GRACE_SECONDS = int(os.environ.get("JOBS_MISFIRE_GRACE_SECONDS", 6 * 3600))
+    # SQLite only: the file that a running scheduler holds locked (default instance/scheduler.lock).
+    JOBS_LOCK_FILE = os.environ.get("JOBS_LOCK_FILE")
+    # `jobs run --wait`: how often a waiting scheduler tries to take over the lock.
+    JOBS_LOCK_RETRY_SECONDS = int(os.environ.get("JOBS_LOCK_RETRY_SECONDS", 30))
 
     # Matching weights (DESIGN.md §5)
     MATCHING_WEIGHTS = {
@@ -110,6 +131,7 @@ class DevelopmentConfig(BaseConfig):
 class TestingConfig(BaseConfig):
     __test__ = False  # not a pytest test class, despite the name
     ENV_NAME = "testing"
+    PRIVACY_VERSION = "test"
     TESTING = True
     SECRET_KEY = "test-secret-key"
     MAIL_BACKEND = "memory"

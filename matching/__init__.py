@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from matching.main.routes import bp as main_bp
     from matching.matches.routes import bp as matches_bp
     from matching.needs.routes import bp as needs_bp
+    from matching.privacy.routes import bp as privacy_bp
     from matching.reports.routes import bp as reports_bp
     from matching.volunteers.routes import bp as volunteers_bp
 
@@ -74,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
         coordination_bp,
         matches_bp,
         reports_bp,
+        privacy_bp,
     ):
         app.register_blueprint(blueprint)
 

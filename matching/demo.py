@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,7 +39,6 @@ from matching.reference import DISTRICT_CODES, PHASE_CODES
 
 DEMO_PASSWORD = "Vernetzen-im-Quartier"
 DOMAIN = "demo.vernetzerboerse.de"
-PRIVACY_VERSION = "demo"
 
 FIRST_NAMES = [
     "Anna",
@@ -166,14 +166,14 @@ def _user(
             first_name=first,
             last_name=last,
             confirmed_at=now,
-            privacy_version=PRIVACY_VERSION,
+            privacy_version=current_app.config["PRIVACY_VERSION"],
             phone=f"0711 {random.Random(email).randint(1000000, 9999999)}",
         )
         for role in roles:
             user.add_role(role)
         session.add(user)
         session.flush()
-        session.add(ConsentRecord(user_id=user.id, version=PRIVACY_VERSION, given_at=now))
+        session.add(ConsentRecord(user_id=user.id, version=current_app.config["PRIVACY_VERSION"], given_at=now))
         summary.count("Konten")
     return user
 

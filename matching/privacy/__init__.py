@@ -1,0 +1,1 @@
+"""Data protection pages: "Meine Daten" (download, erase) and agreeing to a new privacy text."""

@@ -1,0 +1,199 @@
+"""Data protection: everything stored about a person (Art. 20) and erasing it (Art. 17).
+
+An erased account stays as an anonymous tombstone row, so matches, needs and the
+audit log keep their history and statistics stay right, but nothing in them
+points to the person any more.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from matching.models import (
+    ACTIVE_MATCH_STATUSES,
+    AuditEntry,
+    ConsentRecord,
+    DigestSetting,
+    DigestShown,
+    Initiative,
+    InitiativeMember,
+    Match,
+    Need,
+    OutboxMessage,
+    OutboxStatus,
+    User,
+)
+from matching.services import audit
+from matching.services import matches as match_service
+
+ERASED_NAME = "Gelöschtes Konto"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export(session: Session, user: User) -> dict:
+    """Everything stored about ``user``, as plain JSON-ready data."""
+    profile = user.volunteer_profile
+    memberships = session.scalars(
+        select(Initiative).join(InitiativeMember).where(InitiativeMember.user_id == user.id)
+    ).all()
+    data: dict = {
+        "account": {
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "phone": user.phone,
+            "locale": user.locale,
+            "roles": sorted(user.roles),
+            "created_at": _iso(user.created_at),
+            "confirmed_at": _iso(user.confirmed_at),
+            "last_login_at": _iso(user.last_login_at),
+            "privacy_version": user.privacy_version,
+        },
+        "consents": [
+            {"kind": c.kind, "version": c.version, "given_at": _iso(c.given_at)}
+            for c in session.scalars(select(ConsentRecord).where(ConsentRecord.user_id == user.id))
+        ],
+        "digest_settings": {
+            s.kind: s.enabled
+            for s in session.scalars(select(DigestSetting).where(DigestSetting.user_id == user.id))
+        },
+        "initiatives": [
+            {
+                "name": i.name,
+                "district": i.district,
+                "sub_district": i.sub_district,
+                "description": i.description,
+                "website": i.website,
+            }
+            for i in memberships
+        ],
+        "needs_created": [
+            {"id": n.id, "title": n.title, "status": n.status, "created_at": _iso(n.created_at)}
+            for n in session.scalars(select(Need).where(Need.created_by_id == user.id))
+        ],
+        "volunteer_profile": None,
+        "matches": [],
+        "activity": [
+            {"at": _iso(e.at), "action": e.action, "object": e.object_type, "id": e.object_id}
+            for e in session.scalars(
+                select(AuditEntry).where(AuditEntry.actor_id == user.id).order_by(AuditEntry.at)
+            )
+        ],
+        "mails": [
+            {
+                "subject": m.subject,
+                "kind": m.kind,
+                "status": m.status,
+                "created_at": _iso(m.created_at),
+            }
+            for m in session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.user_id == user.id)
+                .order_by(OutboxMessage.id)
+            )
+        ],
+    }
+    if profile is not None:
+        data["volunteer_profile"] = {
+            "status": profile.status,
+            "levels": profile.level_by_phase,
+            "districts": sorted(profile.districts),
+            "whole_city": profile.whole_city,
+            "languages": sorted(profile.languages),
+            "formats": sorted(profile.formats),
+            "capacity": profile.capacity,
+            "paused_until": profile.paused_until.isoformat() if profile.paused_until else None,
+            "bio": profile.bio,
+        }
+        data["matches"] = [
+            {
+                "need": m.need.title,
+                "status": m.status,
+                "created_at": _iso(m.created_at),
+                "accepted_at": _iso(m.accepted_at),
+                "completed_at": _iso(m.completed_at),
+            }
+            for m in session.scalars(select(Match).where(Match.volunteer_id == profile.id))
+        ]
+    return data
+
+
+def erase(session: Session, user: User, *, now: datetime, actor: User | None = None) -> None:
+    """Remove or anonymise everything personal about ``user`` at once."""
+    profile = user.volunteer_profile
+    if profile is not None:
+        live = session.scalars(
+            select(Match).where(
+                Match.volunteer_id == profile.id, Match.status.in_(ACTIVE_MATCH_STATUSES)
+            )
+        ).all()
+        for match in live:
+            match_service.change_status(
+                session, None, match, "cancel", now=now, reason="Konto gelöscht."
+            )
+        profile.bio = ""
+        profile.paused_until = None
+    session.execute(
+        update(Match)
+        .where(Match.volunteer_id == (profile.id if profile else -1))
+        .values(feedback_comment="")
+    )
+    for table in (ConsentRecord, DigestSetting, DigestShown, InitiativeMember):
+        session.execute(delete(table).where(table.user_id == user.id))
+    _delete_side_tables(session, user.id)
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.user_id == user.id)
+        .values(
+            recipient="",
+            subject="",
+            text_body="",
+            html_body="",
+            headers=None,
+            status=OutboxStatus.DROPPED,
+        )
+        .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.user_id == user.id)
+        .values(recipient="", subject="", text_body="", html_body="", headers=None)
+    )
+    session.execute(
+        update(AuditEntry)
+        .where(
+            (AuditEntry.actor_id == user.id)
+            | ((AuditEntry.object_type == "user") & (AuditEntry.object_id == user.id))
+        )
+        .values(ip=None)
+    )
+    session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.object_type == "user", AuditEntry.object_id == user.id)
+        .values(detail=None)
+    )
+    user.email = f"geloescht-{user.id}@invalid.example"
+    user.first_name = ERASED_NAME
+    user.last_name = ""
+    user.phone = ""
+    user.password_hash = "!erased-" + secrets.token_hex(8)  # matches no password
+    user.disabled_at = now
+    user.last_login_at = None
+    user.session_version += 1
+    audit.record(session, actor, "account.erase", "user", user.id, now=now)
+
+
+def _delete_side_tables(session: Session, user_id: int) -> None:
+    """Tables added later that hold only this user's rows (e.g. API tokens)."""
+    from matching.extensions import db
+
+    for table in db.metadata.sorted_tables:
+        if table.name in {"api_tokens"} and "user_id" in table.c:
+            session.execute(table.delete().where(table.c.user_id == user_id))
