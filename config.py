@@ -32,6 +32,13 @@ class BaseConfig:
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'vernetzer.db'}"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
+    # Reverse proxies in front of the app (nginx: 1); their X-Forwarded-* headers are trusted.
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", 0))
+
+    # Logs: one line per event on stdout; "json" for log collectors, "text" for people.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
     # Site
     SITE_NAME = "Vernetzerbörse"
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
@@ -118,6 +125,7 @@ class BaseConfig:
             self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ["DATABASE_URL"])
         if "MAIL_BACKEND" in os.environ:
             self.MAIL_BACKEND = os.environ["MAIL_BACKEND"]
+        self.PROXY_COUNT = int(os.environ.get("PROXY_COUNT", self.PROXY_COUNT))
 
     def validate(self) -> None:
         """Refuse configurations that must not run; the base accepts anything."""
@@ -155,6 +163,7 @@ class ProductionConfig(BaseConfig):
     MAIL_BACKEND = "smtp"
     PREFERRED_URL_SCHEME = "https"
     OUTBOX_SEND_AFTER_COMMIT = _env_bool("OUTBOX_SEND_AFTER_COMMIT", False)
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 
     def __init__(self) -> None:
         super().__init__()

@@ -18,6 +18,8 @@ def create_app(config: BaseConfig | None = None) -> Flask:
         static_folder="static",
     )
     app.config.from_object(config)
+    register_proxy(app)
+    register_logging(app)
     register_extensions(app)
     register_url_converters(app)
     register_blueprints(app)
@@ -26,6 +28,22 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind N reverse proxies, take client address and scheme from their headers."""
+    hops = app.config.get("PROXY_COUNT", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_logging(app: Flask) -> None:
+    if not app.testing:  # pytest captures logs itself
+        from matching import logs
+
+        logs.configure(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -99,6 +117,8 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from matching.backup import backup_group
     from matching.cli import register
 
     register(app)
+    app.cli.add_command(backup_group)

@@ -1,0 +1,20 @@
+"""gunicorn settings for Vernetzerbörse: ``gunicorn -c deploy/gunicorn.conf.py wsgi:app``."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_WORKERS", max(2, multiprocessing.cpu_count() * 2)))
+threads = int(os.environ.get("WEB_THREADS", 2))
+timeout = 30
+graceful_timeout = 20
+max_requests = 2000  # recycle workers now and then; keeps memory flat over weeks
+max_requests_jitter = 200
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-"
+errorlog = "-"
+# One JSON line per request, next to the app's JSON log lines.
+access_log_format = (
+    '{"ts":"%(t)s","level":"info","logger":"access","method":"%(m)s","path":"%(U)s",'
+    '"status":%(s)s,"bytes":"%(B)s","ms":%(M)s,"request_id":"%({x-request-id}i)s"}'
+)

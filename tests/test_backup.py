@@ -1,0 +1,89 @@
+"""A backup restores: on a SQLite file here, and on PostgreSQL when the suite runs against it."""
+
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import func, select, text
+
+from config import TestingConfig
+from matching import create_app
+from matching.backup import BackupError, create, restore
+from matching.extensions import db
+from matching.models import Need, User
+
+
+class FileConfig(TestingConfig):
+    def __init__(self, uri: str) -> None:
+        super().__init__()
+        self.SQLALCHEMY_DATABASE_URI = uri
+
+
+def _round_trip(app, tmp_path: Path) -> None:
+    with app.app_context():
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["demo-data"]).exit_code == 0
+        users = db.session.scalar(select(func.count()).select_from(User))
+        backup = tmp_path / "sicherung.bin"
+        result = runner.invoke(args=["backup", "create", str(backup)])
+        assert result.exit_code == 0, result.output
+        db.session.execute(text("DELETE FROM need_phases"))
+        db.session.execute(text("DELETE FROM matches"))
+        db.session.execute(text("DELETE FROM needs"))
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(Need)) == 0
+        db.session.remove()
+        result = runner.invoke(args=["backup", "restore", "--yes", str(backup)])
+        assert result.exit_code == 0, result.output
+        assert db.session.scalar(select(func.count()).select_from(Need)) == 20
+        assert db.session.scalar(select(func.count()).select_from(User)) == users
+
+
+def test_sqlite_backup_restores(tmp_path):
+    app = create_app(FileConfig(f"sqlite:///{tmp_path / 'live.db'}"))
+    with app.app_context():
+        upgrade()
+    _round_trip(app, tmp_path)
+
+
+def test_postgresql_backup_restores(app, tmp_path):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("needs PostgreSQL (TEST_DATABASE_URL); CI's second leg runs it")
+        uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    # A database of its own, so the shared test database is not touched.
+    admin = create_app(FileConfig(uri))
+    with admin.app_context():
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS vernetzer_backup_test"))
+            conn.execute(text("CREATE DATABASE vernetzer_backup_test"))
+        db.engine.dispose()
+    own = uri.rsplit("/", 1)[0] + "/vernetzer_backup_test"
+    app2 = create_app(FileConfig(own))
+    try:
+        with app2.app_context():
+            upgrade()
+        _round_trip(app2, tmp_path)
+    finally:
+        with app2.app_context():
+            db.engine.dispose()
+        with admin.app_context():
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("DROP DATABASE IF EXISTS vernetzer_backup_test"))
+            db.engine.dispose()
+
+
+def test_restore_refuses_a_missing_or_foreign_file(tmp_path):
+    app = create_app(FileConfig(f"sqlite:///{tmp_path / 'live.db'}"))
+    with app.app_context():
+        upgrade()
+        with pytest.raises(BackupError, match="gibt es nicht"):
+            restore(tmp_path / "fehlt.bin")
+        junk = tmp_path / "kaputt.bin"
+        junk.write_text("keine Datenbank")
+        with pytest.raises(BackupError, match="keine SQLite-Sicherung"):
+            restore(junk)
+        result = app.test_cli_runner().invoke(args=["backup", "restore", "--yes", str(junk)])
+        assert result.exit_code == 1 and "keine SQLite-Sicherung" in result.output
+        assert create(tmp_path / "ok.bin").stat().st_size > 0
+        db.engine.dispose()
