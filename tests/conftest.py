@@ -5,6 +5,7 @@ The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,6 +15,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy import event, text
+from sqlalchemy.pool import NullPool
 from support import DEFAULT_PASSWORD, AuthActions, IsolatedClient
 
 from config import TestingConfig
@@ -37,6 +39,38 @@ from matching.models import (
     utcnow,
 )
 from matching.reference import PHASE_CODES
+
+
+def _admin_engine(url: str):
+    from sqlalchemy import create_engine
+
+    return create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def pytest_sessionstart(session) -> None:
+    """On PostgreSQL, run in a database of this run's own, so parallel runs cannot collide."""
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if not base.startswith("postgresql") or os.environ.get("TEST_DATABASE_SHARED") == "1":
+        return
+    name = f"vernetzer_test_{os.getpid()}"
+    with _admin_engine(base).connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    os.environ["TEST_DATABASE_URL_BASE"] = base
+    os.environ["TEST_DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + name
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    base = os.environ.pop("TEST_DATABASE_URL_BASE", None)
+    if base is None:
+        return
+    own = os.environ["TEST_DATABASE_URL"]
+    os.environ["TEST_DATABASE_URL"] = base
+    for engines in list(_db._app_engines.values()):
+        for engine in engines.values():
+            engine.dispose()
+    with _admin_engine(base).connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{own.rsplit("/", 1)[1]}" WITH (FORCE)'))
 
 
 class _ConnectionBoundSession(FlaskSQLAlchemySession):

@@ -1,5 +1,6 @@
 """A backup restores: on a SQLite file here, and on PostgreSQL when the suite runs against it."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from matching import create_app
 from matching.backup import BackupError, create, restore
 from matching.extensions import db
 from matching.models import Need, User
+
+OWN_DB = f"vernetzer_backup_{os.getpid()}"
 
 
 class FileConfig(TestingConfig):
@@ -55,10 +58,10 @@ def test_postgresql_backup_restores(app, tmp_path):
     admin = create_app(FileConfig(uri))
     with admin.app_context():
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS vernetzer_backup_test"))
-            conn.execute(text("CREATE DATABASE vernetzer_backup_test"))
+            conn.execute(text(f"DROP DATABASE IF EXISTS {OWN_DB}"))
+            conn.execute(text(f"CREATE DATABASE {OWN_DB}"))
         db.engine.dispose()
-    own = uri.rsplit("/", 1)[0] + "/vernetzer_backup_test"
+    own = uri.rsplit("/", 1)[0] + "/" + OWN_DB
     app2 = create_app(FileConfig(own))
     try:
         with app2.app_context():
@@ -69,7 +72,7 @@ def test_postgresql_backup_restores(app, tmp_path):
             db.engine.dispose()
         with admin.app_context():
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("DROP DATABASE IF EXISTS vernetzer_backup_test"))
+                conn.execute(text(f"DROP DATABASE IF EXISTS {OWN_DB}"))
             db.engine.dispose()
 
 
