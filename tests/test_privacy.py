@@ -146,3 +146,15 @@ def test_new_privacy_text_is_asked_once(client, db, auth, make_user, app):
         assert "2027-01" in versions
     finally:
         app.config["PRIVACY_VERSION"] = "test"
+
+
+def test_coordinator_views_of_contact_data_are_logged(client, db, auth, make_volunteer, make_user):
+    volunteer = make_volunteer("vera@example.org", status="pending")
+    make_user("koo@example.org", roles=("coordinator",))
+    auth.login("koo@example.org")
+    page = client.get(f"/koordination/profile/{volunteer.id}").get_data(as_text=True)
+    assert "vera@example.org" in page
+    views = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "contact.view")).all()
+    assert [(v.object_type, v.object_id, v.actor.email) for v in views] == [
+        ("volunteer_profile", volunteer.id, "koo@example.org")
+    ]

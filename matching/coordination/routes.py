@@ -29,7 +29,7 @@ from matching.models import (
 )
 from matching.reference import DISTRICT_BY_CODE, LANGUAGES, LEVELS, PHASES
 from matching.services import matches as match_service
-from matching.services import matching, profiles
+from matching.services import matching, privacy, profiles
 from matching.services.errors import ServiceError
 
 bp = Blueprint("coordination", __name__, url_prefix="/koordination")
@@ -88,6 +88,8 @@ def review_profile(profile_id: int):
     profile = db.session.get(VolunteerProfile, profile_id)
     if profile is None:
         abort(404)
+    privacy.log_contact_view(db.session, current_user, [profile.id], now=utcnow())
+    db.session.commit()
     return_form = ReasonForm()
     return render_template(
         "coordination/review_profile.html",

@@ -11,7 +11,7 @@ from matching.access import role_required
 from matching.extensions import db
 from matching.matches.forms import DeclineForm, FeedbackForm
 from matching.models import Match, MatchOrigin, MatchStatus, Need, NeedStatus, Role, utcnow
-from matching.services import matches, matching
+from matching.services import matches, matching, privacy
 from matching.services.errors import ServiceError
 from matching.services.permissions import is_coordinator, is_member
 
@@ -50,6 +50,9 @@ def detail(match_id: int):
     """The match with what the viewer may do next; contacts once accepted."""
     match, part = _visible_match(match_id)
     contact_visible = match.status in (MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
+    if part == "coordinator":
+        privacy.log_contact_view(db.session, current_user, [match.volunteer_id], now=utcnow())
+        db.session.commit()
     return render_template(
         "matches/detail.html",
         match=match,

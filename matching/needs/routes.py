@@ -11,7 +11,7 @@ from matching.extensions import db
 from matching.models import Match, Need, NeedStatus, VolunteerProfile, utcnow
 from matching.reference import DISTRICT_BY_CODE, DISTRICTS, PHASE_BY_CODE, PHASES, RINGS
 from matching.services import matches as match_service
-from matching.services import matching, queries
+from matching.services import matching, privacy, queries
 from matching.services import needs as need_service
 from matching.services.permissions import can_manage_need, is_coordinator
 
@@ -79,6 +79,10 @@ def detail(need_id: int):
             .where(Match.need_id == need.id)
             .order_by(Match.created_at, Match.id)
         ).all()
+    shown = [m.volunteer_id for m in need_matches if m.status in ("accepted", "completed")]
+    if shown and is_coordinator(current_user):
+        privacy.log_contact_view(db.session, current_user, shown, now=utcnow())
+        db.session.commit()
     own_match = None
     profile = current_user.volunteer_profile if current_user.is_authenticated else None
     if profile is not None:

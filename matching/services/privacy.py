@@ -197,3 +197,11 @@ def _delete_side_tables(session: Session, user_id: int) -> None:
     for table in db.metadata.sorted_tables:
         if table.name in {"api_tokens"} and "user_id" in table.c:
             session.execute(table.delete().where(table.c.user_id == user_id))
+
+
+def log_contact_view(
+    session: Session, viewer: User, profile_ids: list[int], *, now: datetime
+) -> None:
+    """Record that a coordinator saw volunteers' contact data (who, whose, when)."""
+    for profile_id in sorted(set(profile_ids)):
+        audit.record(session, viewer, "contact.view", "volunteer_profile", profile_id, now=now)
