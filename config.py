@@ -46,6 +46,20 @@ class BaseConfig:
     ASSOCIATION_NAME = os.environ.get("ASSOCIATION_NAME", "Stadtteilvernetzer Stuttgart")
     ASSOCIATION_ADDRESS = os.environ.get("ASSOCIATION_ADDRESS", "Stuttgart")
     CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "kontakt@example.org")
+    # Imprint (§ 5 DDG) and privacy statement (Art. 13 DSGVO), filled in by the operator.
+    ASSOCIATION_BOARD = os.environ.get("ASSOCIATION_BOARD", "")
+    ASSOCIATION_REGISTER = os.environ.get("ASSOCIATION_REGISTER", "")
+    CONTACT_PHONE = os.environ.get("CONTACT_PHONE", "")
+    PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "")
+    SUPERVISORY_AUTHORITY = os.environ.get(
+        "SUPERVISORY_AUTHORITY",
+        "Der Landesbeauftragte für den Datenschutz und die Informationsfreiheit Baden-Württemberg",
+    )
+    # How long data is kept (days); the retention job deletes or blanks it after that.
+    RETENTION_UNCONFIRMED_DAYS = int(os.environ.get("RETENTION_UNCONFIRMED_DAYS", 7))
+    RETENTION_CLOSED_NEED_TEXT_DAYS = int(os.environ.get("RETENTION_CLOSED_NEED_TEXT_DAYS", 365))
+    RETENTION_SENT_MAIL_DAYS = int(os.environ.get("RETENTION_SENT_MAIL_DAYS", 90))
+    RETENTION_AUDIT_IP_DAYS = int(os.environ.get("RETENTION_AUDIT_IP_DAYS", 30))
 
     # Locales: German first
     BABEL_DEFAULT_LOCALE = "de"
