@@ -74,8 +74,12 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from matching.api.pages import bp as api_pages_bp
+    from matching.api.routes import bp as api_bp
     from matching.auth.routes import bp as auth_bp
     from matching.coordination.routes import bp as coordination_bp
+    from matching.digests.routes import bp as digests_bp
+    from matching.feeds.routes import bp as feeds_bp
     from matching.initiatives.routes import bp as initiatives_bp
     from matching.main.routes import bp as main_bp
     from matching.matches.routes import bp as matches_bp
@@ -94,6 +98,10 @@ def register_blueprints(app: Flask) -> None:
         matches_bp,
         reports_bp,
         privacy_bp,
+        digests_bp,
+        api_bp,
+        api_pages_bp,
+        feeds_bp,
     ):
         app.register_blueprint(blueprint)
 

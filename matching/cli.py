@@ -12,9 +12,15 @@ from matching.extensions import db
 
 
 def register(app: Flask) -> None:
+    from jobs.cli import digest_group, jobs_group, outbox_group
+
     app.cli.add_command(create_admin)
     app.cli.add_command(demo_data)
     app.cli.add_command(match_group)
+    # The scheduler runs only as `jobs run`, its own process; the rest are single runs.
+    app.cli.add_command(jobs_group)
+    app.cli.add_command(digest_group)
+    app.cli.add_command(outbox_group)
 
 
 def _read_password() -> str:

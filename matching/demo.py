@@ -173,7 +173,11 @@ def _user(
             user.add_role(role)
         session.add(user)
         session.flush()
-        session.add(ConsentRecord(user_id=user.id, version=current_app.config["PRIVACY_VERSION"], given_at=now))
+        session.add(
+            ConsentRecord(
+                user_id=user.id, version=current_app.config["PRIVACY_VERSION"], given_at=now
+            )
+        )
         summary.count("Konten")
     return user
 

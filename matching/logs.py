@@ -40,7 +40,8 @@ def configure(app: Flask) -> None:
     app.logger.handlers[:] = [handler]
     app.logger.setLevel(level)
     app.logger.propagate = False
-    for name in ("apscheduler", "matching.jobs"):
+    # flask-limiter: "Rate limit storage unreachable - falling back to in-memory storage".
+    for name in ("apscheduler", "matching.jobs", "flask-limiter"):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(level)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, g
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
 
@@ -74,3 +74,10 @@ def load_user(session_id: str):
     ):
         return None
     return user
+
+
+def forget_user_for_this_request() -> None:
+    """Serve the rest of this request as a visitor; the session (and so the log-in) stays."""
+    # Flask-Login keeps the loaded user in g._login_user and loads only when it is missing:
+    # an error page rendered while the database is away must not ask it who is logged in.
+    g._login_user = AnonymousUser()

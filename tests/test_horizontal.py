@@ -7,16 +7,15 @@ both add up in Redis. Needs the PostgreSQL leg (TEST_DATABASE_URL) and Redis on 
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+from http_client import Browser
+from http_client import csrf_from as _csrf
 from smtp import free_port
 from sqlalchemy import text
 
@@ -27,37 +26,6 @@ from matching.models import Role, User, utcnow
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "zwei Häuser, ein Gedächtnis"
 REDIS = "redis://127.0.0.1:6379/15"
-
-
-class Browser:
-    """Just enough of a browser: one cookie jar for any host, no redirects followed."""
-
-    def __init__(self) -> None:
-        self.cookies: dict[str, str] = {}
-
-    def request(self, url: str, data: dict | None = None) -> tuple[int, str, dict]:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        req = urllib.request.Request(url, data=body)
-        if self.cookies:
-            req.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
-        opener = urllib.request.build_opener(NoRedirect)
-        try:
-            response = opener.open(req, timeout=10)
-        except urllib.error.HTTPError as exc:
-            response = exc
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name] = rest.split(";", 1)[0]
-        return response.status, response.read().decode(), dict(response.headers)
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
 
 @pytest.fixture()
@@ -131,7 +99,7 @@ def test_session_started_on_one_instance_continues_on_the_other(two_instances):
     first, second = two_instances
     browser = Browser()
     _status, html, _headers = browser.request(first + "/anmelden")
-    status, _html, headers = browser.request(
+    status, _html, _headers = browser.request(
         first + "/anmelden",
         {"csrf_token": _csrf(html), "email": "zwei@example.org", "password": PASSWORD},
     )

@@ -100,3 +100,40 @@ def test_coordinator_sees_top_candidates_on_need_page(
     auth.login(member.email)
     page = client.get(f"/anfragen/{need.id}").get_data(as_text=True)
     assert "Passende Expert:innen" not in page and "Vera" not in page
+
+
+def test_records_from_rows_equal_records_from_profiles(
+    db, make_volunteer, make_initiative, make_need, make_user
+):
+    """The row-built records the busy pages use say exactly what the ORM-built ones say."""
+    from matching.models import Need, VolunteerProfile
+    from matching.services.matching import (
+        approved_volunteers,
+        load_volunteers,
+        open_need_records,
+        to_engine_need,
+    )
+
+    vera = make_volunteer(
+        "vera@example.org", levels={"start": 3, "conflicts": 1}, districts=("ost", "mitte")
+    )
+    make_volunteer("paul@example.org", whole_city=True, languages=("de", "tr"), capacity=3)
+    make_volunteer("pia@example.org", status=ProfileStatus.PENDING)
+    initiative, _ = make_initiative(district="ost", member=vera.user)  # vera acts for one, too
+    need = make_need(initiative, phases=("start", "planning"))
+    make_need(initiative, phases=("conflicts",), title="Streit")
+    make_need(initiative, status="closed", title="Erledigt")
+    db.session.add(
+        Match(need_id=need.id, volunteer_id=vera.id, origin=MatchOrigin.OFFER, status="proposed")
+    )
+    db.session.commit()
+
+    profiles = db.session.scalars(
+        select(VolunteerProfile)
+        .where(VolunteerProfile.status == ProfileStatus.APPROVED)
+        .order_by(VolunteerProfile.id)
+    ).all()
+    assert approved_volunteers(db.session) == load_volunteers(db.session, profiles)
+    assert len(profiles) == 2
+    needs = db.session.scalars(select(Need).where(Need.status == "open").order_by(Need.id)).all()
+    assert open_need_records(db.session) == [to_engine_need(n) for n in needs]

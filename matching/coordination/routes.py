@@ -165,11 +165,17 @@ def return_profile(profile_id: int):
 @role_required(Role.COORDINATOR)
 def queue():
     """Proposals waiting for a decision, oldest first, with the reasons and other candidates."""
+    volunteer = selectinload(Match.volunteer)
     waiting = db.session.scalars(
         select(Match)
         .options(
             selectinload(Match.need).selectinload(Need.initiative),
-            selectinload(Match.volunteer).selectinload(VolunteerProfile.user),
+            volunteer.selectinload(VolunteerProfile.user),
+            # The queue names each volunteer; their levels, districts and languages (loaded
+            # with every profile by default) were most of this query's time.
+            volunteer.lazyload(VolunteerProfile.levels),
+            volunteer.lazyload(VolunteerProfile.district_rows),
+            volunteer.lazyload(VolunteerProfile.language_rows),
         )
         .where(Match.status == MatchStatus.PROPOSED)
         .order_by(Match.created_at, Match.id)

@@ -1,13 +1,14 @@
 """The matching engine: pure functions on plain records, no Flask and no database (DESIGN §5).
 
 ``score`` one pair with its explanation, ``rank`` the candidates for one need,
+``rank_needs`` the best needs for every volunteer at once,
 ``propose`` the optimal assignment of volunteers to all open needs, built on
 ``assign``, which solves it for plain (volunteer_id, need_id, score) edges.
 """
 
 from matching.engine.assignment import assign
 from matching.engine.pool import Pool
-from matching.engine.proposal import Proposal, propose, rank
+from matching.engine.proposal import Proposal, propose, rank, rank_needs
 from matching.engine.records import PART_NAMES, Need, Volunteer, Weights
 from matching.engine.scoring import (
     EXCLUSIONS,
@@ -35,5 +36,6 @@ __all__ = [
     "explain",
     "propose",
     "rank",
+    "rank_needs",
     "score",
 ]

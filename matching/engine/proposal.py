@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -103,3 +103,77 @@ def propose(
         proposals.append(Proposal(need.id, volunteer.id, score(volunteer, need, weights, now)))
     proposals.sort(key=lambda p: (p.need_id, p.volunteer_id))
     return proposals
+
+
+# Needs scored per round in ``rank_needs``; bounds the memory of the pair arrays.
+_NEEDS_PER_ROUND = 64
+_EMPTY_INT = np.empty(0, np.int64)
+
+
+def rank_needs(
+    pool: Pool,
+    needs: Iterable[Need],
+    weights: Weights,
+    now: datetime,
+    k: int = 5,
+    skip: Mapping[int, Collection[int]] | None = None,
+) -> dict[int, list[tuple[Need, Score]]]:
+    """For every volunteer in the pool, the k needs that fit them best, best first.
+
+    Ties go to the lower need id; ``skip`` maps a volunteer id to need ids left
+    out for them (e.g. needs already shown). Volunteers with no candidate need
+    are missing from the result. The needs are scored a round at a time, keeping
+    each volunteer's k best so far, so memory stays flat however many needs.
+    """
+    check_inputs(weights, now)
+    if not isinstance(k, int) or isinstance(k, bool) or k < 0:
+        raise ValueError(f"k must be a non-negative integer, got {k!r}")
+    needs = _check_needs(needs)
+    if not needs or not len(pool) or k == 0:
+        return {}
+    skipped = _skip_codes(pool, needs, skip or {})
+    best_vol, best_need, best_value = _EMPTY_INT, _EMPTY_INT, np.empty(0, np.float64)
+    for start in range(0, len(needs), _NEEDS_PER_ROUND):
+        part = needs[start : start + _NEEDS_PER_ROUND]
+        vol_rows, need_rows = pool.pairs(part, now)
+        need_rows = need_rows + start
+        if skipped.size:
+            keep = ~np.isin(vol_rows * len(needs) + need_rows, skipped)
+            vol_rows, need_rows = vol_rows[keep], need_rows[keep]
+        values = pool.values(vol_rows, NeedTable(part, weights, now), need_rows - start, weights)
+        best_vol, best_need, best_value = _top_per_volunteer(
+            np.concatenate((best_vol, vol_rows)),
+            np.concatenate((best_need, need_rows)),
+            np.concatenate((best_value, values)),
+            k,
+        )
+    result: dict[int, list[tuple[Need, Score]]] = {}
+    for v, n in zip(best_vol.tolist(), best_need.tolist(), strict=True):
+        volunteer, need = pool.volunteers[v], needs[n]
+        result.setdefault(volunteer.id, []).append((need, score(volunteer, need, weights, now)))
+    return result
+
+
+def _skip_codes(pool: Pool, needs: tuple[Need, ...], skip: Mapping[int, Collection[int]]):
+    """The skipped pairs as sorted codes ``volunteer row * len(needs) + need row``."""
+    row_of_volunteer = {vid: i for i, vid in enumerate(pool.ids.tolist())}
+    row_of_need = {need.id: j for j, need in enumerate(needs)}
+    codes = [
+        row_of_volunteer[vid] * len(needs) + row_of_need[nid]
+        for vid, need_ids in skip.items()
+        if vid in row_of_volunteer
+        for nid in need_ids
+        if nid in row_of_need
+    ]
+    return np.unique(np.array(codes, np.int64))
+
+
+def _top_per_volunteer(vol_rows, need_rows, values, k: int):
+    """The k best pairs of each volunteer, grouped by volunteer, best first, ties by need."""
+    order = np.lexsort((need_rows, -values, vol_rows))
+    vol_sorted = vol_rows[order]
+    starts = np.flatnonzero(np.r_[True, vol_sorted[1:] != vol_sorted[:-1]])
+    sizes = np.diff(np.r_[starts, vol_sorted.size])
+    position = np.arange(vol_sorted.size) - np.repeat(starts, sizes)
+    chosen = order[position < k]
+    return vol_rows[chosen], need_rows[chosen], values[chosen]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import formatdate, make_msgid
 
 from flask import current_app, has_request_context, render_template, url_for
@@ -20,6 +22,25 @@ class Mail:
     html: str
     kind: str
     headers: dict[str, str] = field(default_factory=dict)
+
+
+class UrlListHeader(UnstructuredHeader):
+    """A list of <URL>s (RFC 2369, e.g. List-Unsubscribe), folded only between the URLs.
+
+    The default folding turns a long URL into RFC 2047 encoded words, which mail
+    programs do not decode in these headers, so the one-click unsubscribe would be lost.
+    """
+
+    def fold(self, *, policy) -> str:
+        value = str(self)
+        if not value.isascii():
+            return super().fold(policy=policy)
+        return f"{self.name}: " + f",{policy.linesep} ".join(value.split(", ")) + policy.linesep
+
+
+_headers = HeaderRegistry()
+_headers.map_to_type("list-unsubscribe", UrlListHeader)
+POLICY = default_policy.clone(header_factory=_headers)
 
 
 def absolute_url(endpoint: str, **values) -> str:
@@ -42,12 +63,13 @@ def build(to: str, kind: str, locale: str, subject, **context) -> Mail:
 
 def to_email_message(mail: Mail, sender: str) -> EmailMessage:
     """The MIME message with a plain text part and an HTML alternative."""
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = sender
     message["To"] = mail.to
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip(">") or None)
+    if "Message-ID" not in mail.headers:
+        message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip(">") or None)
     for name, value in mail.headers.items():
         message[name] = value
     message.set_content(mail.text)

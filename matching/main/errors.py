@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
@@ -61,9 +61,31 @@ CSRF_MESSAGE = _l(
 )
 
 
+# How long a browser or proxy should wait before trying again while the database is away.
+RETRY_AFTER_SECONDS = 30
+
+
 def render_error(code: int, message=None):
     title, text = MESSAGES.get(code, MESSAGES[500])
     return render_template("errors/error.html", code=code, title=title, text=message or text), code
+
+
+def database_unreachable(error: Exception) -> bool:
+    """True for errors that mean the database is away (down, restarting, connection lost)."""
+    # OperationalError: refused, dropped, restarting; a lost connection can also surface as
+    # another DBAPI error, which SQLAlchemy marks as a disconnect.
+    if isinstance(error, OperationalError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def render_unavailable():
+    """The 503 page, rendered without asking the database anything (not even who is logged in)."""
+    from matching.security import forget_user_for_this_request
+
+    forget_user_for_this_request()
+    response, status = render_error(503)
+    return response, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def register(app: Flask) -> None:
@@ -91,11 +113,11 @@ def register(app: Flask) -> None:
         from matching.extensions import db
 
         db.session.rollback()
-        if isinstance(error, OperationalError):
+        if database_unreachable(error):
             app.logger.error(
                 "database unreachable on %s %s: %s", request.method, request.path, error
             )
-            return render_error(503)
+            return render_unavailable()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500)
 

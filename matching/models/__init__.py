@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per concept."""
 
+from matching.models.api import ApiToken
 from matching.models.audit import AuditEntry
 from matching.models.base import utcnow
 from matching.models.digests import DigestKind, DigestSetting, DigestShown, JobRun
@@ -17,6 +18,7 @@ from matching.models.volunteers import (
 
 __all__ = [
     "ACTIVE_MATCH_STATUSES",
+    "ApiToken",
     "AuditEntry",
     "ConsentRecord",
     "DigestKind",

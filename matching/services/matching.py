@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from matching import engine
 from matching.models import (
@@ -18,11 +18,16 @@ from matching.models import (
     MatchOrigin,
     MatchStatus,
     Need,
+    NeedPhase,
     NeedStatus,
     ProfileStatus,
     User,
+    VolunteerDistrict,
+    VolunteerLanguage,
+    VolunteerPhaseLevel,
     VolunteerProfile,
 )
+from matching.reference import PHASE_CODES
 from matching.services import matches
 from matching.services.errors import ServiceError
 
@@ -48,28 +53,10 @@ def load_volunteers(session: Session, profiles: list[VolunteerProfile] | None = 
     more often than their capacity allows and a second run proposes nothing new.
     """
     if profiles is None:
-        profiles = session.scalars(
-            select(VolunteerProfile)
-            .options(selectinload(VolunteerProfile.user))
-            .where(VolunteerProfile.status == ProfileStatus.APPROVED)
-            .order_by(VolunteerProfile.id)
-        ).all()
-    ids = [p.id for p in profiles]
-    live = _live_counts(session, Match.volunteer_id)
-    excluded: dict[int, set[int]] = defaultdict(set)
-    for volunteer_id, need_id in session.execute(
-        select(Match.volunteer_id, Match.need_id).where(
-            Match.volunteer_id.in_(ids), Match.status.in_((*NEVER_AGAIN, *ACTIVE_MATCH_STATUSES))
-        )
-    ):
-        excluded[volunteer_id].add(need_id)
-    memberships: dict[int, set[int]] = defaultdict(set)
-    for user_id, initiative_id in session.execute(
-        select(InitiativeMember.user_id, InitiativeMember.initiative_id).where(
-            InitiativeMember.user_id.in_([p.user_id for p in profiles])
-        )
-    ):
-        memberships[user_id].add(initiative_id)
+        return approved_volunteers(session)
+    context = _VolunteerContext.load(
+        session, [p.id for p in profiles], [p.user_id for p in profiles]
+    )
     return [
         engine.Volunteer(
             id=p.id,
@@ -77,18 +64,146 @@ def load_volunteers(session: Session, profiles: list[VolunteerProfile] | None = 
             approved=p.status == ProfileStatus.APPROVED,
             paused_until=p.paused_until,
             capacity=p.capacity,
-            active=live.get(p.id, 0),
+            active=context.live.get(p.id, 0),
             languages=p.languages,
             districts=p.districts,
             whole_city=p.whole_city,
             formats=p.formats,
             levels=p.level_by_phase,
-            excluded_needs=frozenset(excluded.get(p.id, ())),
-            initiatives=frozenset(memberships.get(p.user_id, ())),
+            excluded_needs=frozenset(context.excluded.get(p.id, ())),
+            initiatives=frozenset(context.memberships.get(p.user_id, ())),
             first_name=p.user.first_name,
         )
         for p in profiles
     ]
+
+
+@dataclass
+class _VolunteerContext:
+    """What the engine needs about volunteers beyond their profiles: load, exclusions, initiatives."""
+
+    live: dict[int, int]
+    excluded: dict[int, set[int]]
+    memberships: dict[int, set[int]]
+
+    @classmethod
+    def load(cls, session: Session, profile_ids: list[int], user_ids: list[int]):
+        excluded: dict[int, set[int]] = defaultdict(set)
+        for volunteer_id, need_id in session.execute(
+            select(Match.volunteer_id, Match.need_id).where(
+                Match.volunteer_id.in_(profile_ids),
+                Match.status.in_((*NEVER_AGAIN, *ACTIVE_MATCH_STATUSES)),
+            )
+        ):
+            excluded[volunteer_id].add(need_id)
+        memberships: dict[int, set[int]] = defaultdict(set)
+        for user_id, initiative_id in session.execute(
+            select(InitiativeMember.user_id, InitiativeMember.initiative_id).where(
+                InitiativeMember.user_id.in_(user_ids)
+            )
+        ):
+            memberships[user_id].add(initiative_id)
+        return cls(_live_counts(session, Match.volunteer_id), excluded, memberships)
+
+
+def approved_volunteers(session: Session) -> list[engine.Volunteer]:
+    """Engine records of every approved profile, built from plain rows in a fixed number of queries.
+
+    The engine needs values only: making a few hundred profiles with their levels, districts,
+    languages and users into ORM objects took most of a coordinator page's time under load.
+    """
+    approved = VolunteerProfile.status == ProfileStatus.APPROVED
+    rows = session.execute(
+        select(
+            VolunteerProfile.id,
+            VolunteerProfile.user_id,
+            VolunteerProfile.paused_until,
+            VolunteerProfile.capacity,
+            VolunteerProfile.whole_city,
+            VolunteerProfile.offers_in_person,
+            VolunteerProfile.offers_phone,
+            VolunteerProfile.offers_video,
+            User.first_name,
+            User.confirmed_at,
+            User.disabled_at,
+        )
+        .join(User, User.id == VolunteerProfile.user_id)
+        .where(approved)
+        .order_by(VolunteerProfile.id)
+    ).all()
+    # By the ids just read (not the condition again): a profile approved in between must not
+    # turn up half-loaded.
+    approved_ids = [r.id for r in rows]
+    levels: dict[int, dict[str, int]] = defaultdict(dict)
+    for profile_id, phase, level in session.execute(
+        select(
+            VolunteerPhaseLevel.profile_id, VolunteerPhaseLevel.phase, VolunteerPhaseLevel.level
+        ).where(VolunteerPhaseLevel.profile_id.in_(approved_ids))
+    ):
+        levels[profile_id][phase] = level
+    districts = _codes_by_profile(session, VolunteerDistrict.district, approved_ids)
+    languages = _codes_by_profile(session, VolunteerLanguage.language, approved_ids)
+    context = _VolunteerContext.load(session, approved_ids, [r.user_id for r in rows])
+    return [
+        engine.Volunteer(
+            id=r.id,
+            confirmed=r.confirmed_at is not None and r.disabled_at is None,
+            approved=True,
+            paused_until=r.paused_until,
+            capacity=r.capacity,
+            active=context.live.get(r.id, 0),
+            languages=frozenset(languages.get(r.id, ())),
+            districts=frozenset(districts.get(r.id, ())),
+            whole_city=r.whole_city,
+            formats=frozenset(
+                code
+                for code, on in (
+                    ("in_person", r.offers_in_person),
+                    ("phone", r.offers_phone),
+                    ("video", r.offers_video),
+                )
+                if on
+            ),
+            levels=levels.get(r.id, {}),
+            excluded_needs=frozenset(context.excluded.get(r.id, ())),
+            initiatives=frozenset(context.memberships.get(r.user_id, ())),
+            first_name=r.first_name,
+        )
+        for r in rows
+    ]
+
+
+def _codes_by_profile(session: Session, column, profile_ids) -> dict[int, set[str]]:
+    table = column.class_
+    codes: dict[int, set[str]] = defaultdict(set)
+    for profile_id, code in session.execute(
+        select(table.profile_id, column).where(table.profile_id.in_(profile_ids))
+    ):
+        codes[profile_id].add(code)
+    return codes
+
+
+def _profiles(session: Session, ids, *, names_only: bool = False) -> dict[int, VolunteerProfile]:
+    """The profiles (with their users) of the volunteers a page shows, by id.
+
+    ``names_only``: the page shows just who they are, so levels, districts and languages are
+    left to load if touched instead of being fetched for every one of them.
+    """
+    options = [selectinload(VolunteerProfile.user)]
+    if names_only:
+        options += [
+            lazyload(VolunteerProfile.levels),
+            lazyload(VolunteerProfile.district_rows),
+            lazyload(VolunteerProfile.language_rows),
+        ]
+    return {
+        p.id: p
+        for p in session.scalars(
+            select(VolunteerProfile)
+            .options(*options)
+            .where(VolunteerProfile.id.in_(sorted(set(ids))))
+        )
+    }
 
 
 def to_engine_need(need: Need, taken: int = 0) -> engine.Need:
@@ -198,49 +313,101 @@ def explanation_record(score: engine.Score) -> list[dict]:
 def ranked_needs_for(session: Session, profile: VolunteerProfile, now: datetime, k: int = 10):
     """Open needs ranked by fit for one volunteer: [(Need, Score)], best first."""
     [volunteer] = load_volunteers(session, [profile])
-    needs = session.scalars(
-        select(Need)
-        .options(selectinload(Need.initiative))
+    scored = []
+    for need in open_need_records(session):
+        result = engine.score(volunteer, need, weights(), now)
+        if result is not None:
+            scored.append((need.id, result))
+    scored.sort(key=lambda pair: (-pair[1].value, pair[0]))
+    best = scored[:k]
+    needs = {
+        n.id: n
+        for n in session.scalars(
+            select(Need)
+            .options(selectinload(Need.initiative))
+            .where(Need.id.in_([need_id for need_id, _s in best]))
+        )
+    }
+    # A row gone since the ranking (an erased account) is left out rather than failing the page.
+    return [(needs[need_id], score) for need_id, score in best if need_id in needs]
+
+
+def open_need_records(session: Session) -> list[engine.Need]:
+    """Engine records of every open need (wanting all its experts), from plain rows.
+
+    A volunteer's overview scores every open need on each visit; the top ten alone become
+    ORM objects, as with ``approved_volunteers``.
+    """
+    rows = session.execute(
+        select(
+            Need.id,
+            Need.initiative_id,
+            Need.district,
+            Need.language,
+            Need.accepts_in_person,
+            Need.accepts_phone,
+            Need.accepts_video,
+            Need.urgency,
+            Need.experts_wanted,
+            Need.published_at,
+            Need.created_at,
+        )
         .where(Need.status == NeedStatus.OPEN)
         .order_by(Need.id)
     ).all()
-    scored = []
-    for need in needs:
-        result = engine.score(volunteer, to_engine_need(need, 0), weights(), now)
-        if result is not None:
-            scored.append((need, result))
-    scored.sort(key=lambda pair: (-pair[1].value, pair[0].id))
-    return scored[:k]
+    # By the ids just read: each statement sees the latest commits, and a need published in
+    # between must not turn up without its phases.
+    phases: dict[int, set[str]] = defaultdict(set)
+    for need_id, phase in session.execute(
+        select(NeedPhase.need_id, NeedPhase.phase).where(
+            NeedPhase.need_id.in_([r.id for r in rows])
+        )
+    ):
+        phases[need_id].add(phase)
+    return [
+        engine.Need(
+            id=r.id,
+            initiative_id=r.initiative_id,
+            phases=tuple(code for code in PHASE_CODES if code in phases.get(r.id, ())),
+            district=r.district,
+            language=r.language,
+            formats=frozenset(
+                code
+                for code, on in (
+                    ("in_person", r.accepts_in_person),
+                    ("phone", r.accepts_phone),
+                    ("video", r.accepts_video),
+                )
+                if on
+            ),
+            urgency=r.urgency,
+            wanted=max(0, r.experts_wanted),
+            opened_at=r.published_at or r.created_at,
+        )
+        for r in rows
+    ]
 
 
 def candidates_for(session: Session, need: Need, now: datetime, k: int = 10):
     """The best volunteers for one need: [(VolunteerProfile, Score)], best first."""
-    profiles = approved_profiles(session)
-    records = load_volunteers(session, profiles)
-    by_id = {p.id: p for p in profiles}
-    ranked = engine.rank(to_engine_need(need), records, weights(), now, k=k)
-    return [(by_id[v.id], s) for v, s in ranked]
-
-
-def approved_profiles(session: Session) -> list[VolunteerProfile]:
-    return session.scalars(
-        select(VolunteerProfile)
-        .options(selectinload(VolunteerProfile.user))
-        .where(VolunteerProfile.status == ProfileStatus.APPROVED)
-        .order_by(VolunteerProfile.id)
-    ).all()
+    ranked = engine.rank(to_engine_need(need), approved_volunteers(session), weights(), now, k=k)
+    by_id = _profiles(session, [v.id for v, _s in ranked])
+    return [(by_id[v.id], s) for v, s in ranked if v.id in by_id]
 
 
 def candidates_by_need(session: Session, needs: list[Need], now: datetime, k: int = 3):
     """For several needs at once: {need id: [(VolunteerProfile, Score)]}, in fixed queries."""
-    profiles = approved_profiles(session)
-    by_id = {p.id: p for p in profiles}
-    pool = engine.Pool(load_volunteers(session, profiles))
-    result = {}
-    for need in needs:
-        ranked = engine.rank(to_engine_need(need), pool, weights(), now, k=k)
-        result[need.id] = [(by_id[v.id], s) for v, s in ranked]
-    return result
+    pool = engine.Pool(approved_volunteers(session))
+    ranked = {
+        need.id: engine.rank(to_engine_need(need), pool, weights(), now, k=k) for need in needs
+    }
+    by_id = _profiles(
+        session, [v.id for pairs in ranked.values() for v, _s in pairs], names_only=True
+    )
+    return {
+        need_id: [(by_id[v.id], s) for v, s in pairs if v.id in by_id]
+        for need_id, pairs in ranked.items()
+    }
 
 
 def score_pair(session: Session, need: Need, profile: VolunteerProfile, now: datetime):

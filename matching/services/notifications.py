@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from matching import mail
 from matching.models import Match, Role, User, UserRole
+from matching.services import mail_links
 
 
 def coordinators(session: Session) -> list[User]:
@@ -26,14 +27,32 @@ def _match_url(match: Match) -> str:
 
 
 def match_approved(session: Session, match: Match) -> None:
-    """The volunteer is asked to accept."""
+    """The volunteer is asked to accept: one button accepts, the match page has the rest."""
+    volunteer = match.volunteer.user
     mail.queue_for_user(
         session,
-        match.volunteer.user,
+        volunteer,
         "match_approved",
         _l("Eine Initiative braucht Ihren Rat"),
         match=match,
         need=match.need,
+        accept_url=mail_links.accept_url(volunteer.id, match.id),
+        match_url=_match_url(match),
+    )
+
+
+def match_reminder(session: Session, match: Match) -> None:
+    """The volunteer is reminded, once, that an approved match waits for their answer."""
+    volunteer = match.volunteer.user
+    mail.queue_for_user(
+        session,
+        volunteer,
+        "match_reminder",
+        _l("Erinnerung: „%(name)s“ wartet auf Ihre Antwort", name=match.need.initiative.name),
+        key=f"remind:{match.id}",
+        match=match,
+        need=match.need,
+        accept_url=mail_links.accept_url(volunteer.id, match.id),
         match_url=_match_url(match),
     )
 

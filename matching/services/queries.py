@@ -1,10 +1,10 @@
-"""Read-side queries shared by pages and (later) the API; each in a fixed number of statements."""
+"""Read-side queries shared by pages, the API and the feeds; each in a fixed number of statements."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from matching.models import (
@@ -78,3 +78,43 @@ def active_engagements(session: Session, profile_id: int) -> int:
 
 def is_available(profile: VolunteerProfile, today: date) -> bool:
     return profile.paused_until is None or profile.paused_until <= today
+
+
+def open_needs_page(
+    phase: str | None,
+    district: str | None,
+    updated_since: datetime | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> Select:
+    """A page of open needs, newest publication first, starting after a keyset position.
+
+    Keyset rather than offset pagination: needs published or closed meanwhile do not shift
+    the pages, so no entry repeats and none is skipped.
+    """
+    published = publication_time()
+    query = open_needs(phase, district).order_by(None).order_by(published.desc(), Need.id.desc())
+    if updated_since is not None:
+        query = query.where(Need.updated_at >= updated_since)
+    if after is not None:
+        at, need_id = after
+        query = query.where(or_(published < at, and_(published == at, Need.id < need_id)))
+    return query.limit(limit)
+
+
+def publication_time():
+    """When a need was published; its creation for the rare open need without that date."""
+    return func.coalesce(Need.published_at, Need.created_at)
+
+
+def last_need_change(phase: str | None = None, district: str | None = None) -> Select:
+    """When any need in this phase or district last changed, in whatever state it is now.
+
+    A feed's own time moves when a need leaves it (closed, withdrawn), not only when one joins.
+    """
+    query = select(func.max(Need.updated_at))
+    if phase:
+        query = query.where(exists().where(NeedPhase.need_id == Need.id, NeedPhase.phase == phase))
+    if district:
+        query = query.where(Need.district == district)
+    return query

@@ -1,0 +1,92 @@
+"""Which jobs there are, what they do and when the scheduler runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from jobs import tasks
+from jobs.base import JobFunction
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: JobFunction
+    description: str
+    # APScheduler cron fields in JOBS_TIMEZONE, read from the configuration.
+    schedule: Callable[[Mapping], dict]
+
+
+def _digest_schedule(config: Mapping) -> dict:
+    return {
+        "day_of_week": config["DIGEST_DAY_OF_WEEK"],
+        "hour": config["DIGEST_HOUR"],
+        "minute": config["DIGEST_MINUTE"],
+    }
+
+
+JOBS: tuple[Job, ...] = (
+    Job(
+        "send_weekly_digests",
+        tasks.send_weekly_digests,
+        "Wöchentliche Übersichten für Ehrenamtliche, Koordination und Initiativen einreihen",
+        _digest_schedule,
+    ),
+    Job(
+        "drain_outbox",
+        tasks.drain_outbox,
+        "Fällige E-Mails aus dem Postausgang senden",
+        lambda config: {"minute": "*"},
+    ),
+    Job(
+        "expire_needs",
+        tasks.expire_needs,
+        "Offene Anfragen nach ihrem Ablaufdatum schließen",
+        lambda config: {"minute": 5},
+    ),
+    Job(
+        "remind_unanswered",
+        tasks.remind_unanswered,
+        "Ehrenamtliche einmal an Vermittlungen erinnern, die seit 7 Tagen auf Antwort warten",
+        lambda config: {"hour": 9, "minute": 0},
+    ),
+    Job(
+        "purge_unconfirmed",
+        tasks.purge_unconfirmed,
+        "Konten löschen, deren E-Mail-Adresse 7 Tage lang nicht bestätigt wurde",
+        lambda config: {"hour": 3, "minute": 30},
+    ),
+)
+
+BY_NAME: dict[str, Job] = {job.name: job for job in JOBS}
+
+_DAYS = {
+    "mon": "montags",
+    "tue": "dienstags",
+    "wed": "mittwochs",
+    "thu": "donnerstags",
+    "fri": "freitags",
+    "sat": "samstags",
+    "sun": "sonntags",
+}
+
+
+def describe(fields: Mapping) -> str:
+    """The cron fields of a job in words: "jede Minute", "stündlich um :05", "montags 07:00"."""
+    values = {key: str(value).lower() for key, value in fields.items()}
+    clock = None
+    if values.get("hour", "").isdigit() and values.get("minute", "").isdigit():
+        clock = f"{int(values['hour']):02d}:{int(values['minute']):02d}"
+    day = values.get("day_of_week", "")
+    if day.isdigit() and int(day) < len(_DAYS):  # APScheduler counts from 0 = Monday
+        day = list(_DAYS)[int(day)]
+    if values == {"minute": "*"}:
+        return "jede Minute"
+    if set(values) == {"minute"} and values["minute"].isdigit():
+        return f"stündlich um :{int(values['minute']):02d}"
+    if set(values) == {"hour", "minute"} and clock:
+        return f"täglich {clock}"
+    if set(values) == {"day_of_week", "hour", "minute"} and clock and day in _DAYS:
+        return f"{_DAYS[day]} {clock}"
+    return ", ".join(f"{key}={value}" for key, value in fields.items())

@@ -1,0 +1,153 @@
+"""The scheduled jobs. Each selects what is due and not yet done, does it, marks it done.
+
+Every job is ``job(session, now, dry_run=False, progress=None) -> summary`` and safe to
+run twice: a second run finds nothing left to do. ``recorded`` writes the JobRun and
+commits once at the end (the outbox drain also commits each claim and each send, so
+that a crash loses nothing; that is the outbox's design).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, joinedload
+
+from jobs.base import Progress, local_today, recorded, report
+from matching.mail import outbox
+from matching.models import (
+    Match,
+    MatchStatus,
+    Need,
+    NeedStatus,
+    OutboxMessage,
+    User,
+    VolunteerProfile,
+)
+from matching.services import audit, notifications
+from matching.services import needs as need_service
+from matching.services.errors import TransitionError
+from matching.services.reports import UNANSWERED_MATCH_AFTER
+
+# An account whose address was not confirmed within this time is deleted.
+UNCONFIRMED_PURGE_AFTER = timedelta(days=7)
+
+
+@recorded("send_weekly_digests")
+def send_weekly_digests(
+    session: Session,
+    now: datetime,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    kinds: list[str] | None = None,
+) -> dict:
+    """Queue this week's digests; one per person, kind and ISO week, however often it runs."""
+    from matching.services.digests import queue_digests  # built beside this module
+
+    run = queue_digests(session, now, kinds=kinds, dry_run=dry_run, progress=progress)
+    return run.as_dict()
+
+
+@recorded("drain_outbox")
+def drain_outbox(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """Send the mail that is due; a failure waits for its retry time, a 5xx is given up."""
+    due = outbox.due_count(session, now)
+    if dry_run:
+        return {"due": due}
+    done = 0
+
+    def step(count: int) -> None:
+        nonlocal done
+        done += count
+        report(progress, done, max(due, done))
+
+    result = outbox.drain(session, now, progress=step)
+    return {"due": due, **result.as_dict()}
+
+
+@recorded("expire_needs")
+def expire_needs(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """Expire open needs whose expiry date lies before today (in Berlin)."""
+    due = session.scalars(
+        select(Need)
+        .where(Need.status == NeedStatus.OPEN, Need.expires_on < local_today(now))
+        .order_by(Need.id)
+    ).all()
+    expired = skipped = 0
+    for done, need in enumerate(due, 1):
+        if dry_run:
+            expired += 1
+        else:
+            try:
+                need_service.change_status(session, None, need, "expire", now=now)
+                expired += 1
+            except TransitionError:  # changed by someone else since we selected it
+                skipped += 1
+        report(progress, done, len(due))
+    return {"expired": expired, "skipped": skipped}
+
+
+@recorded("remind_unanswered")
+def remind_unanswered(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """Remind volunteers, once, of approved matches they left unanswered for a week."""
+    due = session.scalars(
+        select(Match)
+        .join(VolunteerProfile, VolunteerProfile.id == Match.volunteer_id)
+        .join(User, User.id == VolunteerProfile.user_id)
+        .where(
+            Match.status == MatchStatus.APPROVED,
+            Match.decided_at <= now - UNANSWERED_MATCH_AFTER,
+            Match.reminded_at.is_(None),
+            User.disabled_at.is_(None),
+        )
+        .options(
+            joinedload(Match.need).joinedload(Need.initiative),
+            joinedload(Match.volunteer).joinedload(VolunteerProfile.user),
+        )
+        .order_by(Match.id)
+    ).all()
+    for done, match in enumerate(due, 1):
+        if not dry_run:
+            # The outbox key remind:<match> makes a second mail impossible even if
+            # two runs overlap; reminded_at keeps later runs from selecting it.
+            notifications.match_reminder(session, match)
+            match.reminded_at = now
+            audit.record(session, None, "match.remind", "match", match.id, now=now)
+        report(progress, done, len(due))
+    return {"reminded": len(due)}
+
+
+@recorded("purge_unconfirmed")
+def purge_unconfirmed(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """Delete accounts whose address stayed unconfirmed for seven days, with all their rows."""
+    ids = session.scalars(
+        select(User.id)
+        .where(User.confirmed_at.is_(None), User.created_at <= now - UNCONFIRMED_PURGE_AFTER)
+        .order_by(User.id)
+    ).all()
+    if ids and not dry_run:
+        # Their queued mail holds the address and name; the database cascades the rest
+        # (roles, consent, digest settings, profile, memberships).
+        session.execute(delete(OutboxMessage).where(OutboxMessage.user_id.in_(ids)))
+        session.execute(delete(User).where(User.id.in_(ids)))
+        for user_id in ids:
+            # Only the former id: the audit log keeps no personal data of a purged account.
+            audit.record(
+                session,
+                None,
+                "account.purge",
+                "user",
+                user_id,
+                detail={"reason": "unconfirmed"},
+                now=now,
+            )
+    report(progress, len(ids), len(ids))
+    return {"purged": len(ids)}

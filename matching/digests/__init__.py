@@ -1,0 +1,1 @@
+"""Digest settings and the pages behind links in mail: unsubscribe, "Ich kann helfen", "Zusagen"."""

@@ -1,0 +1,178 @@
+"""Digest settings, one-click unsubscribe, and the confirmation pages behind links in mail.
+
+Links in mail carry a signed, single-purpose token instead of a log-in. A GET only
+shows a page with a button, because mail scanners open links; the POST acts.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from matching.digests.forms import OFF, WEEKLY, DigestSettingsForm
+from matching.extensions import csrf, db
+from matching.models import (
+    ACTIVE_MATCH_STATUSES,
+    Match,
+    MatchOrigin,
+    MatchStatus,
+    Need,
+    NeedStatus,
+    ProfileStatus,
+    User,
+    utcnow,
+)
+from matching.services import digests, mail_links, matches, matching
+from matching.services.errors import ServiceError
+from matching.tokens import TokenError
+
+bp = Blueprint("digests", __name__)
+
+
+def _link_invalid(expired: bool, kind: str):
+    """The friendly page for a damaged or expired link, with the next step."""
+    return render_template("digests/link_invalid.html", expired=expired, kind=kind), 400
+
+
+def _person(user_id: int) -> User | None:
+    """The person a link was made for, if the account still exists and may act."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_confirmed or not user.is_active:
+        return None
+    return user
+
+
+# ---------------------------------------------------------------- settings
+
+
+@bp.route("/konto/benachrichtigungen", methods=["GET", "POST"])
+@login_required
+def settings():
+    """Weekly or off, for each digest this person can get."""
+    kinds = digests.kinds_for(db.session, current_user)
+    form = DigestSettingsForm()
+    form.keep_only(kinds)
+    if kinds and form.validate_on_submit():
+        now = utcnow()
+        for kind, enabled in form.choices().items():
+            digests.set_enabled(db.session, current_user, kind, enabled, now=now)
+        db.session.commit()
+        flash(_("Ihre Einstellungen sind gespeichert."), "success")
+        return redirect(url_for("digests.settings"))
+    if request.method == "GET":
+        enabled = digests.enabled_kinds(db.session, current_user.id)
+        for kind in kinds:
+            form[kind].data = WEEKLY if enabled[kind] else OFF
+    return render_template("digests/settings.html", form=form, kinds=kinds)
+
+
+# ---------------------------------------------------------------- unsubscribe
+
+
+@bp.route("/abbestellen/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: the mail program POSTs without cookies; the signed token is the proof
+def unsubscribe(token: str):
+    """GET asks; a POST (the button, or a mail program's one-click) switches the digest off."""
+    try:
+        user_id, kind = mail_links.read_unsubscribe(token)
+    except TokenError as exc:
+        return _link_invalid(exc.expired, "unsubscribe")
+    user = db.session.get(User, user_id)
+    if user is None:
+        return _link_invalid(False, "unsubscribe")
+    label = digests.KIND_LABELS[kind]
+    if request.method == "POST":
+        digests.set_enabled(db.session, user, kind, False, now=utcnow())
+        db.session.commit()
+        return render_template("digests/unsubscribe.html", state="done", label=label)
+    enabled = digests.enabled_kinds(db.session, user.id)[kind]
+    state = "ask" if enabled else "off"
+    return render_template("digests/unsubscribe.html", state=state, label=label)
+
+
+# ---------------------------------------------------------------- "Ich kann helfen"
+
+
+@bp.route("/mail/helfen/<token>", methods=["GET", "POST"])
+def offer(token: str):
+    """ "Ich kann helfen" from a digest: GET asks, POST puts the offer in the coordinators' queue."""
+    try:
+        user_id, need_id = mail_links.read_offer(token)
+    except TokenError as exc:
+        return _link_invalid(exc.expired, "offer")
+    user, need = _person(user_id), db.session.get(Need, need_id)
+    profile = user.volunteer_profile if user else None
+    if profile is None or need is None:
+        return _link_invalid(False, "offer")
+    if _live_match(need.id, profile.id) is not None:
+        return render_template("digests/offer.html", state="offered", need=need)
+    if need.status != NeedStatus.OPEN or profile.status != ProfileStatus.APPROVED:
+        return render_template("digests/offer.html", state="closed", need=need), 409
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        return render_template("digests/offer.html", state="ask", need=need, form=form)
+    now = utcnow()
+    fit = matching.score_pair(db.session, need, profile, now)
+    try:
+        matches.create_match(
+            db.session,
+            user,
+            need,
+            profile,
+            origin=MatchOrigin.OFFER,
+            now=now,
+            score=fit.value if fit else None,
+            explanation=matching.explanation_record(fit) if fit else None,
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        return render_template(
+            "digests/offer.html", state="refused", need=need, message=exc.message
+        ), 409
+    db.session.commit()
+    return render_template("digests/offer.html", state="done", need=need)
+
+
+def _live_match(need_id: int, profile_id: int) -> Match | None:
+    return db.session.scalar(
+        select(Match).where(
+            Match.need_id == need_id,
+            Match.volunteer_id == profile_id,
+            Match.status.in_(ACTIVE_MATCH_STATUSES),
+        )
+    )
+
+
+# ---------------------------------------------------------------- "Zusagen"
+
+
+@bp.route("/mail/zusagen/<token>", methods=["GET", "POST"])
+def accept(token: str):
+    """ "Zusagen" from the mail that asks: GET asks, POST accepts the match."""
+    try:
+        user_id, match_id = mail_links.read_accept(token)
+    except TokenError as exc:
+        return _link_invalid(exc.expired, "accept")
+    user, match = _person(user_id), db.session.get(Match, match_id)
+    if user is None or match is None or match.volunteer.user_id != user.id:
+        return _link_invalid(False, "accept")
+    page = {"match": match, "need": match.need}
+    if match.status in (MatchStatus.ACCEPTED, MatchStatus.COMPLETED):
+        return render_template("digests/accept.html", state="accepted", **page)
+    if match.status != MatchStatus.APPROVED:
+        return render_template("digests/accept.html", state="gone", **page), 409
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        return render_template("digests/accept.html", state="ask", form=form, **page)
+    try:
+        matches.change_status(db.session, user, match, "accept", now=utcnow())
+    except ServiceError as exc:
+        db.session.rollback()
+        return render_template(
+            "digests/accept.html", state="refused", message=exc.message, **page
+        ), 409
+    db.session.commit()
+    return render_template("digests/accept.html", state="done", **page)

@@ -1,0 +1,95 @@
+"""Atom feeds of open needs: all, per district and per phase; public, no personal data."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from matching.extensions import db
+from matching.feeds import atom
+from matching.models import Need, utcnow
+from matching.reference import DISTRICT_BY_CODE, PHASE_BY_CODE
+from matching.services import queries
+
+bp = Blueprint("feeds", __name__, url_prefix="/feeds")
+
+FEED_SIZE = 50
+SUMMARY_LENGTH = 600
+FEED_LOCALE = "de"  # the association's website is German
+
+
+def _site_url(endpoint: str, **values) -> str:
+    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+@bp.route("/needs.atom")
+def open_needs():
+    """All open needs, newest first."""
+    return _feed(_l("Vernetzerbörse: offene Anfragen"), "feeds.open_needs")
+
+
+@bp.route("/needs/bezirk/<district>.atom")
+def district_needs(district: str):
+    """Open needs in one district."""
+    if district not in DISTRICT_BY_CODE:
+        abort(404)
+    name = DISTRICT_BY_CODE[district].name
+    title = _l("Vernetzerbörse: offene Anfragen in %(district)s", district=name)
+    return _feed(title, "feeds.district_needs", district=district)
+
+
+@bp.route("/needs/thema/<phase>.atom")
+def phase_needs(phase: str):
+    """Open needs in one phase."""
+    if phase not in PHASE_BY_CODE:
+        abort(404)
+    label = PHASE_BY_CODE[phase].de
+    title = _l("Vernetzerbörse: offene Anfragen zum Thema „%(phase)s“", phase=label)
+    return _feed(title, "feeds.phase_needs", phase=phase)
+
+
+def _feed(title, endpoint: str, *, phase: str | None = None, district: str | None = None):
+    rows = db.session.scalars(queries.open_needs(phase, district).limit(FEED_SIZE)).all()
+    changed = db.session.scalar(queries.last_need_change(phase, district))
+    with force_locale(FEED_LOCALE):
+        feed = atom.Feed(
+            id=_site_url(endpoint, phase=phase, district=district),
+            title=str(title),
+            subtitle=str(
+                _l(
+                    "Nachbarschaftsinitiativen in Stuttgart suchen Rat von Vernetzungs-Expert:innen."
+                )
+            ),
+            updated=changed or utcnow(),
+            self_link=_site_url(endpoint, phase=phase, district=district),
+            alternate_link=_site_url("needs.index", thema=phase, bezirk=district),
+            author=current_app.config["ASSOCIATION_NAME"],
+            language=FEED_LOCALE,
+            entries=tuple(_entry(need) for need in rows),
+        )
+    response = Response(atom.render(feed), mimetype=atom.ATOM_MEDIA_TYPE)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.last_modified = feed.updated
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _entry(need: Need) -> atom.Entry:
+    url = _site_url("needs.detail", need_id=need.id)
+    district = DISTRICT_BY_CODE.get(need.district)
+    district_name = district.name if district else need.district
+    phases = [PHASE_BY_CODE[code] for code in need.phases]
+    description = need.description.strip()
+    if len(description) > SUMMARY_LENGTH:
+        description = description[:SUMMARY_LENGTH].rstrip() + " …"
+    facts = " · ".join([need.initiative.name, district_name, ", ".join(p.de for p in phases)])
+    return atom.Entry(
+        id=url,
+        title=need.title,
+        updated=need.updated_at,
+        published=need.published_at,
+        link=url,
+        summary=f"{facts}\n\n{description}".strip(),
+        categories=(*tuple((p.code, p.de) for p in phases), (need.district, district_name)),
+    )
