@@ -45,7 +45,6 @@ from matching.models import (
     Initiative,
     InitiativeMember,
     Match,
-    MatchOrigin,
     MatchStatus,
     Need,
     NeedStatus,
@@ -394,18 +393,7 @@ def offer_help(user: User, need_id: int):
     profile = user.volunteer_profile
     if profile is None:
         raise ApiProblem("conflict", _NO_PROFILE)
-    now = utcnow()
-    fit = matching.score_pair(db.session, need, profile, now)
-    match = matches.create_match(
-        db.session,
-        user,
-        need,
-        profile,
-        origin=MatchOrigin.OFFER,
-        now=now,
-        score=fit.value if fit else None,
-        explanation=matching.explanation_record(fit) if fit else None,
-    )
+    match = matching.offer_help(db.session, user, need, profile, utcnow())
     db.session.commit()
     return present.match(match)
 
@@ -644,18 +632,6 @@ def assign(user: User, need_id: int, body: AssignmentIn):
                 }
             ],
         )
-    now = utcnow()
-    fit = matching.score_pair(db.session, need, profile, now)
-    match = matches.create_match(
-        db.session,
-        user,
-        need,
-        profile,
-        origin=MatchOrigin.MANUAL,
-        now=now,
-        score=fit.value if fit else None,
-        explanation=matching.explanation_record(fit) if fit else None,
-    )
-    matches.change_status(db.session, user, match, "approve", now=now)
+    match = matching.assign_by_hand(db.session, user, need, profile, utcnow())
     db.session.commit()
     return present.match(match)

@@ -257,20 +257,8 @@ def assign(need_id: int):
         if profile is None:
             flash(_("Diese Person gibt es nicht. Bitte wählen Sie aus der Liste."), "error")
             return redirect(url_for("coordination.assign", need_id=need_id))
-        now = utcnow()
-        fit = matching.score_pair(db.session, need, profile, now)
         try:
-            match = match_service.create_match(
-                db.session,
-                current_user,
-                need,
-                profile,
-                origin=MatchOrigin.MANUAL,
-                now=now,
-                score=fit.value if fit else None,
-                explanation=matching.explanation_record(fit) if fit else None,
-            )
-            match_service.change_status(db.session, current_user, match, "approve", now=now)
+            matching.assign_by_hand(db.session, current_user, need, profile, utcnow())
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")

@@ -17,7 +17,6 @@ from matching.extensions import csrf, db
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     Match,
-    MatchOrigin,
     MatchStatus,
     Need,
     NeedStatus,
@@ -114,19 +113,8 @@ def offer(token: str):
     form = FlaskForm()
     if not form.validate_on_submit():
         return render_template("digests/offer.html", state="ask", need=need, form=form)
-    now = utcnow()
-    fit = matching.score_pair(db.session, need, profile, now)
     try:
-        matches.create_match(
-            db.session,
-            user,
-            need,
-            profile,
-            origin=MatchOrigin.OFFER,
-            now=now,
-            score=fit.value if fit else None,
-            explanation=matching.explanation_record(fit) if fit else None,
-        )
+        matching.offer_help(db.session, user, need, profile, utcnow())
     except ServiceError as exc:
         db.session.rollback()
         return render_template(

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from matching.access import role_required
 from matching.extensions import db
 from matching.matches.forms import DeclineForm, FeedbackForm
-from matching.models import Match, MatchOrigin, MatchStatus, Need, NeedStatus, Role, utcnow
+from matching.models import Match, MatchStatus, Need, NeedStatus, Role, utcnow
 from matching.services import matches, matching, privacy
 from matching.services.errors import ServiceError
 from matching.services.permissions import is_coordinator, is_member
@@ -146,19 +146,8 @@ def offer(need_id: int):
         if profile is None:
             flash(_("Bitte legen Sie zuerst Ihr Profil an."), "info")
             return redirect(url_for("volunteers.profile"))
-        now = utcnow()
-        fit = matching.score_pair(db.session, need, profile, now)
         try:
-            matches.create_match(
-                db.session,
-                current_user,
-                need,
-                profile,
-                origin=MatchOrigin.OFFER,
-                now=now,
-                score=fit.value if fit else None,
-                explanation=matching.explanation_record(fit) if fit else None,
-            )
+            matching.offer_help(db.session, current_user, need, profile, utcnow())
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")

@@ -414,3 +414,36 @@ def score_pair(session: Session, need: Need, profile: VolunteerProfile, now: dat
     """The engine's score for one pair as it stands before a match exists (None if excluded)."""
     [volunteer] = load_volunteers(session, [profile])
     return engine.score(volunteer, to_engine_need(need), weights(), now)
+
+
+def offer_help(session: Session, actor: User, need: Need, profile: VolunteerProfile, now: datetime):
+    """A volunteer's "Ich kann helfen": a proposal with the engine's score and reasons."""
+    fit = score_pair(session, need, profile, now)
+    return matches.create_match(
+        session,
+        actor,
+        need,
+        profile,
+        origin=MatchOrigin.OFFER,
+        now=now,
+        score=fit.value if fit else None,
+        explanation=explanation_record(fit) if fit else None,
+    )
+
+
+def assign_by_hand(
+    session: Session, actor: User, need: Need, profile: VolunteerProfile, now: datetime
+):
+    """A coordinator's own choice: proposed and approved in one step, scored like the rest."""
+    fit = score_pair(session, need, profile, now)
+    match = matches.create_match(
+        session,
+        actor,
+        need,
+        profile,
+        origin=MatchOrigin.MANUAL,
+        now=now,
+        score=fit.value if fit else None,
+        explanation=explanation_record(fit) if fit else None,
+    )
+    return matches.change_status(session, actor, match, "approve", now=now)
