@@ -52,6 +52,12 @@ JOBS: tuple[Job, ...] = (
         lambda config: {"hour": 9, "minute": 0},
     ),
     Job(
+        "apply_retention",
+        tasks.apply_retention,
+        "Aufbewahrungsfristen umsetzen: Texte beendeter Anfragen, alte E-Mails, IP-Adressen",
+        lambda config: {"hour": 3, "minute": 45},
+    ),
+    Job(
         "purge_unconfirmed",
         tasks.purge_unconfirmed,
         "Konten löschen, deren E-Mail-Adresse 7 Tage lang nicht bestätigt wurde",

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from flask import current_app
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from jobs.base import Progress, local_today, recorded, report
 from matching.mail import outbox
 from matching.models import (
+    AuditEntry,
     Match,
     MatchStatus,
     Need,
@@ -29,8 +31,10 @@ from matching.services import needs as need_service
 from matching.services.errors import TransitionError
 from matching.services.reports import UNANSWERED_MATCH_AFTER
 
-# An account whose address was not confirmed within this time is deleted.
-UNCONFIRMED_PURGE_AFTER = timedelta(days=7)
+
+def _days(name: str) -> timedelta:
+    """A retention period from the configuration (RETENTION_*_DAYS)."""
+    return timedelta(days=current_app.config[name])
 
 
 @recorded("send_weekly_digests")
@@ -130,7 +134,10 @@ def purge_unconfirmed(
     """Delete accounts whose address stayed unconfirmed for seven days, with all their rows."""
     ids = session.scalars(
         select(User.id)
-        .where(User.confirmed_at.is_(None), User.created_at <= now - UNCONFIRMED_PURGE_AFTER)
+        .where(
+            User.confirmed_at.is_(None),
+            User.created_at <= now - _days("RETENTION_UNCONFIRMED_DAYS"),
+        )
         .order_by(User.id)
     ).all()
     if ids and not dry_run:
@@ -151,3 +158,47 @@ def purge_unconfirmed(
             )
     report(progress, len(ids), len(ids))
     return {"purged": len(ids)}
+
+
+@recorded("apply_retention")
+def apply_retention(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """Blank closed needs' texts, delete old sent mail, drop old IP addresses (RETENTION_*)."""
+    ended = (NeedStatus.CLOSED, NeedStatus.WITHDRAWN, NeedStatus.EXPIRED)
+    text_cutoff = now - _days("RETENTION_CLOSED_NEED_TEXT_DAYS")
+    needs = session.scalars(
+        select(Need.id).where(
+            Need.status.in_(ended),
+            Need.closed_at <= text_cutoff,
+            (Need.description != "") | (Need.status_reason != ""),
+        )
+    ).all()
+    mail_cutoff = now - _days("RETENTION_SENT_MAIL_DAYS")
+    mails = select(OutboxMessage.id).where(
+        OutboxMessage.status.in_(["sent", "failed", "dropped"]),
+        OutboxMessage.created_at <= mail_cutoff,
+    )
+    mail_ids = session.scalars(mails).all()
+    ip_cutoff = now - _days("RETENTION_AUDIT_IP_DAYS")
+    ip_entries = session.scalars(
+        select(AuditEntry.id).where(AuditEntry.ip.is_not(None), AuditEntry.at <= ip_cutoff)
+    ).all()
+    if not dry_run:
+        if needs:
+            session.execute(
+                update(Need).where(Need.id.in_(needs)).values(description="", status_reason="")
+            )
+            session.execute(
+                update(Match).where(Match.need_id.in_(needs)).values(feedback_comment="", reason="")
+            )
+        if mail_ids:
+            session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(mail_ids)))
+        if ip_entries:
+            session.execute(update(AuditEntry).where(AuditEntry.id.in_(ip_entries)).values(ip=None))
+    report(progress, 3, 3)
+    return {
+        "need_texts_blanked": len(needs),
+        "mails_deleted": len(mail_ids),
+        "ips_dropped": len(ip_entries),
+    }

@@ -668,6 +668,7 @@ def test_every_job_is_registered_with_a_german_description():
         "drain_outbox",
         "expire_needs",
         "remind_unanswered",
+        "apply_retention",
         "purge_unconfirmed",
     ]
     assert all(job.run.job_name == job.name for job in registry.JOBS)
@@ -676,5 +677,78 @@ def test_every_job_is_registered_with_a_german_description():
         "jede Minute",
         "stündlich um :05",
         "täglich 09:00",
+        "täglich 03:45",
         "täglich 03:30",
     ]
+
+
+# --- apply_retention ---------------------------------------------------------------------------
+
+
+def test_retention_blanks_old_texts_deletes_old_mail_and_drops_old_ips(
+    db, make_initiative, make_need
+):
+    initiative, _member = make_initiative()
+    old = make_need(initiative, status=NeedStatus.CLOSED, title="Alt")
+    old.description, old.status_reason = "Heikle Details", "Erledigt"
+    old.closed_at = MONDAY_7 - timedelta(days=400)
+    recent = make_need(initiative, status=NeedStatus.CLOSED, title="Neu")
+    recent.description = "Noch gebraucht"
+    recent.closed_at = MONDAY_7 - timedelta(days=10)
+    still_open = make_need(initiative, title="Offen")
+    still_open.description = "Offen und lang her"
+    still_open.created_at = MONDAY_7 - timedelta(days=500)
+    for key, status, age in (
+        ("alt", "sent", 91),
+        ("frisch", "sent", 30),
+        ("wartet", "pending", 200),
+    ):
+        db.session.add(
+            OutboxMessage(
+                idempotency_key=key,
+                kind="x",
+                recipient="a@example.org",
+                subject="s",
+                text_body="t",
+                html_body="h",
+                status=status,
+                created_at=MONDAY_7 - timedelta(days=age),
+            )
+        )
+    db.session.add(
+        AuditEntry(
+            action="x",
+            object_type="need",
+            object_id=1,
+            ip="203.0.113.9",
+            at=MONDAY_7 - timedelta(days=31),
+        )
+    )
+    db.session.add(
+        AuditEntry(
+            action="y",
+            object_type="need",
+            object_id=1,
+            ip="203.0.113.8",
+            at=MONDAY_7 - timedelta(days=2),
+        )
+    )
+    db.session.commit()
+
+    assert tasks.apply_retention(db.session, MONDAY_7) == {
+        "need_texts_blanked": 1,
+        "mails_deleted": 1,
+        "ips_dropped": 1,
+    }
+    assert tasks.apply_retention(db.session, MONDAY_7) == {
+        "need_texts_blanked": 0,
+        "mails_deleted": 0,
+        "ips_dropped": 0,
+    }
+    db.session.expire_all()
+    assert (old.description, old.status_reason, old.title) == ("", "", "Alt")
+    assert recent.description == "Noch gebraucht" and still_open.description == "Offen und lang her"
+    assert set(db.session.scalars(select(OutboxMessage.idempotency_key))) == {"frisch", "wartet"}
+    assert set(
+        db.session.scalars(select(AuditEntry.ip).where(AuditEntry.action.in_(["x", "y"])))
+    ) == {None, "203.0.113.8"}
