@@ -49,6 +49,7 @@ def queue_for_user(
 def init_app(app: Flask) -> None:
     """Choose the backend; optionally send a request's committed mail when it ends."""
     backends.init_app(app)
+    app.jinja_env.globals["external_url"] = absolute_url  # links in mail: absolute, from BASE_URL
 
     @app.after_request
     def send_committed_mail(response):
