@@ -114,3 +114,67 @@ def test_the_counter_sees_the_requests_queries(client, db, count_queries):
     with count_queries() as statements:
         client.get("/anfragen")
     assert any("FROM needs" in s for s in statements)
+
+
+def _bulk_proposals(n: int, offset: int = 0) -> None:
+    """``n`` waiting proposals, each with a need and a volunteer of its own."""
+    from matching.models import InitiativeMember, Match, MatchOrigin, MatchStatus
+
+    password_hash = hash_password("nicht benutzt")
+    now = utcnow()
+    for i in range(offset, offset + n):
+        district = DISTRICT_CODES[i % len(DISTRICT_CODES)]
+        member = User(
+            email=f"ini{i}@example.org",
+            password_hash=password_hash,
+            first_name=f"Ini{i}",
+            confirmed_at=now,
+        )
+        member.add_role(Role.INITIATIVE)
+        initiative = Initiative(name=f"Initiative {i}", district=district)
+        initiative.member_rows.append(InitiativeMember(user=member))
+        need = Need(
+            initiative=initiative,
+            title=f"Anfrage {i}",
+            district=district,
+            status=NeedStatus.OPEN,
+            published_at=now,
+        )
+        need.phase_rows = [NeedPhase(phase="start")]
+        user = User(
+            email=f"exp{i}@example.org",
+            password_hash=password_hash,
+            first_name=f"Exp{i}",
+            confirmed_at=now,
+        )
+        user.add_role(Role.VOLUNTEER)
+        profile = VolunteerProfile(user=user, status=ProfileStatus.APPROVED, submitted_at=now)
+        profile.levels = [VolunteerPhaseLevel(phase="start", level=2)]
+        profile.district_rows = [VolunteerDistrict(district=district)]
+        profile.language_rows = [VolunteerLanguage(language="de")]
+        _db.session.add_all([need, profile])
+        _db.session.flush()
+        _db.session.add(
+            Match(
+                need_id=need.id,
+                volunteer_id=profile.id,
+                status=MatchStatus.PROPOSED,
+                origin=MatchOrigin.OFFER,
+                created_at=now,
+            )
+        )
+    _db.session.commit()
+
+
+def test_coordinators_proposal_queue(client, db, auth, make_user, count_queries):
+    make_user("koo@example.org", roles=(Role.COORDINATOR,))
+    auth.login("koo@example.org")
+    _bulk_proposals(3)
+    few = _queries_for(client, count_queries, "/koordination/vorschlaege", "3 Vorschläge warten")
+    _bulk_proposals(197, offset=3)
+    many = _queries_for(client, count_queries, "/koordination/vorschlaege", "200 Vorschläge warten")
+    assert len(many) == len(few), "\n".join(many)
+    later = _queries_for(
+        client, count_queries, "/koordination/vorschlaege?seite=10", "Seite 10 von 10"
+    )
+    assert len(later) == len(few)

@@ -63,8 +63,8 @@ def common_passwords() -> frozenset[str]:
 def _hasher() -> PasswordHasher:
     cfg = current_app.config
     return PasswordHasher(
-        time_cost=cfg.get("ARGON2_TIME_COST", 3),
-        memory_cost=cfg.get("ARGON2_MEMORY_COST", 65536),
+        time_cost=cfg.get("ARGON2_TIME_COST", 2),
+        memory_cost=cfg.get("ARGON2_MEMORY_COST", 19456),
     )
 
 

@@ -34,6 +34,8 @@ from matching.services.errors import ServiceError
 
 bp = Blueprint("coordination", __name__, url_prefix="/koordination")
 
+QUEUE_PAGE_SIZE = 20
+
 ORIGIN_LABELS = {
     MatchOrigin.ENGINE: _l("Automatischer Vorschlag"),
     MatchOrigin.OFFER: _l("„Ich kann helfen“"),
@@ -166,7 +168,9 @@ def return_profile(profile_id: int):
 def queue():
     """Proposals waiting for a decision, oldest first, with the reasons and other candidates."""
     volunteer = selectinload(Match.volunteer)
-    waiting = db.session.scalars(
+    page = request.args.get("seite", "1")
+    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10_000 else 1
+    pagination = db.paginate(
         select(Match)
         .options(
             selectinload(Match.need).selectinload(Need.initiative),
@@ -178,12 +182,18 @@ def queue():
             volunteer.lazyload(VolunteerProfile.language_rows),
         )
         .where(Match.status == MatchStatus.PROPOSED)
-        .order_by(Match.created_at, Match.id)
-    ).all()
+        .order_by(Match.created_at, Match.id),
+        page=page,
+        per_page=QUEUE_PAGE_SIZE,
+        error_out=False,
+    )
+    waiting = pagination.items
+    # Ranking the other candidates costs time per need: only for the page shown.
     needs = list({m.need_id: m.need for m in waiting}.values())
     others = matching.candidates_by_need(db.session, needs, utcnow(), k=4)
     return render_template(
         "coordination/queue.html",
+        pagination=pagination,
         waiting=waiting,
         others=others,
         form=FlaskForm(),
