@@ -57,6 +57,28 @@ class LiveConfig(TestingConfig):
         self.MAIL_SERVER = "127.0.0.1"
         self.MAIL_PORT = smtp_port
         self.BASE_URL = f"http://127.0.0.1:{port}"
+        # Every browser test signs up from 127.0.0.1: the per-address limit on mail-sending
+        # forms (10 an hour) would count the whole suite as one person.
+        self.MAIL_LIMIT_PER_ADDRESS = "200 per hour"
+
+
+def _buffered(app):
+    """Read each response to the end and close it before sending.
+
+    The development server does not close a response whose client went away (the browser
+    drops a favicon request it no longer needs), which leaves a static file open and shows
+    up as a ResourceWarning in a later test.
+    """
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +89,7 @@ def live_server(tmp_path_factory) -> LiveServer:
     app = create_app(LiveConfig(db_path, port, smtp.port))
     with app.app_context():
         upgrade()
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, _buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
