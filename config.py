@@ -70,6 +70,10 @@ class BaseConfig:
     CONFIRM_MAX_AGE = int(os.environ.get("CONFIRM_MAX_AGE", 3 * 24 * 3600))
     RESET_MAX_AGE = int(os.environ.get("RESET_MAX_AGE", 2 * 3600))
     PASSWORD_MIN_LENGTH = 12
+    # argon2id at OWASP's recommended cost (19 MiB, 2 passes): about 30 ms per check here,
+    # so a burst of log-ins stays fast; older, costlier hashes are rehashed at log-in.
+    ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", 2))
+    ARGON2_MEMORY_COST = int(os.environ.get("ARGON2_MEMORY_COST", 19456))
 
     # Cookies and forms
     SESSION_COOKIE_HTTPONLY = True
@@ -135,7 +139,8 @@ class BaseConfig:
     # `jobs run --wait`: how often a waiting scheduler tries to take over the lock.
     JOBS_LOCK_RETRY_SECONDS = int(os.environ.get("JOBS_LOCK_RETRY_SECONDS", 30))
 
-    # Matching weights (DESIGN.md §5)
+    # Matching weights (DESIGN.md §5). "continuity" is added on top for an expert who
+    # already advised the same initiative ("hat Ihre Initiative schon beraten").
     MATCHING_WEIGHTS = {
         "phase": 0.45,
         "place": 0.25,
@@ -143,7 +148,40 @@ class BaseConfig:
         "load": 0.10,
         "urgency": 0.10,
         "load_penalty": 0.15,
+        "continuity": 0.10,
     }
+    # "Diesmal nicht – passt fachlich nicht": each such answer multiplies the weight of the
+    # need's phases for this volunteer by this factor, down to the floor.
+    NOT_MY_FIELD_FACTOR = float(os.environ.get("NOT_MY_FIELD_FACTOR", 0.75))
+    NOT_MY_FIELD_FLOOR = float(os.environ.get("NOT_MY_FIELD_FLOOR", 0.4))
+
+    # Nobody waits in silence (days). What the person waiting is told, and when the jobs act:
+    # an undecided proposal or offer reminds the coordinators, later it is highlighted;
+    # an unanswered approved match reminds the volunteer once, later it is released;
+    # a need without any candidate is reported to the coordinators.
+    COORDINATOR_REMINDER_DAYS = int(os.environ.get("COORDINATOR_REMINDER_DAYS", 3))
+    HIGHLIGHT_AFTER_DAYS = int(os.environ.get("HIGHLIGHT_AFTER_DAYS", 7))
+    VOLUNTEER_REMINDER_DAYS = int(os.environ.get("VOLUNTEER_REMINDER_DAYS", 7))
+    RELEASE_AFTER_DAYS = int(os.environ.get("RELEASE_AFTER_DAYS", 14))
+    NO_CANDIDATE_ALERT_DAYS = int(os.environ.get("NO_CANDIDATE_ALERT_DAYS", 14))
+
+    # The toolkit ("Werkzeugkoffer"): uploaded PDFs up to this size, kept in the database.
+    TOOLKIT_MAX_UPLOAD_BYTES = int(os.environ.get("TOOLKIT_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
+    # Materials listed with a need, a match and the introduction mail.
+    TOOLKIT_MATERIALS_LISTED = 6
+
+    # An initiative recorded by phone is invited to take its need over; the link lasts a month.
+    TAKEOVER_MAX_AGE = int(os.environ.get("TAKEOVER_MAX_AGE", 30 * 24 * 3600))
+    # The accessibility statement (BITV 2.0): when it was written and last reviewed.
+    ACCESSIBILITY_STATEMENT_DATE = os.environ.get("ACCESSIBILITY_STATEMENT_DATE", "2026-11-26")
+    # Where people turn when our answer to a reported barrier does not help; the operator
+    # checks which body is responsible for them (for public bodies in Baden-Württemberg:
+    # the state's commissioner for people with disabilities).
+    ACCESSIBILITY_ENFORCEMENT_BODY = os.environ.get(
+        "ACCESSIBILITY_ENFORCEMENT_BODY",
+        "die Beauftragte der Landesregierung für die Belange von Menschen mit Behinderungen "
+        "in Baden-Württemberg",
+    )
 
     def __init__(self) -> None:
         # DATABASE_URL overrides the database in every configuration.

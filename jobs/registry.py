@@ -52,6 +52,24 @@ JOBS: tuple[Job, ...] = (
         lambda config: {"hour": 9, "minute": 0},
     ),
     Job(
+        "remind_coordinators",
+        tasks.remind_coordinators,
+        "Koordination einmal an Vorschläge erinnern, die zu lange auf Entscheidung warten",
+        lambda config: {"hour": 8, "minute": 0},
+    ),
+    Job(
+        "release_unanswered",
+        tasks.release_unanswered,
+        "Vermittlungen, auf die lange keine Antwort kam, wieder für andere Expert:innen öffnen",
+        lambda config: {"hour": 9, "minute": 30},
+    ),
+    Job(
+        "alert_uncovered_needs",
+        tasks.alert_uncovered_needs,
+        "Koordination über Anfragen informieren, für die seit Langem niemand passt",
+        lambda config: {"hour": 8, "minute": 30},
+    ),
+    Job(
         "apply_retention",
         tasks.apply_retention,
         "Aufbewahrungsfristen umsetzen: Texte beendeter Anfragen, alte E-Mails, IP-Adressen",

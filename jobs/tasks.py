@@ -8,16 +8,20 @@ that a crash loses nothing; that is the outbox's design).
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from jobs.base import Progress, local_today, recorded, report
+from matching import engine
 from matching.mail import outbox
 from matching.models import (
     AuditEntry,
+    Initiative,
     Match,
     MatchStatus,
     Need,
@@ -26,15 +30,22 @@ from matching.models import (
     User,
     VolunteerProfile,
 )
-from matching.services import audit, notifications
+from matching.services import audit, notifications, reports
+from matching.services import matches as match_service
 from matching.services import needs as need_service
 from matching.services.errors import TransitionError
-from matching.services.reports import UNANSWERED_MATCH_AFTER
+from matching.services.matching import load_volunteers, to_engine_need
 
 
 def _days(name: str) -> timedelta:
-    """A retention period from the configuration (RETENTION_*_DAYS)."""
+    """A period from the configuration in days (RETENTION_*_DAYS, RELEASE_AFTER_DAYS, …)."""
     return timedelta(days=current_app.config[name])
+
+
+def _set_key(prefix: str, parts: list[str]) -> str:
+    """An outbox key for one mail about exactly this set of things: the same set, no second mail."""
+    digest = hashlib.sha256(",".join(parts).encode()).hexdigest()[:20]
+    return f"{prefix}:{digest}"
 
 
 @recorded("send_weekly_digests")
@@ -106,7 +117,9 @@ def remind_unanswered(
         .join(User, User.id == VolunteerProfile.user_id)
         .where(
             Match.status == MatchStatus.APPROVED,
-            Match.decided_at <= now - UNANSWERED_MATCH_AFTER,
+            Match.decided_at <= now - _days("VOLUNTEER_REMINDER_DAYS"),
+            # Due for release already: the kind release mail says it all, no reminder before it.
+            Match.decided_at > now - _days("RELEASE_AFTER_DAYS"),
             Match.reminded_at.is_(None),
             User.disabled_at.is_(None),
         )
@@ -125,6 +138,157 @@ def remind_unanswered(
             audit.record(session, None, "match.remind", "match", match.id, now=now)
         report(progress, done, len(due))
     return {"reminded": len(due)}
+
+
+@recorded("remind_coordinators")
+def remind_coordinators(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """Remind coordinators, once per proposal, of proposals and offers undecided for 3 days."""
+    days = current_app.config["COORDINATOR_REMINDER_DAYS"]
+    due = session.scalars(
+        select(Match)
+        .where(
+            Match.status == MatchStatus.PROPOSED,
+            Match.created_at <= now - _days("COORDINATOR_REMINDER_DAYS"),
+            Match.coordinators_reminded_at.is_(None),
+        )
+        .options(
+            joinedload(Match.need).joinedload(Need.initiative),
+            joinedload(Match.volunteer).joinedload(VolunteerProfile.user),
+        )
+        .order_by(Match.created_at, Match.id)
+    ).all()
+    mails = 0
+    if due and not dry_run:
+        key = _set_key("remind-proposals", [str(m.id) for m in due])
+        mails = notifications.proposals_waiting(session, list(due), key, days)
+        for match in due:
+            match.coordinators_reminded_at = now
+            audit.record(session, None, "match.remind_coordinators", "match", match.id, now=now)
+    report(progress, len(due), len(due))
+    return {"proposals": len(due), "mails": mails}
+
+
+@recorded("release_unanswered")
+def release_unanswered(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """Give approved matches unanswered for 14 days back to matching; tell the volunteer kindly."""
+    days = current_app.config["RELEASE_AFTER_DAYS"]
+    due = session.scalars(
+        select(Match)
+        .where(
+            Match.status == MatchStatus.APPROVED,
+            Match.decided_at <= now - _days("RELEASE_AFTER_DAYS"),
+        )
+        .order_by(Match.decided_at, Match.id)
+    ).all()
+    released = skipped = 0
+    for done, match in enumerate(due, 1):
+        if dry_run:
+            released += 1
+        else:
+            try:
+                match_service.change_status(
+                    session,
+                    None,
+                    match,
+                    "release",
+                    now=now,
+                    reason=f"Keine Antwort innerhalb von {days} Tagen.",
+                )
+                released += 1
+            except TransitionError:  # answered since we selected it
+                skipped += 1
+        report(progress, done, len(due))
+    return {"released": released, "skipped": skipped}
+
+
+@dataclass(frozen=True)
+class UncoveredNeed:
+    """A need nobody could take, for the coordinators' mail: where it falls in the coverage."""
+
+    id: int
+    title: str
+    initiative: str
+    district: str
+    days: int
+    cells: list[reports.CoverageCell]
+
+
+@recorded("alert_uncovered_needs")
+def alert_uncovered_needs(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """Tell coordinators, once, of needs that had no candidate for 14 days, with their boxes."""
+    needs = session.scalars(
+        select(Need)
+        .join(Initiative, Initiative.id == Need.initiative_id)
+        .where(Need.status == NeedStatus.OPEN)
+        .order_by(Need.id)
+    ).all()
+    waiting = set(
+        session.scalars(
+            select(Match.need_id).where(
+                Match.status.in_((MatchStatus.PROPOSED, MatchStatus.APPROVED))
+            )
+        )
+    )
+    ever_matched = set(session.scalars(select(Match.need_id).distinct()))
+    taken = dict(
+        session.execute(
+            select(Match.need_id, func.count())
+            .where(Match.status == MatchStatus.ACCEPTED)
+            .group_by(Match.need_id)
+        ).all()
+    )
+    pool = engine.Pool(load_volunteers(session))
+    limit = _days("NO_CANDIDATE_ALERT_DAYS")
+    due, cleared = [], 0
+    for need in needs:
+        record = to_engine_need(need, taken.get(need.id, 0))
+        if need.id in waiting or len(pool.candidates(record, now)):
+            if need.no_candidate_since is not None or need.uncovered_alerted_at is not None:
+                need.no_candidate_since = need.uncovered_alerted_at = None
+                cleared += 1
+            continue
+        if need.no_candidate_since is None:
+            # Never had anyone: without a candidate since it was published, as far as we know.
+            first = need.published_at or need.created_at
+            need.no_candidate_since = now if need.id in ever_matched else first
+        if need.uncovered_alerted_at is None and need.no_candidate_since <= now - limit:
+            due.append(need)
+    mails = 0
+    if due and not dry_run:
+        mails = notifications.needs_uncovered(
+            session, _uncovered(session, due, now), _uncovered_key(due), limit.days
+        )
+        for need in due:
+            need.uncovered_alerted_at = now
+            audit.record(session, None, "need.uncovered", "need", need.id, now=now)
+    report(progress, len(needs), len(needs))
+    return {"needs_open": len(needs), "alerted": len(due), "mails": mails, "cleared": cleared}
+
+
+def _uncovered_key(needs: list[Need]) -> str:
+    return _set_key("uncovered", [f"{n.id}@{n.no_candidate_since.isoformat()}" for n in needs])
+
+
+def _uncovered(session: Session, needs: list[Need], now: datetime) -> list[UncoveredNeed]:
+    """The needs with their phase × district boxes of the coverage picture."""
+    boxes = {(c.district, c.phase): c for c in reports.coverage(session, now).cells}
+    return [
+        UncoveredNeed(
+            id=need.id,
+            title=need.title,
+            initiative=need.initiative.name,
+            district=need.district,
+            days=max(0, (now - need.no_candidate_since).days),
+            cells=[boxes[need.district, phase] for phase in need.phases],
+        )
+        for need in needs
+    ]
 
 
 @recorded("purge_unconfirmed")

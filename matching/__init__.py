@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from matching.needs.routes import bp as needs_bp
     from matching.privacy.routes import bp as privacy_bp
     from matching.reports.routes import bp as reports_bp
+    from matching.toolkit.routes import bp as toolkit_bp
     from matching.volunteers.routes import bp as volunteers_bp
 
     for blueprint in (
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
         api_bp,
         api_pages_bp,
         feeds_bp,
+        toolkit_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -122,6 +124,8 @@ def register_template_helpers(app: Flask) -> None:
     from matching import i18n
 
     i18n.register_template_helpers(app)
+    # Durations in days (COORDINATOR_REMINDER_DAYS, …) for the waiting clocks' sentences.
+    app.jinja_env.globals["wait_days"] = lambda name: int(app.config[name])
 
 
 def register_commands(app: Flask) -> None:

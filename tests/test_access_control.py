@@ -176,7 +176,7 @@ def test_table_covers_every_route_of_volunteers_initiatives_and_needs(app):
     """A new route there must get a row in the table (this test names the missing ones)."""
     tested = {(r.method, re.sub(r"\{\w+\}", "<id>", r.path)) for r in ROUTES}
     # Form pages that only save the user's own data are covered by the GET of the same page.
-    own_forms = {"/profil", "/initiative", "/meine-anfragen/neu"}
+    own_forms = {"/profil", "/initiative", "/meine-anfragen/neu", "/profil/themen-zuruecksetzen"}
     missing = [
         (method, path)
         for blueprint in ("volunteers", "initiatives", "needs")

@@ -668,6 +668,9 @@ def test_every_job_is_registered_with_a_german_description():
         "drain_outbox",
         "expire_needs",
         "remind_unanswered",
+        "remind_coordinators",
+        "release_unanswered",
+        "alert_uncovered_needs",
         "apply_retention",
         "purge_unconfirmed",
     ]
@@ -677,6 +680,9 @@ def test_every_job_is_registered_with_a_german_description():
         "jede Minute",
         "stündlich um :05",
         "täglich 09:00",
+        "täglich 08:00",
+        "täglich 09:30",
+        "täglich 08:30",
         "täglich 03:45",
         "täglich 03:30",
     ]

@@ -390,7 +390,7 @@ def test_unknown_separator_gets_a_german_explanation(client, coordinator, path):
     assert response.status_code == 400
     assert response.mimetype == "text/html"
     html = response.get_data(as_text=True)
-    assert "nur mit Komma oder Semikolon als Trennzeichen" in html
+    assert "nur „mit Semikolon“ oder „mit Komma“" in html
 
 
 def test_csv_cell_guards_every_formula_start():
@@ -506,7 +506,7 @@ def test_pages_issue_the_same_number_of_queries_for_3_and_60_rows(
 def test_each_report_is_a_fixed_number_of_statements(db, count_queries):
     _bulk(4)
     calls = {
-        5: lambda: reports.dashboard(db.session, utcnow()),
+        6: lambda: reports.dashboard(db.session, utcnow()),
         3: lambda: reports.coverage(db.session, utcnow()),
         2: lambda: reports.need_rows(db.session),
         1: lambda: reports.match_rows(db.session),

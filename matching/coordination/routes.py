@@ -12,10 +12,14 @@ from sqlalchemy.orm import selectinload
 
 from matching import mail
 from matching.access import role_required
+from matching.coordination.forms import PhoneNeedForm
 from matching.extensions import db
-from matching.forms import ReasonForm
+from matching.forms import ReasonForm, already_submitted, remember_submission
+from matching.initiatives.forms import need_input
 from matching.models import (
     AuditEntry,
+    BarrierReport,
+    Initiative,
     Match,
     MatchOrigin,
     MatchStatus,
@@ -27,9 +31,10 @@ from matching.models import (
     VolunteerProfile,
     utcnow,
 )
-from matching.reference import DISTRICT_BY_CODE, LANGUAGES, LEVELS, PHASES
+from matching.reference import DISTRICT_BY_CODE, LANGUAGES, LEVELS, PHASES, URGENCIES
+from matching.services import accessibility, assisted, initiatives, matching, privacy, profiles
 from matching.services import matches as match_service
-from matching.services import matching, privacy, profiles
+from matching.services import waiting as clocks
 from matching.services.errors import ServiceError
 
 bp = Blueprint("coordination", __name__, url_prefix="/koordination")
@@ -59,6 +64,13 @@ ACTION_LABELS = {
     "match.complete": _l("Beratung abgeschlossen"),
     "match.cancel": _l("Vermittlung abgebrochen"),
     "match.feedback": _l("Rückmeldung gegeben"),
+    "match.release": _l("Ohne Antwort an andere weitergegeben"),
+    "match.remind": _l("Expert:in erinnert"),
+    "match.remind_coordinators": _l("Koordination erinnert"),
+    "need.pass": _l("Expert:in sagt „Diesmal nicht“"),
+    "need.uncovered": _l("Koordination informiert: niemand passt"),
+    "need.follow_up": _l("Folge-Anfrage als Entwurf angelegt"),
+    "need.record_by_phone": _l("Anfrage am Telefon aufgenommen"),
 }
 # Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
 # instead of the database driver failing with an overflow (a 500).
@@ -190,7 +202,8 @@ def queue():
     waiting = pagination.items
     # Ranking the other candidates costs time per need: only for the page shown.
     needs = list({m.need_id: m.need for m in waiting}.values())
-    others = matching.candidates_by_need(db.session, needs, utcnow(), k=4)
+    now = utcnow()
+    others = matching.candidates_by_need(db.session, needs, now, k=4)
     return render_template(
         "coordination/queue.html",
         pagination=pagination,
@@ -198,6 +211,8 @@ def queue():
         others=others,
         form=FlaskForm(),
         origins=ORIGIN_LABELS,
+        highlighted={m.id for m in waiting if clocks.is_highlighted(m, now)},
+        clocks={m.id: clocks.match_clock(m, now) for m in waiting},
     )
 
 
@@ -329,3 +344,103 @@ def history(need_id: int):
     return render_template(
         "coordination/history.html", need=need, entries=entries, actions=ACTION_LABELS
     )
+
+
+@bp.route("/anfrage-aufnehmen", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def record_phone_need():
+    """Take down a need by phone for an initiative without an account."""
+    form = PhoneNeedForm()
+    if request.method == "GET":
+        form.formats.data = ["in_person", "phone"]
+    if form.is_submitted() and already_submitted(form.submission.data):
+        flash(_("Diese Anfrage wurde schon gespeichert."), "info")
+        return redirect(url_for("reports.dashboard"))
+    if form.validate_on_submit():
+        publish = request.form.get("action") == "publish"
+        try:
+            need = assisted.record_need_by_phone(
+                db.session,
+                current_user,
+                initiatives.InitiativeInput(
+                    name=form.initiative_name.data,
+                    district=form.district.data,
+                    sub_district=form.sub_district.data or "",
+                    description="",
+                    website="",
+                ),
+                assisted.PhoneContact(
+                    name=form.contact_name.data or "",
+                    phone=form.contact_phone.data or "",
+                    email=form.contact_email.data or "",
+                    consent=bool(form.consent.data),
+                    consent_on=form.consent_on.data,
+                ),
+                need_input(form),
+                now=utcnow(),
+                publish=publish,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            remember_submission(form.submission.data)
+            db.session.commit()
+            flash(
+                _("Die Anfrage ist aufgenommen und veröffentlicht.")
+                if publish
+                else _("Die Anfrage ist als Entwurf gespeichert."),
+                "success",
+            )
+            return redirect(url_for("needs.detail", need_id=need.id))
+    return render_template(
+        "coordination/phone_need.html", form=form, phases=PHASES, urgencies=URGENCIES
+    )
+
+
+@bp.route("/initiativen/<id:initiative_id>/einladen", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def invite_initiative(initiative_id: int):
+    """Invite an initiative recorded by phone to take its needs over with an account."""
+    initiative = db.session.get(Initiative, initiative_id)
+    if initiative is None:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    back = request.form.get("need_id", "")
+    try:
+        sent = assisted.invite(db.session, current_user, initiative, now=utcnow())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            _("Die Einladung ist an %(email)s unterwegs.", email=initiative.contact_email)
+            if sent
+            else _("Die Einladung wurde heute schon verschickt."),
+            "success" if sent else "info",
+        )
+    if back.isdigit():
+        return redirect(url_for("needs.detail", need_id=int(back)))
+    return redirect(url_for("reports.dashboard"))
+
+
+@bp.route("/barrieren/<id:report_id>/erledigt", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def barrier_handled(report_id: int):
+    """Mark a reported barrier as handled."""
+    report = db.session.get(BarrierReport, report_id)
+    if report is None:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        accessibility.mark_handled(db.session, current_user, report, now=utcnow())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Die Meldung ist als erledigt eingetragen."), "success")
+    return redirect(url_for("reports.dashboard"))

@@ -14,17 +14,19 @@ from sqlalchemy import select
 
 from matching.digests.forms import OFF, WEEKLY, DigestSettingsForm
 from matching.extensions import csrf, db
+from matching.matches.forms import PassForm
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     Match,
     MatchStatus,
     Need,
+    NeedPass,
     NeedStatus,
     ProfileStatus,
     User,
     utcnow,
 )
-from matching.services import digests, mail_links, matches, matching
+from matching.services import assisted, digests, mail_links, matches, matching, passes
 from matching.services.errors import ServiceError
 from matching.tokens import TokenError
 
@@ -150,6 +152,8 @@ def accept(token: str):
     page = {"match": match, "need": match.need}
     if match.status in (MatchStatus.ACCEPTED, MatchStatus.COMPLETED):
         return render_template("digests/accept.html", state="accepted", **page)
+    if match.released_at is not None:
+        return render_template("digests/accept.html", state="released", **page), 409
     if match.status != MatchStatus.APPROVED:
         return render_template("digests/accept.html", state="gone", **page), 409
     form = FlaskForm()
@@ -164,3 +168,70 @@ def accept(token: str):
         ), 409
     db.session.commit()
     return render_template("digests/accept.html", state="done", **page)
+
+
+# ---------------------------------------------------------------- "Diesmal nicht"
+
+
+@bp.route("/mail/diesmal-nicht/<token>", methods=["GET", "POST"])
+def pass_need(token: str):
+    """ "Diesmal nicht" from a digest: GET asks (reason optional), POST records it."""
+    try:
+        user_id, need_id = mail_links.read_pass(token)
+    except TokenError as exc:
+        return _link_invalid(exc.expired, "pass")
+    user, need = _person(user_id), db.session.get(Need, need_id)
+    profile = user.volunteer_profile if user else None
+    if profile is None or need is None:
+        return _link_invalid(False, "pass")
+    earlier = db.session.get(NeedPass, (need.id, profile.id))
+    if earlier is not None:
+        return render_template("matches/pass.html", state="done", need=need, entry=earlier)
+    form = PassForm()
+    if not form.validate_on_submit():
+        if need.status != NeedStatus.OPEN:
+            return render_template("matches/pass.html", state="closed", need=need), 409
+        return render_template("matches/pass.html", state="ask", need=need, form=form)
+    try:
+        entry = passes.pass_need(
+            db.session, user, need, profile, form.reason.data or "", now=utcnow()
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        return render_template(
+            "matches/pass.html", state="refused", need=need, message=exc.message
+        ), 409
+    db.session.commit()
+    return render_template("matches/pass.html", state="done", need=need, entry=entry)
+
+
+# ---------------------------------------------------------------- taking an initiative over
+
+
+@bp.route("/mail/initiative-uebernehmen/<token>", methods=["GET", "POST"])
+def take_over(token: str):
+    """An initiative recorded by phone is taken over: GET explains, POST (logged in) does it."""
+    try:
+        initiative = assisted.read_invitation(db.session, token)
+    except TokenError as exc:
+        return _link_invalid(exc.expired, "takeover")
+    if not current_user.is_authenticated:
+        return render_template("digests/take_over.html", state="login", initiative=initiative)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "digests/take_over.html", state="ask", initiative=initiative, form=form
+        )
+    try:
+        assisted.take_over(db.session, current_user, initiative, now=utcnow())
+    except ServiceError as exc:
+        db.session.rollback()
+        return render_template(
+            "digests/take_over.html", state="refused", initiative=initiative, message=exc.message
+        ), 409
+    db.session.commit()
+    flash(
+        _("Willkommen! Sie verwalten jetzt die Anfragen von „%(name)s“.", name=initiative.name),
+        "success",
+    )
+    return redirect(url_for("initiatives.my_needs"))

@@ -29,8 +29,11 @@ def _join(items: list[str], last: str) -> str:
     return f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
-def phase_text(levels: Iterable[tuple[str, int]]) -> tuple[str, str]:
-    """Sentence for the levels in the need's phases, e.g. 'Hat Praxiserfahrung in Kooperation'."""
+def phase_text(levels: Iterable[tuple[str, int]], lowered: bool = False) -> tuple[str, str]:
+    """Sentence for the levels in the need's phases, e.g. 'Hat Praxiserfahrung in Kooperation'.
+
+    ``lowered``: the volunteer said "passt fachlich nicht" to a need in one of these phases.
+    """
     known_de, known_en, unknown_de, unknown_en = [], [], [], []
     for code, level in levels:
         phase = PHASE_BY_CODE[code]
@@ -46,7 +49,15 @@ def phase_text(levels: Iterable[tuple[str, int]]) -> tuple[str, str]:
     if unknown_de:
         de += f", aber keine Kenntnisse in {_join(unknown_de, 'und')}"
         en += f", but no knowledge of {_join(unknown_en, 'and')}"
+    if lowered:
+        de += " (zählt weniger: „passt fachlich nicht“ bei einer ähnlichen Anfrage)"
+        en += " (counts less: “not my field” for a similar request)"
     return de, en
+
+
+def continuity_text() -> tuple[str, str]:
+    """Sentence for the continuity bonus: the expert advised this initiative before."""
+    return "Hat Ihre Initiative schon beraten", "Has advised your initiative before"
 
 
 def place_text(kind: str, district: str, remote: Iterable[str]) -> tuple[str, str]:

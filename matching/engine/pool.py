@@ -62,6 +62,7 @@ class NeedTable:
         self.format_count = np.array([len(n.formats) for n in needs], np.int64)
         self.urgency = np.array([urgency_value(n, now, weights) for n in needs], np.float64)
         self.wanted = np.array([n.wanted for n in needs], np.int64)
+        self.initiatives = [n.initiative_id for n in needs]
 
 
 class Pool:
@@ -93,6 +94,15 @@ class Pool:
         self.paused_until = np.array(
             [v.paused_until.toordinal() if v.paused_until else 0 for v in vols], np.int64
         )
+        self.factors = np.array(
+            [[v.phase_factors.get(p, 1.0) for p in PHASE_CODES] for v in vols], np.float64
+        ).reshape(len(vols), len(PHASE_CODES))
+        self._lowered = bool((self.factors < 1.0).any())
+        # (row, initiative id) of every expert who advised an initiative before; few.
+        self._advised = frozenset(
+            (i, initiative) for i, v in enumerate(vols) for initiative in v.advised_initiatives
+        )
+        self.has_advised = np.array([bool(v.advised_initiatives) for v in vols], bool)
         self._buckets = self._index(vols)
         self._declined = self._group((n, i) for i, v in enumerate(vols) for n in v.excluded_needs)
         self._members = self._group((n, i) for i, v in enumerate(vols) for n in v.initiatives)
@@ -169,6 +179,9 @@ class Pool:
         levels = (self.levels[rows] * table.phase_rows[need_rows]).astype(np.int64)
         count = table.phase_count[need_rows]
         phase = (levels.max(axis=1) * count + levels.sum(axis=1)) / (6 * count)
+        if self._lowered:  # the lowest factor among the need's phases, as Volunteer.phase_factor
+            factors = np.where(table.phase_rows[need_rows] != 0, self.factors[rows], 1.0)
+            phase = phase * factors.min(axis=1)
         districts = self.district_mask[rows]
         place = np.select(
             [
@@ -183,4 +196,18 @@ class Pool:
         fmt = shared / table.format_count[need_rows]
         load = 1 / (1 + self.active[rows])
         urgency = table.urgency[need_rows]
-        return combine(weights.normalised(), (phase, place, fmt, load, urgency))
+        return combine(
+            weights.normalised(),
+            (phase, place, fmt, load, urgency),
+            self._continuity(rows, table, need_rows, weights),
+        )
+
+    def _continuity(self, rows: np.ndarray, table: NeedTable, need_rows: np.ndarray, weights):
+        """The continuity bonus per pair (as ``continuity_bonus``), or 0.0 when nobody has one."""
+        if not self._advised:
+            return 0.0
+        advised = np.zeros(rows.size, np.float64)
+        for k in np.flatnonzero(self.has_advised[rows]).tolist():
+            if (int(rows[k]), table.initiatives[int(need_rows[k])]) in self._advised:
+                advised[k] = 1.0
+        return weights.continuity * advised

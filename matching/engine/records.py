@@ -91,6 +91,21 @@ def _levels(values: object, who: str) -> Mapping[str, int]:
     return MappingProxyType(dict(values))
 
 
+def _factors(values: object, who: str) -> Mapping[str, float]:
+    if not isinstance(values, Mapping):
+        raise ValueError(f"{who}: phase_factors must map phase codes to factors, got {values!r}")
+    for phase, factor in values.items():
+        _code(phase, PHASE_CODES, f"phase in {who} phase_factors")
+        if (
+            not isinstance(factor, int | float)
+            or isinstance(factor, bool)
+            or not math.isfinite(factor)
+            or not 0 < factor <= 1
+        ):
+            raise ValueError(f"{who}: factor for {phase} must be in (0, 1], got {factor!r}")
+    return MappingProxyType({phase: float(factor) for phase, factor in values.items()})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Volunteer:
     """A networking expert as the engine sees them.
@@ -100,6 +115,9 @@ class Volunteer:
     holds needs they declined or a coordinator rejected them for;
     ``initiatives`` the initiatives they belong to. Unset flags fail closed:
     a volunteer is only a candidate once ``confirmed`` and ``approved`` are set.
+    ``phase_factors`` lowers the weight of phases they said do not fit them
+    (a factor in (0, 1]; missing phases count fully); ``advised_initiatives`` are
+    initiatives they advised before, which earns the continuity bonus.
     """
 
     id: int
@@ -116,6 +134,8 @@ class Volunteer:
     excluded_needs: frozenset[int] = frozenset()
     initiatives: frozenset[int] = frozenset()
     first_name: str = ""
+    phase_factors: Mapping[str, float] = field(default_factory=dict, hash=False)
+    advised_initiatives: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         check_id(self.id, "volunteer id")
@@ -140,6 +160,16 @@ class Volunteer:
         set_(self, "levels", _levels(self.levels, who))
         set_(self, "excluded_needs", _ids(self.excluded_needs, f"{who}: excluded_needs"))
         set_(self, "initiatives", _ids(self.initiatives, f"{who}: initiatives"))
+        set_(self, "phase_factors", _factors(self.phase_factors, who))
+        set_(
+            self,
+            "advised_initiatives",
+            _ids(self.advised_initiatives, f"{who}: advised_initiatives"),
+        )
+
+    def phase_factor(self, phases: Iterable[str]) -> float:
+        """The lowest factor among the given phases (1.0 when none is lowered)."""
+        return min((self.phase_factors.get(phase, 1.0) for phase in phases), default=1.0)
 
     @property
     def free(self) -> int:
@@ -197,7 +227,9 @@ class Weights:
 
     ``load_penalty`` is subtracted for each further pair a volunteer gets in one
     proposal round (2nd pair: once, 3rd: twice, ...); ``waiting_horizon_days`` is
-    how long a need waits until its waiting time counts fully.
+    how long a need waits until its waiting time counts fully. ``continuity`` is
+    added to the score of an expert who advised the need's initiative before; it is
+    a bonus on top of the parts, not one of them, so it leaves their balance alone.
     """
 
     phase: float = 0.45
@@ -207,6 +239,7 @@ class Weights:
     urgency: float = 0.10
     load_penalty: float = 0.15
     waiting_horizon_days: float = 28.0
+    continuity: float = 0.10
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -13,6 +13,8 @@ from matching.reference import DISTRICT_CODES, NEIGHBOURS, REMOTE_FORMATS
 # Same district > neighbouring district > whole city > remote only (DESIGN §5).
 PLACE_VALUES = {"district": 1.0, "neighbour": 0.7, "city": 0.4, "remote": 0.2}
 URGENCY_VALUES = {"normal": 0.0, "soon": 0.5, "urgent": 1.0}
+# The name of the continuity part: only present when the expert advised the initiative before.
+CONTINUITY = "continuity"
 # Assignment needs scores in (0, 1]; a candidate never scores below this.
 MIN_SCORE = 0.001
 
@@ -68,7 +70,7 @@ class Score:
     parts: tuple[Part, ...]
 
     def part(self, name: str) -> Part:
-        """The part with the given name (one of PART_NAMES)."""
+        """The part with the given name (one of PART_NAMES, or CONTINUITY when present)."""
         for part in self.parts:
             if part.name == name:
                 return part
@@ -158,15 +160,17 @@ def urgency_value(need: Need, now: datetime, weights: Weights) -> float:
     return (URGENCY_VALUES[need.urgency] + waiting) / 2
 
 
-def combine(weights: Sequence[float], values: Sequence) -> object:
-    """Weighted sum of the part values, clamped to [MIN_SCORE, 1].
+def combine(weights: Sequence[float], values: Sequence, bonus: object = 0.0) -> object:
+    """Weighted sum of the part values plus a bonus, clamped to [MIN_SCORE, 1].
 
     Works on floats and on numpy arrays alike, summing in the same order, so the
-    pool's vectorised scores equal ``score(...).value`` to the last bit.
+    pool's vectorised scores equal ``score(...).value`` to the last bit (a bonus of
+    0.0 leaves a sum unchanged, bit for bit).
     """
     total = weights[0] * values[0]
     for weight, value in zip(weights[1:], values[1:], strict=True):
         total = total + weight * value
+    total = total + bonus
     if isinstance(total, float):
         return max(MIN_SCORE, min(1.0, total))
     return total.clip(MIN_SCORE, 1.0)
@@ -176,7 +180,7 @@ def _raw_values(volunteer: Volunteer, need: Need, kind: str, urgency: float) -> 
     levels = [volunteer.levels.get(phase, 0) for phase in need.phases]
     shared = len(need.formats & volunteer.formats)
     return (
-        phase_value(levels),
+        phase_value(levels) * volunteer.phase_factor(need.phases),
         PLACE_VALUES[kind],
         shared / len(need.formats),
         1 / (1 + volunteer.active),
@@ -190,7 +194,17 @@ def value(volunteer: Volunteer, need: Need, weights: Weights, now: datetime) -> 
         return None
     kind, _ = place_of(volunteer, need)
     raw = _raw_values(volunteer, need, kind, urgency_value(need, now, weights))
-    return combine(weights.normalised(), raw)
+    return combine(weights.normalised(), raw, continuity_bonus(volunteer, need, weights))
+
+
+def advised_before(volunteer: Volunteer, need: Need) -> bool:
+    """The volunteer already advised the need's initiative (the continuity bonus)."""
+    return need.initiative_id in volunteer.advised_initiatives
+
+
+def continuity_bonus(volunteer: Volunteer, need: Need, weights: Weights) -> float:
+    """What is added for an expert who advised this initiative before (0.0 otherwise)."""
+    return weights.continuity * (1.0 if advised_before(volunteer, need) else 0.0)
 
 
 def score(volunteer: Volunteer, need: Need, weights: Weights, now: datetime) -> Score | None:
@@ -202,7 +216,10 @@ def score(volunteer: Volunteer, need: Need, weights: Weights, now: datetime) -> 
     kind, district = place_of(volunteer, need)
     raw = _raw_values(volunteer, need, kind, urgency_value(need, now, weights))
     texts = (
-        explanation.phase_text((p, volunteer.levels.get(p, 0)) for p in need.phases),
+        explanation.phase_text(
+            ((p, volunteer.levels.get(p, 0)) for p in need.phases),
+            lowered=volunteer.phase_factor(need.phases) < 1.0,
+        ),
         explanation.place_text(kind, district, need.formats & volunteer.formats & REMOTE_FORMATS),
         explanation.format_text(need.formats & volunteer.formats, need.formats),
         explanation.load_text(volunteer.active),
@@ -213,4 +230,8 @@ def score(volunteer: Volunteer, need: Need, weights: Weights, now: datetime) -> 
         Part(name, raw_value, weight, weight * raw_value, de, en)
         for name, raw_value, weight, (de, en) in zip(PART_NAMES, raw, weights_, texts, strict=True)
     )
-    return Score(combine(weights_, raw), parts)
+    bonus = continuity_bonus(volunteer, need, weights)
+    if advised_before(volunteer, need):
+        de, en = explanation.continuity_text()
+        parts += (Part(CONTINUITY, 1.0, weights.continuity, bonus, de, en),)
+    return Score(combine(weights_, raw, bonus), parts)

@@ -18,6 +18,7 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberR
 from matching.forms import FutureDate, MultiCheckboxField, SubmissionField, choices_from
 from matching.i18n import current_locale
 from matching.reference import DISTRICTS, FORMATS, LANGUAGES, PHASES, URGENCIES
+from matching.services import needs
 
 
 class InitiativeForm(FlaskForm):
@@ -124,3 +125,18 @@ class NeedForm(FlaskForm):
         self.language.choices = choices_from(LANGUAGES, locale)
         self.formats.choices = choices_from(FORMATS, locale)
         self.urgency.choices = choices_from(URGENCIES, locale)
+
+
+def need_input(form: NeedForm) -> needs.NeedInput:
+    """What the form says, as the service's input."""
+    return needs.NeedInput(
+        title=form.title.data,
+        description=form.description.data or "",
+        phases=form.phases.data or [],
+        district=form.district.data,
+        language=form.language.data,
+        formats=form.formats.data or [],
+        urgency=form.urgency.data,
+        experts_wanted=form.experts_wanted.data,
+        expires_on=form.expires_on.data,
+    )

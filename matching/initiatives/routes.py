@@ -10,10 +10,10 @@ from sqlalchemy import select
 from matching.access import role_required
 from matching.extensions import db
 from matching.forms import ReasonForm, already_submitted, remember_submission
-from matching.initiatives.forms import InitiativeForm, NeedForm
+from matching.initiatives.forms import InitiativeForm, NeedForm, need_input
 from matching.models import Initiative, InitiativeMember, Need, Role, utcnow
 from matching.reference import PHASES, URGENCIES
-from matching.services import initiatives, needs
+from matching.services import initiatives, needs, phases, waiting
 from matching.services.errors import ServiceError
 from matching.services.permissions import can_manage_need
 
@@ -83,21 +83,12 @@ def my_needs():
         select(Need).where(Need.initiative_id == initiative.id).order_by(Need.created_at.desc())
     ).all()
     return render_template(
-        "initiatives/my_needs.html", initiative=initiative, needs=rows, labels=needs.STATUS_LABELS
-    )
-
-
-def _need_input(form: NeedForm) -> needs.NeedInput:
-    return needs.NeedInput(
-        title=form.title.data,
-        description=form.description.data or "",
-        phases=form.phases.data or [],
-        district=form.district.data,
-        language=form.language.data,
-        formats=form.formats.data or [],
-        urgency=form.urgency.data,
-        experts_wanted=form.experts_wanted.data,
-        expires_on=form.expires_on.data,
+        "initiatives/my_needs.html",
+        initiative=initiative,
+        needs=rows,
+        labels=needs.STATUS_LABELS,
+        clocks=waiting.need_clocks(db.session, rows, utcnow()),
+        path=phases.phase_path(db.session, initiative.id),
     )
 
 
@@ -123,7 +114,7 @@ def new_need():
                 db.session,
                 current_user,
                 initiative,
-                _need_input(form),
+                need_input(form),
                 now=utcnow(),
                 publish=publish,
             )
@@ -162,7 +153,7 @@ def edit_need(need_id: int):
     if form.validate_on_submit():
         now = utcnow()
         try:
-            needs.update_need(db.session, current_user, need, _need_input(form), now=now)
+            needs.update_need(db.session, current_user, need, need_input(form), now=now)
             if request.form.get("action") == "publish" and need.status == "draft":
                 needs.change_status(db.session, current_user, need, "publish", now=now)
         except ServiceError as exc:

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from datetime import date
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from matching.extensions import csrf, db, limiter
+from matching.main.forms import BarrierForm
+from matching.models import utcnow
 from matching.reference import PHASES, UI_LOCALES
+from matching.services import accessibility as barriers
+from matching.services.errors import ServiceError
 from matching.urls import safe_next
 
 bp = Blueprint("main", __name__)
@@ -75,3 +91,31 @@ def privacy():
 def imprint():
     """Who runs the service."""
     return render_template("main/imprint.html")
+
+
+@bp.route("/barrierefreiheit", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def accessibility():
+    """The accessibility statement (BITV 2.0) with a form to report a barrier."""
+    form = BarrierForm()
+    if request.method == "GET":
+        form.page.data = request.args.get("seite", "")[:300]
+    if form.validate_on_submit():
+        try:
+            barriers.report_barrier(
+                db.session,
+                current_user,
+                form.description.data,
+                page=form.page.data or "",
+                contact=form.contact.data or "",
+                now=utcnow(),
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Danke für Ihre Meldung! Die Koordination kümmert sich darum."), "success")
+            return redirect(url_for("main.accessibility"))
+    statement_date = date.fromisoformat(current_app.config["ACCESSIBILITY_STATEMENT_DATE"])
+    return render_template("main/accessibility.html", form=form, statement_date=statement_date)

@@ -8,7 +8,8 @@ from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from matching.forms import StrictRadioField
+from matching.forms import StrictRadioField, choices_from
+from matching.reference import PHASES
 
 
 class DeclineForm(FlaskForm):
@@ -34,4 +35,36 @@ class FeedbackForm(FlaskForm):
     comment = TextAreaField(
         _l("Was möchten Sie uns noch sagen? (freiwillig)"),
         validators=[Length(max=2000, message=_l("Bitte höchstens %(max)d Zeichen."))],
+    )
+    next_phase = StrictRadioField(
+        _l("Was steht als Nächstes an? (freiwillig)"),
+        description=_l(
+            "Wählen Sie ein Thema, dann bereiten wir dazu eine neue Anfrage als Entwurf vor."
+        ),
+        choices=[],
+        default="",
+        invalid_message=_l("Bitte wählen Sie ein Thema aus der Liste oder „Noch nichts“."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.next_phase.choices = [
+            SelectChoice("", _l("Noch nichts / weiß ich noch nicht")),
+            *choices_from(PHASES),
+        ]
+
+
+class PassForm(FlaskForm):
+    """ "Diesmal nicht" for a need, with an optional reason."""
+
+    reason = StrictRadioField(
+        _l("Möchten Sie uns sagen, warum? (freiwillig)"),
+        choices=[
+            SelectChoice("", _l("Ohne Angabe")),
+            SelectChoice("no_time", _l("Keine Zeit")),
+            SelectChoice("not_my_field", _l("Passt fachlich nicht")),
+            SelectChoice("too_far", _l("Zu weit weg")),
+        ],
+        default="",
+        invalid_message=_l("Bitte wählen Sie einen Grund aus der Liste oder „Ohne Angabe“."),
     )

@@ -9,9 +9,10 @@ from flask_wtf import FlaskForm
 
 from matching.access import role_required
 from matching.extensions import db
-from matching.matches.forms import DeclineForm, FeedbackForm
+from matching.matches.forms import DeclineForm, FeedbackForm, PassForm
 from matching.models import Match, MatchStatus, Need, NeedStatus, Role, utcnow
-from matching.services import matches, matching, privacy
+from matching.reference import PHASES
+from matching.services import matches, matching, materials, passes, phases, privacy, waiting
 from matching.services.errors import ServiceError
 from matching.services.permissions import is_coordinator, is_member
 
@@ -61,6 +62,10 @@ def detail(match_id: int):
         contact_visible=contact_visible or part == "coordinator",
         labels=matches.STATUS_LABELS,
         form=FlaskForm(),
+        waiting_clock=waiting.match_clock(match, utcnow()),
+        materials=materials.materials_for(db.session, match.need.phases)
+        if part in ("volunteer", "coordinator")
+        else [],
     )
 
 
@@ -114,6 +119,8 @@ def feedback(match_id: int):
         abort(404)
     form = FeedbackForm()
     if form.validate_on_submit():
+        now = utcnow()
+        draft = None
         try:
             matches.give_feedback(
                 db.session,
@@ -121,16 +128,31 @@ def feedback(match_id: int):
                 match,
                 int(form.rating.data),
                 form.comment.data or "",
-                now=utcnow(),
+                now=now,
             )
+            if form.next_phase.data:
+                draft = phases.draft_next_need(
+                    db.session, current_user, match, form.next_phase.data, now=now
+                )
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Danke für Ihre Rückmeldung!"), "success")
+            return redirect(url_for("matches.detail", match_id=match.id))
+        db.session.commit()
+        flash(_("Danke für Ihre Rückmeldung!"), "success")
+        if draft is not None:
+            flash(
+                _(
+                    "Für Ihren nächsten Schritt haben wir eine Anfrage als Entwurf vorbereitet. "
+                    "Prüfen Sie sie und veröffentlichen Sie sie mit einem Klick."
+                ),
+                "info",
+            )
+            return redirect(url_for("needs.detail", need_id=draft.id))
         return redirect(url_for("matches.detail", match_id=match.id))
-    return render_template("matches/feedback.html", match=match, need=match.need, form=form)
+    return render_template(
+        "matches/feedback.html", match=match, need=match.need, form=form, phases=PHASES
+    )
 
 
 @bp.route("/anfragen/<id:need_id>/helfen", methods=["GET", "POST"])
@@ -161,3 +183,37 @@ def offer(need_id: int):
             )
         return redirect(url_for("volunteers.overview"))
     return render_template("matches/offer.html", need=need, profile=profile, form=form)
+
+
+@bp.route("/anfragen/<id:need_id>/diesmal-nicht", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def pass_need(need_id: int):
+    """ "Diesmal nicht": GET asks (with an optional reason), POST records it."""
+    need = db.session.get(Need, need_id)
+    profile = current_user.volunteer_profile
+    if need is None or profile is None:
+        abort(404)
+    form = PassForm()
+    if form.validate_on_submit():
+        try:
+            passes.pass_need(
+                db.session, current_user, need, profile, form.reason.data or "", now=utcnow()
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("needs.detail", need_id=need.id))
+        db.session.commit()
+        flash(_("Danke! Wir zeigen Ihnen „%(title)s“ nicht mehr.", title=need.title), "success")
+        if form.reason.data == "not_my_field":
+            flash(
+                _(
+                    "Anfragen zu diesen Themen schlagen wir Ihnen jetzt seltener vor. "
+                    "In Ihrem Profil können Sie das zurücksetzen."
+                ),
+                "info",
+            )
+        return redirect(url_for("volunteers.overview"))
+    if need.status != NeedStatus.OPEN:
+        abort(404)
+    return render_template("matches/pass.html", state="ask", need=need, form=form)

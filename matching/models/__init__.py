@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per concept."""
 
+from matching.models.accessibility import BarrierReport
 from matching.models.api import ApiToken
 from matching.models.audit import AuditEntry
 from matching.models.base import utcnow
@@ -7,6 +8,8 @@ from matching.models.digests import DigestKind, DigestSetting, DigestShown, JobR
 from matching.models.initiatives import Initiative, InitiativeMember, Need, NeedPhase, NeedStatus
 from matching.models.matches import ACTIVE_MATCH_STATUSES, Match, MatchOrigin, MatchStatus
 from matching.models.outbox import OutboxMessage, OutboxStatus
+from matching.models.passes import NeedPass, PassReason
+from matching.models.toolkit import Material, MaterialFile, MaterialStatus
 from matching.models.users import ConsentRecord, Role, User, UserRole
 from matching.models.volunteers import (
     ProfileStatus,
@@ -20,6 +23,7 @@ __all__ = [
     "ACTIVE_MATCH_STATUSES",
     "ApiToken",
     "AuditEntry",
+    "BarrierReport",
     "ConsentRecord",
     "DigestKind",
     "DigestSetting",
@@ -30,11 +34,16 @@ __all__ = [
     "Match",
     "MatchOrigin",
     "MatchStatus",
+    "Material",
+    "MaterialFile",
+    "MaterialStatus",
     "Need",
+    "NeedPass",
     "NeedPhase",
     "NeedStatus",
     "OutboxMessage",
     "OutboxStatus",
+    "PassReason",
     "ProfileStatus",
     "Role",
     "User",

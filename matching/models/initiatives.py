@@ -34,6 +34,14 @@ class Initiative(db.Model):
     sub_district: Mapped[str] = mapped_column(String(80), default="")
     description: Mapped[str] = mapped_column(String(1000), default="")
     website: Mapped[str] = mapped_column(String(300), default="")
+    # An initiative that called by phone: whom to reach, and when they agreed that we
+    # store it. Erased when a person takes the initiative over with an account.
+    contact_name: Mapped[str] = mapped_column(String(120), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    contact_consent_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -44,6 +52,11 @@ class Initiative(db.Model):
         cascade="all, delete-orphan", back_populates="initiative"
     )
     needs: Mapped[list[Need]] = relationship(back_populates="initiative")
+
+    @property
+    def recorded_by_phone(self) -> bool:
+        """Recorded by a coordinator for people without an account."""
+        return self.contact_consent_on is not None
 
 
 class InitiativeMember(db.Model):
@@ -94,6 +107,12 @@ class Need(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The need this one continues ("Was steht als Nächstes an?" after a completed match).
+    follows_need_id: Mapped[int | None] = mapped_column(ForeignKey("needs.id", ondelete="SET NULL"))
+    # Watch for needs nobody can take: since when the engine found no candidate, and when
+    # the coordinators were told (both cleared once a candidate turns up).
+    no_candidate_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    uncovered_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     initiative: Mapped[Initiative] = relationship(back_populates="needs")
     phase_rows: Mapped[list[NeedPhase]] = relationship(

@@ -71,6 +71,10 @@ class Match(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A proposal left undecided: when the coordinators were reminded (once per proposal).
+    coordinators_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An approved match the volunteer never answered, given back to matching by the system.
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     feedback_rating: Mapped[int | None]
     feedback_comment: Mapped[str] = mapped_column(Text, default="")
     feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -44,6 +44,8 @@ class VolunteerProfile(db.Model):
     offers_in_person: Mapped[bool] = mapped_column(default=True)
     offers_phone: Mapped[bool] = mapped_column(default=True)
     offers_video: Mapped[bool] = mapped_column(default=False)
+    # "passt fachlich nicht" said before this moment no longer lowers a phase's weight.
+    field_feedback_reset_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from matching.extensions import db
-from matching.models import Match, Need, NeedStatus, VolunteerProfile, utcnow
+from matching.models import Match, Need, NeedPass, NeedStatus, VolunteerProfile, utcnow
 from matching.reference import DISTRICT_BY_CODE, DISTRICTS, PHASE_BY_CODE, PHASES, RINGS
 from matching.services import matches as match_service
-from matching.services import matching, privacy, queries
+from matching.services import matching, materials, privacy, queries, waiting
 from matching.services import needs as need_service
 from matching.services.permissions import can_manage_need, is_coordinator
 
@@ -83,7 +83,8 @@ def detail(need_id: int):
     if shown and is_coordinator(current_user):
         privacy.log_contact_view(db.session, current_user, shown, now=utcnow())
         db.session.commit()
-    own_match = None
+    own_match = passed = None
+    now = utcnow()
     profile = current_user.volunteer_profile if current_user.is_authenticated else None
     if profile is not None:
         own_match = db.session.scalar(
@@ -92,9 +93,10 @@ def detail(need_id: int):
             .order_by(Match.id.desc())
             .limit(1)
         )
+        passed = db.session.get(NeedPass, (need.id, profile.id))
     candidates = []
     if is_coordinator(current_user) and need.status == NeedStatus.OPEN:
-        candidates = matching.candidates_for(db.session, need, utcnow(), k=10)
+        candidates = matching.candidates_for(db.session, need, now, k=10)
     return render_template(
         "needs/detail.html",
         need=need,
@@ -109,4 +111,9 @@ def detail(need_id: int):
         manager=manager,
         labels=need_service.STATUS_LABELS,
         editable=need.status in need_service.EDITABLE,
+        waiting_clock=waiting.need_clocks(db.session, [need], now).get(need.id)
+        if manager
+        else None,
+        materials=materials.materials_for(db.session, need.phases),
+        passed=passed,
     )

@@ -6,15 +6,16 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 
 from matching.access import role_required
 from matching.extensions import db
 from matching.main.errors import render_error
 from matching.models import Role, utcnow
 from matching.reference import PHASES
+from matching.services import accessibility, reports
 from matching.services import matches as match_service
 from matching.services import needs as need_service
-from matching.services import reports
 
 bp = Blueprint("reports", __name__, url_prefix="/koordination")
 
@@ -31,7 +32,10 @@ def dashboard():
         need_labels=need_service.STATUS_LABELS,
         match_labels=match_service.STATUS_LABELS,
         stale_days=reports.STALE_NEED_AFTER.days,
-        unanswered_days=reports.UNANSWERED_MATCH_AFTER.days,
+        unanswered_days=reports.unanswered_after().days,
+        highlight_days=reports.highlight_after().days,
+        barriers=accessibility.open_reports(db.session),
+        handled_form=FlaskForm(),
     )
 
 
@@ -68,7 +72,7 @@ def _csv_download(name: str, columns, load_rows):
         return render_error(
             400,
             _(
-                "Diese Datei gibt es nur mit Komma oder Semikolon als Trennzeichen. Bitte nutzen Sie die Download-Links auf der Seite „Überblick“ der Koordination."
+                "Diese Tabelle gibt es nur „mit Semikolon“ oder „mit Komma“. Bitte nehmen Sie einen der beiden Links auf der Seite „Überblick“ der Koordination."
             ),
         )
     body = reports.to_csv(columns, load_rows(db.session), delimiter)

@@ -181,6 +181,8 @@ class CoordinatorDigest:
     stale_needs: list[reports.StaleNeed]
     waiting_profiles: int
     unanswered_matches: list[reports.UnansweredMatch]
+    # Proposals undecided past HIGHLIGHT_AFTER_DAYS: listed first, highlighted.
+    overdue_proposals: list[reports.OverdueProposal] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(
@@ -245,6 +247,7 @@ def render_digest(kind: str, recipient: Recipient, digest) -> mail.Mail:
         context["offer_urls"] = {
             n.id: mail_links.offer_url(recipient.id, n.id) for n in digest.needs
         }
+        context["pass_urls"] = {n.id: mail_links.pass_url(recipient.id, n.id) for n in digest.needs}
         context["need_urls"] = {
             n.id: mail.absolute_url("needs.detail", need_id=n.id) for n in digest.needs
         }
@@ -270,6 +273,8 @@ def _links(kind: DigestKind, digest) -> dict:
                 for m in digest.unanswered_matches[:MAX_LISTED]
             },
             "max_listed": MAX_LISTED,
+            "highlight_days": reports.highlight_after().days,
+            "unanswered_days": reports.unanswered_after().days,
         }
     return {
         "status_labels": need_service.STATUS_LABELS,
@@ -439,6 +444,7 @@ class _CoordinatorPlan(_Plan):
             stale_needs=board.stale_needs,
             waiting_profiles=board.waiting_profiles,
             unanswered_matches=board.unanswered_matches,
+            overdue_proposals=board.overdue_proposals,
         )
 
     def digest(self, recipient: Recipient) -> CoordinatorDigest:

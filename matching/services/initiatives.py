@@ -43,15 +43,21 @@ def _apply(initiative: Initiative, data: InitiativeInput) -> None:
     initiative.website = data.website.strip()
 
 
+def new_initiative(data: InitiativeInput, *, now: datetime) -> Initiative:
+    """A checked, not yet added initiative without members (the callers add them or a contact)."""
+    _validate(data)
+    initiative = Initiative(created_at=now)
+    _apply(initiative, data)
+    return initiative
+
+
 def create_initiative(
     session: Session, actor: User, data: InitiativeInput, *, now: datetime
 ) -> Initiative:
     """A new initiative with the actor as its first member."""
     if not actor.has_role(Role.INITIATIVE):
         raise PermissionDenied(_l("Nur Konten von Initiativen können eine Initiative anlegen."))
-    _validate(data)
-    initiative = Initiative(created_at=now)
-    _apply(initiative, data)
+    initiative = new_initiative(data, now=now)
     initiative.member_rows.append(InitiativeMember(user=actor, joined_at=now))
     session.add(initiative)
     session.flush()

@@ -16,6 +16,7 @@ from matching.tokens import TokenError, make_token, read_token
 UNSUBSCRIBE = "unsubscribe"
 OFFER = "offer"
 ACCEPT = "accept"
+PASS = "pass"
 
 
 def unsubscribe_url(user_id: int, kind: str) -> str:
@@ -28,6 +29,13 @@ def offer_url(user_id: int, need_id: int) -> str:
     """ "Ich kann helfen" for one need, from a digest."""
     return mail.absolute_url(
         "digests.offer", token=make_token(OFFER, {"uid": user_id, "need": need_id})
+    )
+
+
+def pass_url(user_id: int, need_id: int) -> str:
+    """ "Diesmal nicht" for one need, from a digest."""
+    return mail.absolute_url(
+        "digests.pass_need", token=make_token(PASS, {"uid": user_id, "need": need_id})
     )
 
 
@@ -49,6 +57,12 @@ def read_unsubscribe(token: str) -> tuple[int, str]:
 def read_offer(token: str) -> tuple[int, int]:
     """(user id, need id) of an "Ich kann helfen" link, or TokenError."""
     payload = read_token(OFFER, token, current_app.config["MAIL_LINK_MAX_AGE"])
+    return _id(payload, "uid"), _id(payload, "need")
+
+
+def read_pass(token: str) -> tuple[int, int]:
+    """(user id, need id) of a "Diesmal nicht" link, or TokenError."""
+    payload = read_token(PASS, token, current_app.config["MAIL_LINK_MAX_AGE"])
     return _id(payload, "uid"), _id(payload, "need")
 
 

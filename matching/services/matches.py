@@ -55,6 +55,10 @@ def _coordinator_or_system(session: Session, actor: User | None, match: Match) -
     return actor is None or is_coordinator(actor)
 
 
+def _system_only(session: Session, actor: User | None, match: Match) -> bool:
+    return actor is None  # the scheduler acts without a user
+
+
 @dataclass(frozen=True)
 class MatchTransition:
     action: str
@@ -81,6 +85,9 @@ TRANSITIONS: dict[str, MatchTransition] = {
             _coordinator_or_system,
             True,
         ),
+        # An approved match left unanswered for RELEASE_AFTER_DAYS: cancelled by the system,
+        # so the need goes back to matching; released_at tells the volunteer's pages why.
+        MatchTransition("release", frozenset({M.APPROVED}), M.CANCELLED, _system_only, True),
     )
 }
 
@@ -101,7 +108,12 @@ _REFUSED = {
     "decline": _l("Diese Vermittlung wartet nicht (mehr) auf Ihre Zusage."),
     "complete": _l("Nur zugesagte Vermittlungen können abgeschlossen werden."),
     "cancel": _l("Diese Vermittlung ist schon beendet."),
+    "release": _l("Diese Vermittlung wartet nicht (mehr) auf eine Zusage."),
 }
+RELEASED = _l(
+    "Wir haben lange keine Antwort von Ihnen bekommen und die Anfrage deshalb an jemand "
+    "anderen weitergegeben. Zusagen ist nicht mehr möglich."
+)
 
 
 def engaged_count(session: Session, profile_id: int) -> int:
@@ -215,6 +227,8 @@ def change_status(
     if not transition.allowed(session, actor, match):
         raise PermissionDenied(_l("Sie dürfen diese Vermittlung nicht ändern."))
     if match.status not in transition.sources:
+        if match.released_at is not None and action in ("accept", "decline"):
+            raise TransitionError(RELEASED)
         raise TransitionError(_REFUSED[action])
     reason = reason.strip()
     if transition.needs_reason and not reason:
@@ -233,6 +247,8 @@ def change_status(
         match.accepted_at = now
     elif action == "complete":
         match.completed_at = now
+    elif action == "release":
+        match.released_at = now
     audit.record(
         session,
         actor,
@@ -257,6 +273,8 @@ def _notify(session: Session, action: str, match: Match) -> None:
         notifications.match_accepted(session, match)
     elif action == "decline":
         notifications.match_declined(session, match)
+    elif action == "release":
+        notifications.match_released(session, match)
 
 
 def _check_room(session: Session, match: Match, need: Need) -> None:

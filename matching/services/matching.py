@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, lazyload, selectinload
 
 from matching import engine
@@ -28,10 +28,12 @@ from matching.models import (
     VolunteerProfile,
 )
 from matching.reference import PHASE_CODES
-from matching.services import matches
+from matching.services import matches, passes
 from matching.services.errors import ServiceError
 
 NEVER_AGAIN = (MatchStatus.REJECTED, MatchStatus.DECLINED)
+# An expert with such a match "hat Ihre Initiative schon beraten" (the continuity bonus).
+ADVISED = (MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
 
 
 def weights() -> engine.Weights:
@@ -64,15 +66,14 @@ def load_volunteers(session: Session, profiles: list[VolunteerProfile] | None = 
             approved=p.status == ProfileStatus.APPROVED,
             paused_until=p.paused_until,
             capacity=p.capacity,
-            active=context.live.get(p.id, 0),
             languages=p.languages,
             districts=p.districts,
             whole_city=p.whole_city,
             formats=p.formats,
             levels=p.level_by_phase,
-            excluded_needs=frozenset(context.excluded.get(p.id, ())),
             initiatives=frozenset(context.memberships.get(p.user_id, ())),
             first_name=p.user.first_name,
+            **context.extra(p.id),
         )
         for p in profiles
     ]
@@ -80,22 +81,47 @@ def load_volunteers(session: Session, profiles: list[VolunteerProfile] | None = 
 
 @dataclass
 class _VolunteerContext:
-    """What the engine needs about volunteers beyond their profiles: load, exclusions, initiatives."""
+    """What the engine needs about volunteers beyond their profiles: load, exclusions,
+    initiatives they belong to or advised, and phases that count less for them."""
 
     live: dict[int, int]
     excluded: dict[int, set[int]]
     memberships: dict[int, set[int]]
+    advised: dict[int, set[int]]
+    factors: dict[int, dict[str, float]]
 
     @classmethod
     def load(cls, session: Session, profile_ids: list[int], user_ids: list[int]):
         excluded: dict[int, set[int]] = defaultdict(set)
-        for volunteer_id, need_id in session.execute(
-            select(Match.volunteer_id, Match.need_id).where(
+        advised: dict[int, set[int]] = defaultdict(set)
+        for volunteer_id, need_id, status, released_at, initiative_id in session.execute(
+            select(
+                Match.volunteer_id,
+                Match.need_id,
+                Match.status,
+                Match.released_at,
+                Need.initiative_id,
+            )
+            .join(Need, Need.id == Match.need_id)
+            .where(
                 Match.volunteer_id.in_(profile_ids),
-                Match.status.in_((*NEVER_AGAIN, *ACTIVE_MATCH_STATUSES)),
+                or_(
+                    Match.status.in_((*NEVER_AGAIN, *ACTIVE_MATCH_STATUSES, *ADVISED)),
+                    Match.released_at.is_not(None),
+                ),
             )
         ):
-            excluded[volunteer_id].add(need_id)
+            # A match given back unanswered is not offered to the same person again.
+            if status in NEVER_AGAIN or status in ACTIVE_MATCH_STATUSES or released_at:
+                excluded[volunteer_id].add(need_id)
+            if status in ADVISED:
+                advised[volunteer_id].add(initiative_id)
+        for volunteer_id, need_ids in passes.passed_needs(session, profile_ids).items():
+            excluded[volunteer_id] |= need_ids
+        factors = {
+            volunteer_id: passes.factors_from_counts(counts)
+            for volunteer_id, counts in passes.not_my_field_counts(session, profile_ids).items()
+        }
         memberships: dict[int, set[int]] = defaultdict(set)
         for user_id, initiative_id in session.execute(
             select(InitiativeMember.user_id, InitiativeMember.initiative_id).where(
@@ -103,7 +129,18 @@ class _VolunteerContext:
             )
         ):
             memberships[user_id].add(initiative_id)
-        return cls(_live_counts(session, Match.volunteer_id), excluded, memberships)
+        return cls(
+            _live_counts(session, Match.volunteer_id), excluded, memberships, advised, factors
+        )
+
+    def extra(self, profile_id: int) -> dict:
+        """The engine.Volunteer fields that come from this context, for one volunteer."""
+        return {
+            "active": self.live.get(profile_id, 0),
+            "excluded_needs": frozenset(self.excluded.get(profile_id, ())),
+            "advised_initiatives": frozenset(self.advised.get(profile_id, ())),
+            "phase_factors": self.factors.get(profile_id, {}),
+        }
 
 
 def approved_volunteers(session: Session) -> list[engine.Volunteer]:
@@ -151,7 +188,6 @@ def approved_volunteers(session: Session) -> list[engine.Volunteer]:
             approved=True,
             paused_until=r.paused_until,
             capacity=r.capacity,
-            active=context.live.get(r.id, 0),
             languages=frozenset(languages.get(r.id, ())),
             districts=frozenset(districts.get(r.id, ())),
             whole_city=r.whole_city,
@@ -165,9 +201,9 @@ def approved_volunteers(session: Session) -> list[engine.Volunteer]:
                 if on
             ),
             levels=levels.get(r.id, {}),
-            excluded_needs=frozenset(context.excluded.get(r.id, ())),
             initiatives=frozenset(context.memberships.get(r.user_id, ())),
             first_name=r.first_name,
+            **context.extra(r.id),
         )
         for r in rows
     ]

@@ -23,7 +23,7 @@ from matching.reference import (
 )
 from matching.services import audit
 from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
-from matching.services.permissions import can_manage_need, is_member
+from matching.services.permissions import can_manage_need, is_coordinator, is_member
 
 S = NeedStatus
 
@@ -186,8 +186,11 @@ def create_need(
     now: datetime,
     publish: bool,
 ) -> Need:
-    """A new need of an initiative, saved as draft or published at once."""
-    if not is_member(session, actor, initiative.id):
+    """A new need of an initiative, saved as draft or published at once.
+
+    Its members post it; coordinators may record it for an initiative that called by phone.
+    """
+    if not (is_member(session, actor, initiative.id) or is_coordinator(actor)):
         raise PermissionDenied(_l("Sie gehören nicht zu dieser Initiative."))
     _validate(data, now.date())
     need = Need(initiative=initiative, created_by_id=actor.id, status=S.DRAFT, created_at=now)

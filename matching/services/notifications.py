@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from matching import mail
 from matching.models import Match, Role, User, UserRole
-from matching.services import mail_links
+from matching.services import mail_links, materials, waiting
 
 
 def coordinators(session: Session) -> list[User]:
@@ -20,6 +20,11 @@ def coordinators(session: Session) -> list[User]:
         .distinct()
         .order_by(User.id)
     ).all()
+
+
+def material_links(found) -> list[tuple]:
+    """(material, absolute link) for mail: its own link, else its PDF here."""
+    return [(m, m.url or mail.absolute_url("toolkit.download", material_id=m.id)) for m in found]
 
 
 def _match_url(match: Match) -> str:
@@ -54,6 +59,7 @@ def match_reminder(session: Session, match: Match) -> None:
         need=match.need,
         accept_url=mail_links.accept_url(volunteer.id, match.id),
         match_url=_match_url(match),
+        release_on=(match.decided_at or match.updated_at) + waiting.after("RELEASE_AFTER_DAYS"),
     )
 
 
@@ -69,7 +75,10 @@ def match_accepted(session: Session, match: Match) -> None:
         _l("Sie beraten jetzt: %(name)s", name=need.initiative.name),
         need=need,
         contacts=members,
+        phone_contact=need.initiative if not members and need.initiative.contact_name else None,
         match_url=_match_url(match),
+        materials=material_links(materials.materials_for(session, need.phases)),
+        toolkit_url=mail.absolute_url("toolkit.index"),
     )
     for member in members:
         mail.queue_for_user(
@@ -109,4 +118,86 @@ def new_offer(session: Session, match: Match) -> None:
             need=match.need,
             volunteer=match.volunteer.user,
             queue_url=mail.absolute_url("coordination.queue"),
+        )
+
+
+def match_released(session: Session, match: Match) -> None:
+    """The volunteer is told kindly that an unanswered match went back to matching."""
+    volunteer = match.volunteer.user
+    mail.queue_for_user(
+        session,
+        volunteer,
+        "match_released",
+        _l("„%(title)s“: Wir fragen jemand anderen", title=match.need.title),
+        key=f"release:{match.id}",
+        match=match,
+        need=match.need,
+        profile_url=mail.absolute_url("volunteers.profile"),
+        overview_url=mail.absolute_url("volunteers.overview"),
+    )
+
+
+def proposals_waiting(session: Session, waiting: list[Match], key: str, days: int) -> int:
+    """Coordinators are reminded of proposals undecided for ``days``; one mail each per set."""
+    sent = 0
+    for coordinator in coordinators(session):
+        row = mail.queue_for_user(
+            session,
+            coordinator,
+            "proposals_waiting",
+            _l("Erinnerung: Vorschläge warten auf Ihre Entscheidung"),
+            key=f"{key}:{coordinator.id}",
+            waiting=waiting,
+            days=days,
+            queue_url=mail.absolute_url("coordination.queue"),
+        )
+        sent += row is not None
+    return sent
+
+
+def needs_uncovered(session: Session, needs: list, key: str, days: int) -> int:
+    """Coordinators learn of needs nobody could take for ``days``, with their coverage boxes."""
+    sent = 0
+    for coordinator in coordinators(session):
+        row = mail.queue_for_user(
+            session,
+            coordinator,
+            "needs_uncovered",
+            _l("Anfragen ohne passende Expert:in: Bitte helfen Sie beim Suchen"),
+            key=f"{key}:{coordinator.id}",
+            needs=needs,
+            days=days,
+            need_urls={n.id: mail.absolute_url("needs.detail", need_id=n.id) for n in needs},
+            coverage_url=mail.absolute_url("reports.coverage"),
+        )
+        sent += row is not None
+    return sent
+
+
+def material_suggested(session: Session, material, author: User) -> None:
+    """Coordinators learn that a volunteer suggested a material for the toolkit."""
+    for coordinator in coordinators(session):
+        mail.queue_for_user(
+            session,
+            coordinator,
+            "material_suggested",
+            _l("Vorschlag für den Werkzeugkoffer: „%(title)s“", title=material.title),
+            key=f"material:{material.id}:{coordinator.id}",
+            material=material,
+            author=author,
+            review_url=mail.absolute_url("toolkit.manage"),
+        )
+
+
+def barrier_reported(session: Session, report) -> None:
+    """Coordinators learn of a barrier someone reported (BITV 2.0 feedback)."""
+    for coordinator in coordinators(session):
+        mail.queue_for_user(
+            session,
+            coordinator,
+            "barrier_reported",
+            _l("Gemeldete Barriere auf der Vernetzerbörse"),
+            key=f"barrier:{report.id}:{coordinator.id}",
+            report=report,
+            dashboard_url=mail.absolute_url("reports.dashboard"),
         )

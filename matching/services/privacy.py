@@ -16,13 +16,16 @@ from sqlalchemy.orm import Session
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     AuditEntry,
+    BarrierReport,
     ConsentRecord,
     DigestSetting,
     DigestShown,
     Initiative,
     InitiativeMember,
     Match,
+    Material,
     Need,
+    NeedPass,
     OutboxMessage,
     OutboxStatus,
     User,
@@ -122,6 +125,18 @@ def export(session: Session, user: User) -> dict:
             }
             for m in session.scalars(select(Match).where(Match.volunteer_id == profile.id))
         ]
+        data["not_this_time"] = [
+            {"need": p.need_id, "reason": p.reason, "at": _iso(p.created_at)}
+            for p in session.scalars(select(NeedPass).where(NeedPass.volunteer_id == profile.id))
+        ]
+    data["materials_suggested"] = [
+        {"title": m.title, "phase": m.phase, "status": m.status, "at": _iso(m.created_at)}
+        for m in session.scalars(select(Material).where(Material.suggested_by_id == user.id))
+    ]
+    data["barriers_reported"] = [
+        {"page": b.page, "description": b.description, "at": _iso(b.created_at)}
+        for b in session.scalars(select(BarrierReport).where(BarrierReport.user_id == user.id))
+    ]
     return data
 
 

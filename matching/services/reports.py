@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -33,7 +34,8 @@ from matching.reference import DISTRICTS, PHASE_CODES, RINGS, Choice, District
 
 # A need open this long without an expert is a gap the coordinators should look at.
 STALE_NEED_AFTER = timedelta(days=14)
-# An approved match the volunteer has not accepted or declined for this long.
+# An approved match the volunteer has not accepted or declined for this long (the default of
+# VOLUNTEER_REMINDER_DAYS, which the pages and jobs read through ``unanswered_after``).
 UNANSWERED_MATCH_AFTER = timedelta(days=7)
 # Matches that mean a need has (or had) its expert.
 SERVED_MATCH_STATUSES = (MatchStatus.APPROVED, MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
@@ -72,6 +74,19 @@ class UnansweredMatch:
 
 
 @dataclass(frozen=True)
+class OverdueProposal:
+    """A proposal or offer left undecided past HIGHLIGHT_AFTER_DAYS: highlighted for coordinators."""
+
+    id: int
+    volunteer_name: str
+    need_id: int
+    need_title: str
+    origin: str
+    created_at: datetime
+    days_waiting: int
+
+
+@dataclass(frozen=True)
 class Dashboard:
     now: datetime
     need_counts: list[tuple[str, int]]
@@ -79,6 +94,7 @@ class Dashboard:
     stale_needs: list[StaleNeed]
     waiting_profiles: int
     unanswered_matches: list[UnansweredMatch]
+    overdue_proposals: list[OverdueProposal] = field(default_factory=list)
 
     @property
     def waiting_proposals(self) -> int:
@@ -131,7 +147,7 @@ def unanswered_matches(session: Session, now: datetime) -> list[UnansweredMatch]
         .join(User, User.id == VolunteerProfile.user_id)
         .where(
             Match.status == MatchStatus.APPROVED,
-            Match.decided_at <= now - UNANSWERED_MATCH_AFTER,
+            Match.decided_at <= now - unanswered_after(),
         )
         .order_by(Match.decided_at, Match.id)
     ).all()
@@ -148,8 +164,50 @@ def unanswered_matches(session: Session, now: datetime) -> list[UnansweredMatch]
     ]
 
 
+def unanswered_after() -> timedelta:
+    """How long an approved match waits for its volunteer before it counts as unanswered."""
+    return timedelta(days=current_app.config["VOLUNTEER_REMINDER_DAYS"])
+
+
+def highlight_after() -> timedelta:
+    """How long a proposal waits for a decision before coordinators see it highlighted."""
+    return timedelta(days=current_app.config["HIGHLIGHT_AFTER_DAYS"])
+
+
+def overdue_proposals(session: Session, now: datetime) -> list[OverdueProposal]:
+    """Proposals and offers undecided since before HIGHLIGHT_AFTER_DAYS, oldest first."""
+    rows = session.execute(
+        select(
+            Match.id,
+            Match.created_at,
+            Match.origin,
+            User.first_name,
+            User.last_name,
+            Need.id.label("need_id"),
+            Need.title,
+        )
+        .join(Need, Need.id == Match.need_id)
+        .join(VolunteerProfile, VolunteerProfile.id == Match.volunteer_id)
+        .join(User, User.id == VolunteerProfile.user_id)
+        .where(Match.status == MatchStatus.PROPOSED, Match.created_at <= now - highlight_after())
+        .order_by(Match.created_at, Match.id)
+    ).all()
+    return [
+        OverdueProposal(
+            id=row.id,
+            volunteer_name=f"{row.first_name} {row.last_name}".strip(),
+            need_id=row.need_id,
+            need_title=row.title,
+            origin=row.origin,
+            created_at=row.created_at,
+            days_waiting=(now - row.created_at).days,
+        )
+        for row in rows
+    ]
+
+
 def dashboard(session: Session, now: datetime) -> Dashboard:
-    """Everything on the coordinators' overview page, in five statements."""
+    """Everything on the coordinators' overview page, in six statements."""
     waiting = session.scalar(
         select(func.count())
         .select_from(VolunteerProfile)
@@ -162,6 +220,7 @@ def dashboard(session: Session, now: datetime) -> Dashboard:
         stale_needs=stale_needs(session, now),
         waiting_profiles=waiting or 0,
         unanswered_matches=unanswered_matches(session, now),
+        overdue_proposals=overdue_proposals(session, now),
     )
 
 

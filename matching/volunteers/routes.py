@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -13,7 +14,7 @@ from matching.extensions import db
 from matching.models import Match, MatchStatus, Need, ProfileStatus, Role, utcnow
 from matching.reference import DISTRICTS, LEVELS, PHASES, RINGS
 from matching.services import matches as match_service
-from matching.services import matching, profiles, queries
+from matching.services import matching, passes, profiles, queries, waiting
 from matching.services.errors import ServiceError
 from matching.volunteers.forms import ProfileForm
 
@@ -59,13 +60,13 @@ def profile():
             phone=form.phone.data or "",
         )
         try:
-            _saved, waiting = profiles.save_profile(db.session, current_user, data, now=utcnow())
+            _saved, for_review = profiles.save_profile(db.session, current_user, data, now=utcnow())
         except ServiceError as exc:
             db.session.rollback()
             form.form_errors.append(exc.message)
         else:
             db.session.commit()
-            if waiting:
+            if for_review:
                 flash(
                     _(
                         "Danke! Ihr Profil ist gespeichert. Die Koordination schaut es sich an und gibt es frei – meist innerhalb von drei Tagen."
@@ -83,7 +84,22 @@ def profile():
         districts=DISTRICTS,
         rings=RINGS,
         profile=current,
+        lowered=passes.lowered_phases(db.session, current) if current else [],
+        reset_form=FlaskForm(),
     )
+
+
+@bp.route("/profil/themen-zuruecksetzen", methods=["POST"])
+@role_required(Role.VOLUNTEER)
+def reset_field_feedback():
+    """Every topic counts fully again after "passt fachlich nicht" answers."""
+    profile = current_user.volunteer_profile
+    if profile is None or not FlaskForm().validate_on_submit():
+        abort(400)
+    passes.reset_field_feedback(db.session, current_user, profile, now=utcnow())
+    db.session.commit()
+    flash(_("Alle Themen zählen wieder voll."), "success")
+    return redirect(url_for("volunteers.profile"))
 
 
 @bp.route("/uebersicht")
@@ -125,4 +141,5 @@ def overview():
         ranked=ranked,
         full=active >= profile.capacity,
         available=queries.is_available(profile, now.date()),
+        clocks={m.id: waiting.match_clock(m, now) for m in my_matches},
     )

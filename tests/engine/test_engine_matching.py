@@ -302,6 +302,10 @@ def volunteers(draw):
         levels=draw(st.dictionaries(st.sampled_from(PHASE_CODES), st.integers(0, 3))),
         excluded_needs=draw(st.frozensets(st.integers(1, 6), max_size=2)),
         initiatives=draw(st.frozensets(st.integers(1, 3), max_size=1)),
+        phase_factors=draw(
+            st.dictionaries(st.sampled_from(PHASE_CODES), st.floats(0.05, 1.0), max_size=3)
+        ),
+        advised_initiatives=draw(st.frozensets(st.integers(1, 3), max_size=2)),
     )
 
 

@@ -1,0 +1,31 @@
+"""The form to report a barrier, on the accessibility statement."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+
+class BarrierForm(FlaskForm):
+    page = StringField(
+        _l("Auf welcher Seite? (freiwillig)"),
+        description=_l("Zum Beispiel „Meine Übersicht“ oder die Adresse der Seite."),
+        validators=[Length(max=300, message=_l("Bitte höchstens %(max)d Zeichen."))],
+    )
+    description = TextAreaField(
+        _l("Was hat nicht funktioniert?"),
+        description=_l("Zum Beispiel: Ein Knopf lässt sich mit der Tastatur nicht erreichen."),
+        validators=[
+            DataRequired(message=_l("Bitte beschreiben Sie kurz, was nicht funktioniert hat.")),
+            Length(max=2000, message=_l("Bitte höchstens %(max)d Zeichen.")),
+        ],
+    )
+    contact = StringField(
+        _l("Wie erreichen wir Sie für eine Antwort? (freiwillig)"),
+        description=_l(
+            "E-Mail-Adresse oder Telefonnummer. Ohne Angabe können wir nicht antworten."
+        ),
+        validators=[Length(max=254, message=_l("Bitte höchstens %(max)d Zeichen."))],
+    )

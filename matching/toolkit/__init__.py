@@ -1,0 +1,1 @@
+"""The toolkit ("Werkzeugkoffer"): materials per phase, public by phase, curated by coordinators."""
