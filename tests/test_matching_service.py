@@ -82,7 +82,7 @@ def test_overview_ranks_needs_with_explanation(
     page = client.get("/uebersicht").get_data(as_text=True)
     assert page.index("Leute finden") < page.index("Plan fürs Jahr")
     assert "Warum passt das?" in page
-    assert "Hat Expertise in Start / Akquise" in page
+    assert "Hat viel Erfahrung in Start / Akquise" in page
     assert "Berät im Stadtbezirk Ost" in page
 
 

@@ -13,7 +13,7 @@ from matching.reference import CITY, DISTRICT_BY_CODE, FORMAT_CODES, FORMATS, PH
 _LEVEL_WORDS = {
     1: ("Grundkenntnisse in", "basic knowledge of"),
     2: ("Praxiserfahrung in", "practical experience in"),
-    3: ("Expertise in", "expert knowledge of"),
+    3: ("viel Erfahrung in", "a lot of experience in"),
 }
 _FORMAT_LABELS = {f.code: (f.de, f.en) for f in FORMATS}
 _URGENCY_WORDS = {

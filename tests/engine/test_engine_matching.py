@@ -117,11 +117,11 @@ def test_phase_part_and_sentence():
     )
     assert part.value == pytest.approx((3 * 3 + 4) / 18)  # mean of best and average level, /3
     assert part.de == (
-        "Hat Grundkenntnisse in Start / Akquise und Expertise in Kooperation, "
+        "Hat Grundkenntnisse in Start / Akquise und viel Erfahrung in Kooperation, "
         "aber keine Kenntnisse in Konzeption / Planung"
     )
     assert part.en == (
-        "Has basic knowledge of Start / acquisition and expert knowledge of Cooperation, "
+        "Has basic knowledge of Start / acquisition and a lot of experience in Cooperation, "
         "but no knowledge of Conception / planning"
     )
 
