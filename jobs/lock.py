@@ -18,6 +18,7 @@ from typing import IO
 from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 # One fixed 64-bit key for "the Vernetzerbörse scheduler" (the bytes spell vb-jobs!).
 ADVISORY_LOCK_KEY = int.from_bytes(b"vb-jobs!", "big")
@@ -60,7 +61,7 @@ class AdvisoryLock:
             return False
         try:
             self.connection.scalar(text("SELECT 1"))
-        except Exception:
+        except SQLAlchemyError:
             return False
         return True
 
@@ -69,7 +70,7 @@ class AdvisoryLock:
             return
         try:
             self.connection.scalar(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
-        except Exception:  # the connection is gone: so is the lock
+        except SQLAlchemyError:  # the connection is gone: so is the lock
             pass
         finally:
             self.connection.close()

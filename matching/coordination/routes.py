@@ -10,7 +10,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from matching import mail
 from matching.access import role_required
 from matching.coordination.forms import PhoneNeedForm
 from matching.extensions import db
@@ -131,13 +130,6 @@ def approve_profile(profile_id: int):
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("coordination.waiting_profiles"))
-    mail.queue_for_user(
-        db.session,
-        profile.user,
-        "profile_approved",
-        _l("Ihr Profil ist freigegeben"),
-        overview_url=mail.absolute_url("volunteers.overview"),
-    )
     db.session.commit()
     flash(_("Das Profil von %(name)s ist freigegeben.", name=profile.user.first_name), "success")
     return redirect(url_for("coordination.waiting_profiles"))
@@ -159,14 +151,6 @@ def return_profile(profile_id: int):
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("coordination.waiting_profiles"))
-    mail.queue_for_user(
-        db.session,
-        profile.user,
-        "profile_returned",
-        _l("Bitte ergänzen Sie Ihr Profil"),
-        reason=profile.review_reason,
-        profile_url=mail.absolute_url("volunteers.profile"),
-    )
     db.session.commit()
     flash(
         _("Das Profil ging mit Ihrer Nachricht an %(name)s zurück.", name=profile.user.first_name),

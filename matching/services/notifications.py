@@ -201,3 +201,26 @@ def barrier_reported(session: Session, report) -> None:
             report=report,
             dashboard_url=mail.absolute_url("reports.dashboard"),
         )
+
+
+def profile_approved(session: Session, profile) -> None:
+    """The volunteer learns that their profile is approved."""
+    mail.queue_for_user(
+        session,
+        profile.user,
+        "profile_approved",
+        _l("Ihr Profil ist freigegeben"),
+        overview_url=mail.absolute_url("volunteers.overview"),
+    )
+
+
+def profile_returned(session: Session, profile) -> None:
+    """The volunteer learns what the coordinators ask them to add."""
+    mail.queue_for_user(
+        session,
+        profile.user,
+        "profile_returned",
+        _l("Bitte ergänzen Sie Ihr Profil"),
+        reason=profile.review_reason,
+        profile_url=mail.absolute_url("volunteers.profile"),
+    )

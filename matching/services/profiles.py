@@ -26,7 +26,7 @@ from matching.reference import (
     MIN_LEVEL,
     PHASE_CODES,
 )
-from matching.services import audit
+from matching.services import audit, notifications
 from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.services.permissions import is_coordinator
 
@@ -179,6 +179,10 @@ def _review(
         detail={"reason": profile.review_reason} if profile.review_reason else None,
         now=now,
     )
+    if target == P.APPROVED:
+        notifications.profile_approved(session, profile)
+    else:
+        notifications.profile_returned(session, profile)
     return profile
 
 
