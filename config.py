@@ -98,6 +98,13 @@ class BaseConfig:
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 10 minutes")
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     MAIL_LIMIT_PER_ADDRESS = "10 per hour"
+
+    # The engine's pool of approved volunteers is kept between requests while nothing behind it
+    # changed (matching/services/volunteer_pool.py). Every process must see the same change
+    # counter: "off" (each request loads its own), "process" (one process only: tests), or a
+    # redis:// URL; by default the rate limits' Redis, else off.
+    VOLUNTEER_POOL_CACHE = os.environ.get("VOLUNTEER_POOL_CACHE", "")
+    VOLUNTEER_POOL_MAX_AGE = float(os.environ.get("VOLUNTEER_POOL_MAX_AGE", 300))
     # The JSON API: per token, and per address for callers without one.
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
     API_RATE_LIMIT_ANONYMOUS = os.environ.get("API_RATE_LIMIT_ANONYMOUS", "60 per minute")
@@ -193,6 +200,9 @@ class BaseConfig:
         if self.RATELIMIT_STORAGE_URI.startswith(("redis://", "rediss://")):
             # A Redis that hangs costs each request a second at most, not a worker's timeout.
             self.RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+        if not self.VOLUNTEER_POOL_CACHE:
+            redis = self.RATELIMIT_STORAGE_URI.startswith(("redis://", "rediss://"))
+            self.VOLUNTEER_POOL_CACHE = self.RATELIMIT_STORAGE_URI if redis else "off"
 
     def validate(self) -> None:
         """Refuse configurations that must not run; the base accepts anything."""
@@ -216,6 +226,7 @@ class TestingConfig(BaseConfig):
     # argon2 at full cost makes the suite slow; the hashing algorithm stays the same.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
+    VOLUNTEER_POOL_CACHE = "process"
 
     def __init__(self) -> None:
         super().__init__()

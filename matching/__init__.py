@@ -49,6 +49,7 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from matching import database, i18n, mail
     from matching.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from matching.services import volunteer_pool
 
     db.init_app(app)
     database.configure_engine(app)
@@ -65,6 +66,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     mail.init_app(app)
+    volunteer_pool.init_app(app)
 
 
 def register_url_converters(app: Flask) -> None:

@@ -19,6 +19,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
 from matching.extensions import db
+from matching.services import volunteer_pool
 
 
 class BackupError(Exception):
@@ -66,6 +67,12 @@ def create(path: Path) -> Path:
 
 def restore(path: Path) -> None:
     """Replace the database's content with the backup in ``path``."""
+    _restore(path)
+    # Whatever the web processes keep of the old content goes (the volunteers' pool).
+    current_app.extensions["volunteer_pool"].changed(volunteer_pool.Change(everything=True))
+
+
+def _restore(path: Path) -> None:
     if not path.is_file():
         raise BackupError(f"Die Datei {path} gibt es nicht.")
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])

@@ -39,6 +39,7 @@ from matching.models import (
     utcnow,
 )
 from matching.reference import PHASE_CODES
+from matching.services import volunteer_pool
 
 
 def _admin_engine(url: str):
@@ -128,6 +129,8 @@ def db(app: Flask):
             _db.session = original
             outer.rollback()
             connection.close()
+            # The rollback took back what the test committed: no kept pool may outlive it.
+            app.extensions["volunteer_pool"].changed(volunteer_pool.Change(everything=True))
 
 
 @pytest.fixture(autouse=True)

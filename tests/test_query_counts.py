@@ -166,7 +166,7 @@ def _bulk_proposals(n: int, offset: int = 0) -> None:
     _db.session.commit()
 
 
-def test_coordinators_proposal_queue(client, db, auth, make_user, count_queries):
+def test_coordinators_proposal_queue(app, client, db, auth, make_user, count_queries):
     make_user("koo@example.org", roles=(Role.COORDINATOR,))
     auth.login("koo@example.org")
     _bulk_proposals(3)
@@ -174,6 +174,10 @@ def test_coordinators_proposal_queue(client, db, auth, make_user, count_queries)
     _bulk_proposals(197, offset=3)
     many = _queries_for(client, count_queries, "/koordination/vorschlaege", "200 Vorschläge warten")
     assert len(many) == len(few), "\n".join(many)
+    # Nothing changed since: the volunteers' pool is not loaded again.
+    kept = _queries_for(client, count_queries, "/koordination/vorschlaege?seite=10", "Seite 10")
+    assert len(kept) < len(few)
+    app.extensions["volunteer_pool"].clear()
     later = _queries_for(
         client, count_queries, "/koordination/vorschlaege?seite=10", "Seite 10 von 10"
     )

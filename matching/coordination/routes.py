@@ -170,7 +170,8 @@ def queue():
         select(Match)
         .options(
             selectinload(Match.need).selectinload(Need.initiative),
-            volunteer.selectinload(VolunteerProfile.user),
+            # Only names are shown: the volunteers' roles are not loaded with them.
+            volunteer.selectinload(VolunteerProfile.user).lazyload(User.role_rows),
             # The queue names each volunteer; their levels, districts and languages (loaded
             # with every profile by default) were most of this query's time.
             volunteer.lazyload(VolunteerProfile.levels),

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from matching import engine
 from matching.models import (
@@ -28,7 +28,7 @@ from matching.models import (
     VolunteerProfile,
 )
 from matching.reference import PHASE_CODES
-from matching.services import matches, passes
+from matching.services import matches, passes, volunteer_pool
 from matching.services.errors import ServiceError
 
 NEVER_AGAIN = (MatchStatus.REJECTED, MatchStatus.DECLINED)
@@ -41,10 +41,12 @@ def weights() -> engine.Weights:
     return engine.Weights.from_mapping(current_app.config["MATCHING_WEIGHTS"])
 
 
-def _live_counts(session: Session, column) -> dict[int, int]:
-    rows = session.execute(
-        select(column, func.count()).where(Match.status.in_(ACTIVE_MATCH_STATUSES)).group_by(column)
-    )
+def _live_counts(session: Session, column, ids=None) -> dict[int, int]:
+    """Live matches per value of ``column`` (a volunteer or a need), for ``ids`` or all."""
+    live = Match.status.in_(ACTIVE_MATCH_STATUSES)
+    if ids is not None:
+        live &= column.in_(list(ids))
+    rows = session.execute(select(column, func.count()).where(live).group_by(column))
     return dict(rows.all())
 
 
@@ -129,9 +131,8 @@ class _VolunteerContext:
             )
         ):
             memberships[user_id].add(initiative_id)
-        return cls(
-            _live_counts(session, Match.volunteer_id), excluded, memberships, advised, factors
-        )
+        live = _live_counts(session, Match.volunteer_id, profile_ids)
+        return cls(live, excluded, memberships, advised, factors)
 
     def extra(self, profile_id: int) -> dict:
         """The engine.Volunteer fields that come from this context, for one volunteer."""
@@ -149,7 +150,20 @@ def approved_volunteers(session: Session) -> list[engine.Volunteer]:
     The engine needs values only: making a few hundred profiles with their levels, districts,
     languages and users into ORM objects took most of a coordinator page's time under load.
     """
+    return [volunteer for _user_id, volunteer in approved_volunteer_records(session)]
+
+
+def approved_volunteer_records(
+    session: Session, profile_ids=None, user_ids=None
+) -> list[tuple[int, engine.Volunteer]]:
+    """(user id, engine record) of every approved profile, or of those among the given profile
+    or user ids (the kept pool reloads only the volunteers that changed)."""
     approved = VolunteerProfile.status == ProfileStatus.APPROVED
+    if profile_ids is not None or user_ids is not None:
+        approved &= or_(
+            VolunteerProfile.id.in_(sorted(profile_ids or ())),
+            VolunteerProfile.user_id.in_(sorted(user_ids or ())),
+        )
     rows = session.execute(
         select(
             VolunteerProfile.id,
@@ -181,32 +195,33 @@ def approved_volunteers(session: Session) -> list[engine.Volunteer]:
     districts = _codes_by_profile(session, VolunteerDistrict.district, approved_ids)
     languages = _codes_by_profile(session, VolunteerLanguage.language, approved_ids)
     context = _VolunteerContext.load(session, approved_ids, [r.user_id for r in rows])
-    return [
-        engine.Volunteer(
-            id=r.id,
-            confirmed=r.confirmed_at is not None and r.disabled_at is None,
-            approved=True,
-            paused_until=r.paused_until,
-            capacity=r.capacity,
-            languages=frozenset(languages.get(r.id, ())),
-            districts=frozenset(districts.get(r.id, ())),
-            whole_city=r.whole_city,
-            formats=frozenset(
-                code
-                for code, on in (
-                    ("in_person", r.offers_in_person),
-                    ("phone", r.offers_phone),
-                    ("video", r.offers_video),
-                )
-                if on
-            ),
-            levels=levels.get(r.id, {}),
-            initiatives=frozenset(context.memberships.get(r.user_id, ())),
-            first_name=r.first_name,
-            **context.extra(r.id),
-        )
-        for r in rows
-    ]
+    return [(r.user_id, _record(r, levels, districts, languages, context)) for r in rows]
+
+
+def _record(r, levels, districts, languages, context: _VolunteerContext) -> engine.Volunteer:
+    return engine.Volunteer(
+        id=r.id,
+        confirmed=r.confirmed_at is not None and r.disabled_at is None,
+        approved=True,
+        paused_until=r.paused_until,
+        capacity=r.capacity,
+        languages=frozenset(languages.get(r.id, ())),
+        districts=frozenset(districts.get(r.id, ())),
+        whole_city=r.whole_city,
+        formats=frozenset(
+            code
+            for code, on in (
+                ("in_person", r.offers_in_person),
+                ("phone", r.offers_phone),
+                ("video", r.offers_video),
+            )
+            if on
+        ),
+        levels=levels.get(r.id, {}),
+        initiatives=frozenset(context.memberships.get(r.user_id, ())),
+        first_name=r.first_name,
+        **context.extra(r.id),
+    )
 
 
 def _codes_by_profile(session: Session, column, profile_ids) -> dict[int, set[str]]:
@@ -219,24 +234,13 @@ def _codes_by_profile(session: Session, column, profile_ids) -> dict[int, set[st
     return codes
 
 
-def _profiles(session: Session, ids, *, names_only: bool = False) -> dict[int, VolunteerProfile]:
-    """The profiles (with their users) of the volunteers a page shows, by id.
-
-    ``names_only``: the page shows just who they are, so levels, districts and languages are
-    left to load if touched instead of being fetched for every one of them.
-    """
-    options = [selectinload(VolunteerProfile.user)]
-    if names_only:
-        options += [
-            lazyload(VolunteerProfile.levels),
-            lazyload(VolunteerProfile.district_rows),
-            lazyload(VolunteerProfile.language_rows),
-        ]
+def _profiles(session: Session, ids) -> dict[int, VolunteerProfile]:
+    """The profiles (with their users) of the volunteers a page shows, by id."""
     return {
         p.id: p
         for p in session.scalars(
             select(VolunteerProfile)
-            .options(*options)
+            .options(selectinload(VolunteerProfile.user))
             .where(VolunteerProfile.id.in_(sorted(set(ids))))
         )
     }
@@ -426,20 +430,36 @@ def open_need_records(session: Session) -> list[engine.Need]:
 
 def candidates_for(session: Session, need: Need, now: datetime, k: int = 10):
     """The best volunteers for one need: [(VolunteerProfile, Score)], best first."""
-    ranked = engine.rank(to_engine_need(need), approved_volunteers(session), weights(), now, k=k)
+    pool = volunteer_pool.pool(session, approved_volunteer_records)
+    ranked = engine.rank(to_engine_need(need), pool, weights(), now, k=k)
     by_id = _profiles(session, [v.id for v, _s in ranked])
     return [(by_id[v.id], s) for v, s in ranked if v.id in by_id]
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """Another candidate as a list names them: the profile's id and the person's name."""
+
+    id: int
+    display_name: str
+
+
+def _candidates(session: Session, ids) -> dict[int, Candidate]:
+    rows = session.execute(
+        select(VolunteerProfile.id, User.first_name, User.last_name)
+        .join(User, User.id == VolunteerProfile.user_id)
+        .where(VolunteerProfile.id.in_(sorted(set(ids))))
+    )
+    return {id_: Candidate(id_, f"{first} {last}".strip()) for id_, first, last in rows}
+
+
 def candidates_by_need(session: Session, needs: list[Need], now: datetime, k: int = 3):
-    """For several needs at once: {need id: [(VolunteerProfile, Score)]}, in fixed queries."""
-    pool = engine.Pool(approved_volunteers(session))
+    """For several needs at once: {need id: [(Candidate, Score)]}, in fixed queries."""
+    pool = volunteer_pool.pool(session, approved_volunteer_records)
     ranked = {
         need.id: engine.rank(to_engine_need(need), pool, weights(), now, k=k) for need in needs
     }
-    by_id = _profiles(
-        session, [v.id for pairs in ranked.values() for v, _s in pairs], names_only=True
-    )
+    by_id = _candidates(session, [v.id for pairs in ranked.values() for v, _s in pairs])
     return {
         need_id: [(by_id[v.id], s) for v, s in pairs if v.id in by_id]
         for need_id, pairs in ranked.items()

@@ -1,0 +1,347 @@
+"""The engine's pool of approved volunteers, kept between requests and brought up to date in parts.
+
+Ranking the other candidates for the proposals a coordinator sees needs every approved volunteer
+with their levels, districts, languages, load and exclusions: about ten statements and a few
+hundred records, most of the proposal queue's time. Between two requests usually only a few
+volunteers changed (an offer, an approval), so each process keeps the records it loaded, stamped
+with a *generation*, and reloads only the volunteers that changed since:
+
+- every commit that changed a row the records are built from (seen by the session events below)
+  raises the generation after the commit and files under the new number *which* volunteers it
+  touched: their profile ids and user ids, or "everything" for a bulk statement or the deletion
+  of a need or an initiative (the database's cascades reach rows nobody loaded);
+- a request reads the generation *before* it loads anything and files what it loaded under that
+  number, so a load that raced with a commit is brought up to date by the next request;
+- the generation and the change log live where every process sees them: Redis in production
+  (the store the rate limits use), one counter per process in tests (``"process"``, a single
+  process only). With neither (``"off"``) every request loads the whole pool, as before;
+- if the store cannot be read, the request loads the whole pool; if a raise after a commit fails,
+  other processes may keep old records for at most ``VOLUNTEER_POOL_MAX_AGE`` seconds.
+
+A volunteer's record depends only on rows that name that volunteer (their profile, its levels,
+districts and languages, their user, their matches and "Diesmal nicht" answers, the initiatives
+they belong to), which is what makes reloading only the touched ones exact.
+
+Writes in plain SQL text pass the session events unseen; the application makes none, and
+``flask backup restore`` declares everything changed.
+
+A session with uncommitted changes of its own to such rows neither uses nor fills the kept
+records: it must see its own writes, and they may still be rolled back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from matching import engine
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "volunteer_pool"
+_PENDING = "volunteer_pool_pending"
+REDIS_KEY = "vernetzer:volunteer-pool:generation"
+REDIS_CHANGES = "vernetzer:volunteer-pool:changes"
+KEPT_CHANGES = 1000  # change log entries kept; a process further behind reloads everything
+MAX_CATCH_UP = 200  # generations a process catches up on in parts before reloading everything
+
+# table → (what its rows name: "profile" or "user", the attribute holding it, the columns that
+# matter or None for every column)
+_WATCHED: dict[str, tuple[str, str, frozenset[str] | None]] = {
+    "volunteer_profiles": ("profile", "id", None),
+    "volunteer_phase_levels": ("profile", "profile_id", None),
+    "volunteer_districts": ("profile", "profile_id", None),
+    "volunteer_languages": ("profile", "profile_id", None),
+    "matches": ("profile", "volunteer_id", frozenset({"status", "released_at"})),
+    "need_passes": ("profile", "volunteer_id", None),
+    "initiative_members": ("user", "user_id", None),
+    # A log-in, a new password or privacy version leaves the records as they were.
+    "users": ("user", "id", frozenset({"first_name", "confirmed_at", "disabled_at"})),
+}
+# Deleting these removes watched rows by the database's own cascades, for anyone.
+_CASCADING = frozenset({"initiatives", "needs"})
+
+
+@dataclass
+class Change:
+    """What one commit changed: the volunteers it touched, or everything."""
+
+    profiles: set[int] = field(default_factory=set)
+    users: set[int] = field(default_factory=set)
+    everything: bool = False
+
+    def __bool__(self) -> bool:
+        return self.everything or bool(self.profiles or self.users)
+
+    def add(self, other: Change) -> None:
+        self.everything |= other.everything
+        self.profiles |= other.profiles
+        self.users |= other.users
+
+    def encode(self) -> str:
+        if self.everything:
+            return "*"
+        return json.dumps({"p": sorted(self.profiles), "u": sorted(self.users)})
+
+    @classmethod
+    def decode(cls, text: str | bytes | None) -> Change:
+        """A change from the log; a missing or unreadable entry counts as everything."""
+        if not text or text in ("*", b"*"):
+            return cls(everything=True)
+        try:
+            data = json.loads(text)
+            return cls(set(map(int, data["p"])), set(map(int, data["u"])))
+        except (ValueError, KeyError, TypeError):
+            return cls(everything=True)
+
+
+def _table_name(obj) -> str | None:
+    return getattr(getattr(type(obj), "__table__", None), "name", None)
+
+
+def _note(change: Change, obj, *, new: bool = False, deleted: bool = False) -> None:
+    """Add what ``obj`` (new, deleted or changed in this flush) means for the records."""
+    name = _table_name(obj)
+    if deleted and name in _CASCADING:
+        change.everything = True
+        return
+    if name not in _WATCHED:
+        return
+    kind, attribute, columns = _WATCHED[name]
+    state = inspect(obj)
+    if not (new or deleted or columns is None) and not any(
+        state.attrs[column].history.has_changes() for column in columns
+    ):
+        return
+    value = state.dict.get(attribute)  # never loads: an unloaded key means "everything"
+    if not isinstance(value, int):
+        change.everything = True
+    elif kind == "profile":
+        change.profiles.add(value)
+    else:
+        change.users.add(value)
+
+
+def _unflushed(session: Session) -> Change:
+    change = Change()
+    for obj in session.new:
+        _note(change, obj, new=True)
+    for obj in session.deleted:
+        _note(change, obj, deleted=True)
+    for obj in session.dirty:
+        _note(change, obj)
+    return change
+
+
+def _pending(session: Session) -> Change:
+    return session.info.setdefault(_PENDING, Change())
+
+
+def _after_flush(session: Session, _context) -> None:
+    # Still the pre-flush view (new, dirty, deleted, attribute histories), with the keys the
+    # flush just assigned.
+    change = _unflushed(session)
+    if change:
+        _pending(session).add(change)
+
+
+def _do_orm_execute(state) -> None:
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    name = getattr(getattr(state.statement, "table", None), "name", None)
+    if name in _WATCHED or (state.is_delete and (name in _CASCADING or name == "users")):
+        _pending(state.session).everything = True  # which rows a bulk statement hit is unknown
+
+
+def _after_commit(session: Session) -> None:
+    change = session.info.pop(_PENDING, None)
+    if change and has_app_context():
+        cache = current_app.extensions.get(EXTENSION)
+        if cache is not None:
+            cache.changed(change)
+
+
+def has_own_changes(session: Session) -> bool:
+    """Whether the session holds changes of its own, not yet committed, that the records see."""
+    return bool(session.info.get(_PENDING)) or bool(_unflushed(session))
+
+
+class _ProcessGeneration:
+    """Generation and change log in this process: right only when one process does all writes.
+
+    One for every app of the process (tests make several): a commit through any counts for all.
+    """
+
+    def __init__(self) -> None:
+        self._value = 0
+        self._changes: dict[int, str] = {}
+        self._lock = threading.Lock()
+
+    def current(self) -> int:
+        return self._value
+
+    def bump(self, change: Change) -> None:
+        with self._lock:
+            self._value += 1
+            self._changes[self._value] = change.encode()
+            self._changes.pop(self._value - KEPT_CHANGES, None)
+
+    def changes(self, first: int, last: int) -> list[str | None]:
+        return [self._changes.get(g) for g in range(first, last + 1)]
+
+
+# Raise the generation and file the change under it in one step: no reader ever sees a
+# generation without its entry (the oldest entry beyond the kept number goes).
+_BUMP = """
+local generation = redis.call('INCR', KEYS[1])
+redis.call('HSET', KEYS[2], generation, ARGV[1])
+redis.call('HDEL', KEYS[2], generation - tonumber(ARGV[2]))
+return generation
+"""
+
+
+class _RedisGeneration:
+    """Generation and change log in Redis, shared by every web and jobs process."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        self._bump = self._client.register_script(_BUMP)
+
+    def current(self) -> int:
+        return int(self._client.get(REDIS_KEY) or 0)
+
+    def bump(self, change: Change) -> None:
+        self._bump(keys=[REDIS_KEY, REDIS_CHANGES], args=[change.encode(), KEPT_CHANGES])
+
+    def changes(self, first: int, last: int) -> list[bytes | None]:
+        return self._client.hmget(REDIS_CHANGES, list(range(first, last + 1)))
+
+
+# Loads records of approved volunteers as (user id, record): all of them when called with None,
+# else those with one of the given profile or user ids.
+Loader = Callable[[Session, "Iterable[int] | None", "Iterable[int] | None"], list]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    generation: int
+    built_at: float
+    records: dict[int, tuple[int, engine.Volunteer]]  # profile id → (user id, record)
+    pool: engine.Pool
+
+
+class VolunteerPool:
+    """One process's kept records and pool (see the module's description)."""
+
+    def __init__(self, store, max_age: float, clock: Callable[[], float] = time.monotonic):
+        self.store = store
+        self.max_age = max_age
+        self.clock = clock
+        self._entry: _Entry | None = None
+        # How often the whole pool or a part was loaded, for tests and benchmarks.
+        self.full_loads = 0
+        self.partial_loads = 0
+
+    @property
+    def loads(self) -> int:
+        return self.full_loads + self.partial_loads
+
+    def changed(self, change: Change) -> None:
+        """A commit changed what the records are built from."""
+        if self.store is None:
+            return
+        try:
+            self.store.bump(change)
+        except Exception:  # the commit stands; other processes catch up within max_age
+            self._entry = None
+            log.warning("volunteer pool: could not raise the generation", exc_info=True)
+
+    def clear(self) -> None:
+        self._entry = None
+
+    def get(self, session: Session, load: Loader) -> engine.Pool:
+        """The pool as committed now; loads only what changed since the kept one."""
+        if self.store is None or has_own_changes(session):
+            return self._full(session, load).pool
+        try:
+            generation = self.store.current()
+        except Exception:
+            log.warning("volunteer pool: generation unreadable, loading a pool", exc_info=True)
+            return self._full(session, load).pool
+        entry, now = self._entry, self.clock()
+        if entry is None or now - entry.built_at >= self.max_age:
+            entry = self._full(session, load, generation, now)
+        elif entry.generation != generation:
+            entry = self._catch_up(session, load, entry, generation)
+        self._entry = entry
+        return entry.pool
+
+    def _full(self, session, load: Loader, generation: int = -1, now: float = 0.0) -> _Entry:
+        self.full_loads += 1
+        records = {volunteer.id: (user_id, volunteer) for user_id, volunteer in load(session)}
+        return _Entry(generation, now, records, engine.Pool(v for _u, v in records.values()))
+
+    def _catch_up(self, session, load: Loader, entry: _Entry, generation: int) -> _Entry:
+        if not 0 < generation - entry.generation <= MAX_CATCH_UP:
+            return self._full(session, load, generation, self.clock())
+        try:
+            entries = self.store.changes(entry.generation + 1, generation)
+        except Exception:
+            log.warning("volunteer pool: change log unreadable, loading a pool", exc_info=True)
+            return self._full(session, load, generation, self.clock())
+        change = Change()
+        for text in entries:
+            change.add(Change.decode(text))
+        if change.everything:
+            return self._full(session, load, generation, self.clock())
+        self.partial_loads += 1
+        records = {
+            profile_id: pair
+            for profile_id, pair in entry.records.items()
+            if profile_id not in change.profiles and pair[0] not in change.users
+        }
+        for user_id, volunteer in load(session, change.profiles, change.users):
+            records[volunteer.id] = (user_id, volunteer)
+        pool = engine.Pool(v for _u, v in records.values())
+        return _Entry(generation, entry.built_at, records, pool)
+
+
+def _store_for(setting: str):
+    if setting == "off":
+        return None
+    if setting == "process":
+        return _PROCESS_GENERATION
+    if setting.startswith(("redis://", "rediss://", "unix://")):
+        return _RedisGeneration(setting)
+    raise ValueError(f"VOLUNTEER_POOL_CACHE: expected off, process or a redis:// URL: {setting!r}")
+
+
+_PROCESS_GENERATION = _ProcessGeneration()
+_listening = False
+
+
+def init_app(app: Flask) -> None:
+    global _listening
+    app.extensions[EXTENSION] = VolunteerPool(
+        _store_for(app.config["VOLUNTEER_POOL_CACHE"]), app.config["VOLUNTEER_POOL_MAX_AGE"]
+    )
+    if not _listening:  # the listeners serve every app of the process
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _do_orm_execute)
+        event.listen(Session, "after_commit", _after_commit)
+        _listening = True
+
+
+def pool(session: Session, load: Loader) -> engine.Pool:
+    """The current app's pool of approved volunteers (``load`` reads the records)."""
+    return current_app.extensions[EXTENSION].get(session, load)

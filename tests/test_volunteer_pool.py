@@ -1,0 +1,434 @@
+"""The kept pool of approved volunteers: used while nothing behind it changed, never after."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, update
+
+from config import BaseConfig, DevelopmentConfig
+from matching.models import (
+    InitiativeMember,
+    Match,
+    MatchOrigin,
+    MatchStatus,
+    NeedPass,
+    PassReason,
+    ProfileStatus,
+    User,
+    VolunteerDistrict,
+    VolunteerLanguage,
+)
+from matching.models.base import utcnow
+from matching.services import matching, volunteer_pool
+
+
+@pytest.fixture()
+def scene(app, db, make_volunteer, make_initiative, make_need):
+    """An open need in Ost (in person only) and two approved volunteers from Ost for it."""
+    initiative, _member = make_initiative()
+    need = make_need(initiative, phases=("start",))
+    need.accepts_phone = False
+    db.session.commit()
+    anna = make_volunteer("anna@example.org", first_name="Anna")
+    bernd = make_volunteer("bernd@example.org", first_name="Bernd")
+    return {"need": need, "anna": anna, "bernd": bernd, "initiative": initiative, "db": db}
+
+
+def _cache(app) -> volunteer_pool.VolunteerPool:
+    return app.extensions["volunteer_pool"]
+
+
+def _names(db, need) -> set[str]:
+    return {p.user.first_name for p, _s in matching.candidates_for(db.session, need, utcnow())}
+
+
+def _warm(app, scene) -> int:
+    assert _names(scene["db"], scene["need"]) == {"Anna", "Bernd"}
+    builds = _cache(app).loads
+    assert _names(scene["db"], scene["need"]) == {"Anna", "Bernd"}
+    assert _cache(app).loads == builds, "nothing changed: the kept pool serves the second call"
+    return builds
+
+
+def _pause(s):
+    s["anna"].paused_until = (utcnow() + timedelta(days=30)).date()
+
+
+def _no_levels(s):
+    for row in s["anna"].levels:
+        row.level = 0
+
+
+def _elsewhere(s):
+    s["anna"].district_rows = [VolunteerDistrict(district="zuffenhausen")]
+
+
+def _english_only(s):
+    s["anna"].language_rows = [VolunteerLanguage(language="en")]
+
+
+def _sent_back(s):
+    s["anna"].status = ProfileStatus.PENDING
+
+
+def _disabled(s):
+    s["anna"].user.disabled_at = utcnow()
+
+
+def _rejected(s):
+    s["db"].session.add(
+        Match(
+            need_id=s["need"].id,
+            volunteer_id=s["anna"].id,
+            status=MatchStatus.REJECTED,
+            origin=MatchOrigin.ENGINE,
+        )
+    )
+
+
+def _passed(s):
+    s["db"].session.add(
+        NeedPass(
+            need_id=s["need"].id,
+            volunteer_id=s["anna"].id,
+            reason=PassReason.NO_TIME,
+            phases=["start"],
+        )
+    )
+
+
+def _member(s):
+    s["db"].session.add(
+        InitiativeMember(initiative_id=s["initiative"].id, user_id=s["anna"].user_id)
+    )
+
+
+def _bulk_disabled(s):
+    s["db"].session.execute(
+        update(User).where(User.id == s["anna"].user_id).values(disabled_at=utcnow())
+    )
+
+
+def _bulk_deleted(s):
+    s["db"].session.execute(delete(User).where(User.id == s["anna"].user_id))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _pause,
+        _no_levels,
+        _elsewhere,
+        _english_only,
+        _sent_back,
+        _disabled,
+        _rejected,
+        _passed,
+        _member,
+        _bulk_disabled,
+        _bulk_deleted,
+    ],
+)
+def test_a_committed_change_is_seen_at_once(app, scene, change):
+    builds = _warm(app, scene)
+    partial = _cache(app).partial_loads
+    change(scene)
+    scene["db"].session.commit()
+    scene["db"].session.expire_all()
+    assert _names(scene["db"], scene["need"]) == {"Bernd"}
+    assert _cache(app).loads == builds + 1
+    bulk = change in (_bulk_disabled, _bulk_deleted)
+    assert _cache(app).partial_loads == partial + (0 if bulk else 1), "only Anna is loaded again"
+    _same_as_a_fresh_load(app, scene["db"])
+
+
+def _same_as_a_fresh_load(app, db):
+    """The kept pool holds exactly what loading every approved volunteer now gives."""
+    kept = volunteer_pool.pool(db.session, matching.approved_volunteer_records)
+    assert sorted(kept.volunteers, key=lambda v: v.id) == matching.approved_volunteers(db.session)
+
+
+def test_a_newly_approved_volunteer_is_seen_at_once(app, scene, make_volunteer):
+    builds = _warm(app, scene)
+    make_volunteer("clara@example.org", first_name="Clara")
+    assert _names(scene["db"], scene["need"]) == {"Anna", "Bernd", "Clara"}
+    assert _cache(app).loads == builds + 1
+
+
+def test_an_erased_account_leaves_the_candidates_at_once(app, scene):
+    from matching.services import privacy
+
+    builds = _warm(app, scene)
+    privacy.erase(scene["db"].session, scene["anna"].user, now=utcnow())
+    scene["db"].session.commit()
+    assert _names(scene["db"], scene["need"]) == {"Bernd"}
+    assert _cache(app).loads == builds + 1
+
+
+def _log_in(s):
+    s["anna"].user.last_login_at = utcnow()
+    s["anna"].user.privacy_version = "neu"
+
+
+def _need_retitled(s):
+    s["need"].title = "Neuer Titel"
+
+
+def _reminded(s):
+    s["db"].session.add(
+        Match(
+            need_id=s["need"].id,
+            volunteer_id=s["bernd"].id,
+            status=MatchStatus.PROPOSED,
+            origin=MatchOrigin.ENGINE,
+        )
+    )
+    s["db"].session.commit()
+    match = s["db"].session.query(Match).filter_by(volunteer_id=s["bernd"].id).one()
+    return match
+
+
+@pytest.mark.parametrize("change", [_log_in, _need_retitled])
+def test_changes_the_pool_does_not_depend_on_keep_it(app, scene, change):
+    builds = _warm(app, scene)
+    change(scene)
+    scene["db"].session.commit()
+    assert _names(scene["db"], scene["need"]) == {"Anna", "Bernd"}
+    assert _cache(app).loads == builds
+
+
+def test_a_reminder_on_a_match_keeps_the_pool(app, scene):
+    match = _reminded(scene)  # a new live match: the pool is built again once
+    _names(scene["db"], scene["need"])
+    builds = _cache(app).loads
+    match.reminded_at = utcnow()
+    scene["db"].session.commit()
+    _names(scene["db"], scene["need"])
+    assert _cache(app).loads == builds
+
+
+def test_a_match_given_back_frees_the_capacity_at_once(app, scene, make_need):
+    other = make_need(scene["initiative"], title="Andere Anfrage")
+    scene["anna"].capacity = 1
+    match = Match(
+        need_id=other.id,
+        volunteer_id=scene["anna"].id,
+        status=MatchStatus.APPROVED,
+        origin=MatchOrigin.ENGINE,
+    )
+    scene["db"].session.add(match)
+    scene["db"].session.commit()
+    assert _names(scene["db"], scene["need"]) == {"Bernd"}, "Anna is at her capacity"
+    builds = _cache(app).loads
+    match.status = MatchStatus.CANCELLED
+    scene["db"].session.commit()
+    assert _names(scene["db"], scene["need"]) == {"Anna", "Bernd"}
+    assert _cache(app).loads == builds + 1
+
+
+def test_own_uncommitted_changes_are_seen_and_never_kept(app, scene):
+    builds = _warm(app, scene)
+    _pause(scene)
+    scene["db"].session.flush()
+    assert _names(scene["db"], scene["need"]) == {"Bernd"}, "a session sees its own writes"
+    scene["db"].session.rollback()
+    assert _names(scene["db"], scene["need"]) == {"Anna", "Bernd"}, "the rolled-back pause"
+    assert _cache(app).loads == builds + 2
+
+
+class _Store:
+    """A generation store for the cache alone, with switches for failures."""
+
+    def __init__(self):
+        self.value = 0
+        self.log = {}
+        self.broken_read = False
+        self.broken_write = False
+
+    def current(self):
+        if self.broken_read:
+            raise ConnectionError("store down")
+        return self.value
+
+    def bump(self, change):
+        if self.broken_write:
+            raise ConnectionError("store down")
+        self.value += 1
+        self.log[self.value] = change.encode()
+
+    def changes(self, first, last):
+        return [self.log.get(g) for g in range(first, last + 1)]
+
+
+def _nobody(session, profiles=None, users=None):
+    return []
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_pool_loaded_while_someone_commits_is_not_used_again(db):
+    store = _Store()
+    cache = volunteer_pool.VolunteerPool(store, max_age=300)
+
+    def load_during_a_commit(session, profiles=None, users=None):
+        store.bump(
+            volunteer_pool.Change(everything=True)
+        )  # another process commits and raises the generation meanwhile
+        return []
+
+    cache.get(db.session, load_during_a_commit)
+    cache.get(db.session, _nobody)
+    assert cache.loads == 2, "the first pool was filed under the generation read before loading"
+    cache.get(db.session, _nobody)
+    assert cache.loads == 2
+
+
+def test_an_unreadable_store_means_a_fresh_pool_each_time(db, caplog):
+    store = _Store()
+    cache = volunteer_pool.VolunteerPool(store, max_age=300)
+    cache.get(db.session, _nobody)
+    store.broken_read = True
+    with caplog.at_level(logging.WARNING, logger="matching.services.volunteer_pool"):
+        cache.get(db.session, _nobody)
+        cache.get(db.session, _nobody)
+    assert cache.loads == 3
+    assert "generation unreadable" in caplog.text
+
+
+def test_a_failed_raise_drops_this_process_pool_and_keeps_the_commit(db, caplog):
+    store = _Store()
+    cache = volunteer_pool.VolunteerPool(store, max_age=300)
+    cache.get(db.session, _nobody)
+    store.broken_write = True
+    with caplog.at_level(logging.WARNING, logger="matching.services.volunteer_pool"):
+        cache.changed(volunteer_pool.Change({1}))  # must not raise: the commit has happened
+    assert "could not raise the generation" in caplog.text
+    cache.get(db.session, _nobody)
+    assert cache.loads == 2
+
+
+def test_only_the_touched_volunteers_are_loaded_again(db):
+    store = _Store()
+    cache = volunteer_pool.VolunteerPool(store, max_age=300)
+    asked = []
+
+    def load(session, profiles=None, users=None):
+        asked.append((profiles, users))
+        return []
+
+    cache.get(db.session, load)
+    store.bump(volunteer_pool.Change({3}, {40}))
+    store.bump(volunteer_pool.Change({5}))
+    cache.get(db.session, load)
+    assert asked == [(None, None), ({3, 5}, {40})]
+    assert (cache.full_loads, cache.partial_loads) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "behind",
+    [
+        pytest.param("everything", id="a bulk statement"),
+        pytest.param("lost", id="a change log entry gone"),
+        pytest.param("far", id="too far behind"),
+    ],
+)
+def test_unknown_changes_mean_a_whole_load(db, behind):
+    store = _Store()
+    cache = volunteer_pool.VolunteerPool(store, max_age=300)
+    cache.get(db.session, _nobody)
+    if behind == "everything":
+        store.bump(volunteer_pool.Change(everything=True))
+    elif behind == "lost":
+        store.bump(volunteer_pool.Change({1}))
+        store.log.clear()
+    else:
+        for _ in range(volunteer_pool.MAX_CATCH_UP + 1):
+            store.bump(volunteer_pool.Change({1}))
+    cache.get(db.session, _nobody)
+    assert (cache.full_loads, cache.partial_loads) == (2, 0)
+
+
+def test_changes_travel_as_text():
+    change = volunteer_pool.Change({2, 1}, {9})
+    assert volunteer_pool.Change.decode(change.encode()) == change
+    assert volunteer_pool.Change.decode(b'{"p": [1], "u": []}') == volunteer_pool.Change({1})
+    for text in (None, "*", b"*", "kaputt", '{"p": 1}'):
+        assert volunteer_pool.Change.decode(text).everything
+
+
+def test_a_kept_pool_is_loaded_again_after_its_maximum_age(db):
+    clock = _Clock()
+    cache = volunteer_pool.VolunteerPool(_Store(), max_age=300, clock=clock)
+    cache.get(db.session, _nobody)
+    clock.now += 299
+    cache.get(db.session, _nobody)
+    assert cache.loads == 1
+    clock.now += 2
+    cache.get(db.session, _nobody)
+    assert cache.loads == 2
+
+
+def test_off_loads_a_pool_for_every_call(db):
+    cache = volunteer_pool.VolunteerPool(None, max_age=300)
+    cache.get(db.session, _nobody)
+    cache.get(db.session, _nobody)
+    assert cache.loads == 2
+
+
+def _redis_or_skip(url: str):
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip(f"needs Redis at {url}; CI starts it")
+    return client
+
+
+def test_processes_sharing_redis_see_each_others_changes(db):
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+    client = _redis_or_skip(url)
+    client.delete(volunteer_pool.REDIS_KEY)
+    try:
+        web = volunteer_pool.VolunteerPool(volunteer_pool._store_for(url), max_age=300)
+        jobs = volunteer_pool.VolunteerPool(volunteer_pool._store_for(url), max_age=300)
+        web.get(db.session, _nobody)
+        web.get(db.session, _nobody)
+        assert web.loads == 1
+        jobs.changed(volunteer_pool.Change({7}))  # a commit in the other process
+        web.get(db.session, _nobody)
+        assert web.loads == 2
+        assert int(client.get(volunteer_pool.REDIS_KEY)) == 1
+    finally:
+        client.delete(volunteer_pool.REDIS_KEY)
+
+
+@pytest.mark.parametrize(
+    ("limits", "setting", "expected"),
+    [
+        ("memory://", "", "off"),
+        ("redis://127.0.0.1:6379/0", "", "redis://127.0.0.1:6379/0"),
+        ("redis://127.0.0.1:6379/0", "off", "off"),
+        ("memory://", "process", "process"),
+    ],
+)
+def test_the_setting_follows_the_rate_limit_store(monkeypatch, limits, setting, expected):
+    monkeypatch.setattr(BaseConfig, "RATELIMIT_STORAGE_URI", limits)
+    monkeypatch.setattr(BaseConfig, "VOLUNTEER_POOL_CACHE", setting)
+    config = DevelopmentConfig()
+    assert expected == config.VOLUNTEER_POOL_CACHE
+
+
+def test_an_unknown_setting_is_refused():
+    with pytest.raises(ValueError, match="VOLUNTEER_POOL_CACHE"):
+        volunteer_pool._store_for("memcached://somewhere")
