@@ -18,3 +18,10 @@ access_log_format = (
     '{"ts":"%(t)s","level":"info","logger":"access","method":"%(m)s","path":"%(U)s",'
     '"status":%(s)s,"bytes":"%(B)s","ms":%(M)s,"request_id":"%({x-request-id}i)s"}'
 )
+
+
+def post_worker_init(worker):
+    """Do a new worker's first-time work before it accepts requests (matching/warmup.py)."""
+    from matching.warmup import warm_up
+
+    warm_up(worker.wsgi)

@@ -1,7 +1,9 @@
 """Two gunicorn instances share nothing but PostgreSQL and Redis, and a session moves freely.
 
 A person logs in on one instance and carries on on the other; failed log-ins counted on
-both add up in Redis. Needs the PostgreSQL leg (TEST_DATABASE_URL) and Redis on loopback.
+both add up in Redis; what one instance changes, the other's kept pool of volunteers shows at
+once. The instances run with deploy/gunicorn.conf.py (two workers each, warmed up before they
+take requests). Needs the PostgreSQL leg (TEST_DATABASE_URL) and Redis on loopback.
 """
 
 from __future__ import annotations
@@ -21,7 +23,25 @@ from sqlalchemy import text
 
 from matching.auth.passwords import hash_password
 from matching.extensions import db as _db
-from matching.models import Role, User, utcnow
+from matching.models import (
+    Initiative,
+    InitiativeMember,
+    Match,
+    MatchOrigin,
+    MatchStatus,
+    Need,
+    NeedPhase,
+    NeedStatus,
+    ProfileStatus,
+    Role,
+    User,
+    VolunteerDistrict,
+    VolunteerLanguage,
+    VolunteerPhaseLevel,
+    VolunteerProfile,
+    utcnow,
+)
+from matching.services import volunteer_pool
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "zwei Häuser, ein Gedächtnis"
@@ -60,7 +80,10 @@ def two_instances(app):
     ports = [free_port(), free_port()]
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+            [
+                *(sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"),
+                *("-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"),
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -89,7 +112,10 @@ def two_instances(app):
             process.stderr.close()
         with app.app_context():
             _db.session.execute(
-                text("TRUNCATE audit_log, user_roles, consent_records, users CASCADE")
+                text(
+                    "TRUNCATE audit_log, user_roles, consent_records, outbox, initiatives, users"
+                    " CASCADE"
+                )
             )
             _db.session.commit()
             _db.session.remove()
@@ -132,3 +158,97 @@ def test_failed_log_ins_are_counted_across_instances(two_instances):
         statuses.append(status)
     assert statuses[:5] == [200] * 5
     assert statuses[5] == 429
+
+
+def _person(email: str, first_name: str, role: Role) -> User:
+    user = User(
+        email=email,
+        password_hash=hash_password(PASSWORD),
+        first_name=first_name,
+        confirmed_at=utcnow(),
+        privacy_version="2026-11",
+    )
+    user.add_role(role)
+    return user
+
+
+def _expert(first_name: str, capacity: int = 2) -> VolunteerProfile:
+    profile = VolunteerProfile(
+        user=_person(f"{first_name.lower()}@example.org", first_name, Role.VOLUNTEER),
+        status=ProfileStatus.APPROVED,
+        capacity=capacity,
+        submitted_at=utcnow(),
+    )
+    profile.levels = [VolunteerPhaseLevel(phase="start", level=3)]
+    profile.district_rows = [VolunteerDistrict(district="ost")]
+    profile.language_rows = [VolunteerLanguage(language="de")]
+    return profile
+
+
+def _others_on_the_queue(browser: Browser, url: str, times: int = 6) -> set[str]:
+    """The other candidates the queue names, the same on every worker asked."""
+    seen = set()
+    for _ in range(times):  # several requests: both workers of the instance answer some
+        status, page, _h = browser.request(url + "/koordination/vorschlaege")
+        assert status == 200
+        assert "Weitere passende Personen:" in page, page[page.find("<main") :][:3000]
+        line = page.split("Weitere passende Personen:", 1)[1].split("</p>", 1)[0]
+        seen.add(frozenset(n for n in ("Xaver", "Yvonne") if n in line))
+    assert len(seen) == 1, seen
+    return set(seen.pop())
+
+
+def test_a_change_on_one_instance_shows_on_the_other_at_once(app, two_instances):
+    first, second = two_instances
+    with app.app_context():
+        coordinator = _person("koordination@example.org", "Karla", Role.COORDINATOR)
+        initiative = Initiative(name="Nachbarschaft Ost", district="ost")
+        initiative.member_rows.append(
+            InitiativeMember(user=_person("ines@example.org", "Ines", Role.INITIATIVE))
+        )
+        needs = []
+        for title in ("Start im Quartier", "Noch ein Anfang"):
+            need = Need(
+                initiative=initiative,
+                title=title,
+                district="ost",
+                status=NeedStatus.OPEN,
+                published_at=utcnow(),
+                accepts_phone=False,
+            )
+            need.phase_rows = [NeedPhase(phase="start")]
+            needs.append(need)
+        paula, xaver, yvonne = _expert("Paula"), _expert("Xaver", capacity=1), _expert("Yvonne")
+        _db.session.add_all([coordinator, initiative, paula, xaver, yvonne])
+        _db.session.flush()
+        _db.session.add(
+            Match(
+                need_id=needs[0].id,
+                volunteer_id=paula.id,
+                status=MatchStatus.PROPOSED,
+                origin=MatchOrigin.OFFER,
+            )
+        )
+        _db.session.commit()
+        other_need, xaver_id = needs[1].id, xaver.id
+    # The test wrote through its own app, whose commits raise a counter of this process only;
+    # the instances (which kept the empty pool since their warm-up) learn of it as every
+    # production process would, from the shared Redis.
+    volunteer_pool._store_for(REDIS).bump(volunteer_pool.Change(everything=True))
+    browser = Browser()
+    _s, html, _h = browser.request(first + "/anmelden")
+    status, _page, _h = browser.request(
+        first + "/anmelden",
+        {"csrf_token": _csrf(html), "email": "koordination@example.org", "password": PASSWORD},
+    )
+    assert status == 302
+    assert _others_on_the_queue(browser, first) == {"Xaver", "Yvonne"}
+    # On the other instance Xaver is given the other need: his one free place is taken.
+    _s, html, _h = browser.request(f"{second}/koordination/anfragen/{other_need}/zuordnen")
+    status, _page, headers = browser.request(
+        f"{second}/koordination/anfragen/{other_need}/zuordnen",
+        {"csrf_token": _csrf(html), "volunteer_id": str(xaver_id)},
+    )
+    assert status == 302, _page
+    assert f"/anfragen/{other_need}" in headers["Location"]
+    assert _others_on_the_queue(browser, first) == {"Yvonne"}

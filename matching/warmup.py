@@ -1,0 +1,108 @@
+"""Get a new web process ready before it takes its first request.
+
+A fresh worker (after a start, a reload, or gunicorn's recycling every couple of thousand
+requests) compiles every template, opens its first database connection, compiles each statement
+and loads the translations on first use: its first requests took several times as long as later
+ones. ``warm_up`` does that work once, before the worker accepts requests
+(``post_worker_init`` in deploy/gunicorn.conf.py):
+
+- compiles every template;
+- answers a few public pages through the app itself (health check, home, open needs, their feed,
+  log-in form; in German and English), which reads the database and writes nothing;
+- loads the volunteers' pool the proposal queue ranks with (matching/services/volunteer_pool.py),
+  so the first coordinator does not wait for it;
+- checks a log-in form (the address validator compiles its rules and loads its domain lists on
+  first use), looks up an address that cannot exist and checks a password against the dummy
+  hash, as a failed log-in does, without counting as one (no request is sent, so there is no
+  rate limit, no audit entry and no session).
+
+Nothing it does may keep the worker from serving: a failure (the database still starting, say)
+is logged and the worker starts cold.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+PAGES = ("/healthz", "/", "/anfragen", "/feeds/needs.atom", "/anmelden")
+LANGUAGES = ("de", "en")
+NOBODY = "warm-up@invalid.example"  # .example never resolves: no account can have it
+
+
+def warm_up(app: Flask) -> dict:
+    """Do a new process's first-time work now; returns what was done, for the log and tests."""
+    started = time.monotonic()
+    done = {"templates": 0, "pages": {}, "volunteers": 0, "log_in": False}
+    try:
+        done["templates"] = _templates(app)
+        done["pages"] = _pages(app)
+        done["volunteers"] = _volunteer_pool(app)
+        done["log_in"] = _log_in(app)
+    except Exception:  # the worker must start even if this fails
+        log.warning("warm-up incomplete; this worker starts cold", exc_info=True)
+    done["ms"] = round((time.monotonic() - started) * 1000)
+    log.info(
+        "worker warmed up in %d ms: %d templates, pages %s, %d volunteers",
+        done["ms"],
+        done["templates"],
+        sorted(set(done["pages"].values())),
+        done["volunteers"],
+    )
+    return done
+
+
+def _templates(app: Flask) -> int:
+    names = [n for n in app.jinja_env.list_templates() if n.endswith((".html", ".txt", ".xml"))]
+    for name in names:
+        app.jinja_env.get_template(name)
+    return len(names)
+
+
+def _pages(app: Flask) -> dict[str, int]:
+    client = app.test_client()
+    statuses = {}
+    for language in LANGUAGES:
+        for path in PAGES:
+            response = client.get(
+                path,
+                headers={"Accept-Language": language},
+                environ_base={"REMOTE_ADDR": "127.0.0.1"},
+            )
+            statuses[f"{language} {path}"] = response.status_code
+            response.close()
+    return statuses
+
+
+def _volunteer_pool(app: Flask) -> int:
+    from matching.extensions import db
+    from matching.services import matching, volunteer_pool
+
+    with app.app_context():
+        try:
+            return len(volunteer_pool.pool(db.session, matching.approved_volunteer_records))
+        finally:
+            db.session.remove()
+
+
+def _log_in(app: Flask) -> bool:
+    from matching.auth import accounts
+    from matching.auth.forms import LoginForm
+    from matching.auth.passwords import verify_password
+    from matching.extensions import db
+
+    form_data = {"email": NOBODY, "password": "warm-up password"}
+    with app.test_request_context("/anmelden", method="POST", data=form_data):
+        if not LoginForm(meta={"csrf": False}).validate():
+            raise RuntimeError("the warm-up's log-in form did not validate")
+    with app.app_context():
+        try:
+            found = accounts.find_by_email(db.session, NOBODY)
+            verify_password(accounts.dummy_hash(), "warm-up password")
+        finally:
+            db.session.remove()
+    return found is None
