@@ -5,6 +5,9 @@
 locust monkey-patches the standard library with gevent when it is imported, which is why this
 module is a separate process: neither bench/load.py nor the test suite ever imports it.
 
+People arrive one by one: locust starts them in batches (all of a second's arrivals at the same
+instant), so each waits a random part of that second first; otherwise the ramp would be a series
+of lockstep log-ins, five password checks at once every second, which no morning sees.
 Everyone thinks between pages (1-4 s), as people do. Redirects are not followed, so every page
 is timed on its own; the page after a form is fetched as the browser would, and its flash
 message tells whether the write was done or refused (refusals are answers, not errors).
@@ -34,6 +37,7 @@ PHASES = ["start", "planning", "results", "cooperation", "resources", "inclusion
 DISTRICTS = ["mitte", "nord", "ost", "sued", "west", "bad-cannstatt", "vaihingen", "feuerbach"]
 
 PEOPLE: dict = {}
+ARRIVAL_SPREAD_S = 1.0  # locust's batch interval (set in main)
 PASSWORD = ""
 FEED = "/feeds/needs.atom"
 COUNTS = {
@@ -62,6 +66,7 @@ class Person(FastHttpUser):
     role = ""
 
     def on_start(self) -> None:
+        gevent.sleep(random.uniform(0, ARRIVAL_SPREAD_S))  # arrive within the batch's second
         # Our own jar: production cookies are Secure, and the client's jar keeps them from
         # plain http to loopback (the TLS proxy in front of gunicorn is not part of the run).
         self.cookies: dict[str, str] = {}
@@ -272,7 +277,7 @@ def _entry(stats) -> dict:
 
 
 def main() -> int:
-    global PASSWORD, FEED
+    global PASSWORD, FEED, ARRIVAL_SPREAD_S
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", required=True)
     parser.add_argument("--people", required=True, help="JSON: password and e-mails per role")
@@ -289,6 +294,8 @@ def main() -> int:
     PASSWORD = people.pop("password")
     PEOPLE.update(people)
     FEED = args.feed
+    # locust starts floor(rate) people every floor(rate)/rate seconds (locust/dispatch.py).
+    ARRIVAL_SPREAD_S = max(1, int(args.spawn_rate)) / args.spawn_rate
 
     # At the end every person finishes the task at hand (a form and the page after it), so
     # a write is never cut off between the server doing it and the person seeing it.

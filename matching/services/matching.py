@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,8 +38,17 @@ ADVISED = (MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
 
 
 def weights() -> engine.Weights:
-    """The weights from config (MATCHING_WEIGHTS)."""
-    return engine.Weights.from_mapping(current_app.config["MATCHING_WEIGHTS"])
+    """The weights from config (MATCHING_WEIGHTS), checked once per distinct setting."""
+    mapping = current_app.config["MATCHING_WEIGHTS"]
+    try:
+        return _weights_for(tuple(sorted(mapping.items())))
+    except TypeError:  # not a mapping of plain values: let the engine say what is wrong
+        return engine.Weights.from_mapping(mapping)
+
+
+@functools.lru_cache(maxsize=8)
+def _weights_for(items: tuple) -> engine.Weights:
+    return engine.Weights.from_mapping(dict(items))
 
 
 def _live_counts(session: Session, column, ids=None) -> dict[int, int]:
@@ -354,8 +364,9 @@ def ranked_needs_for(session: Session, profile: VolunteerProfile, now: datetime,
     """Open needs ranked by fit for one volunteer: [(Need, Score)], best first."""
     [volunteer] = load_volunteers(session, [profile])
     scored = []
+    chosen = weights()
     for need in open_need_records(session):
-        result = engine.score(volunteer, need, weights(), now)
+        result = engine.score(volunteer, need, chosen, now)
         if result is not None:
             scored.append((need.id, result))
     scored.sort(key=lambda pair: (-pair[1].value, pair[0]))
@@ -456,9 +467,8 @@ def _candidates(session: Session, ids) -> dict[int, Candidate]:
 def candidates_by_need(session: Session, needs: list[Need], now: datetime, k: int = 3):
     """For several needs at once: {need id: [(Candidate, Score)]}, in fixed queries."""
     pool = volunteer_pool.pool(session, approved_volunteer_records)
-    ranked = {
-        need.id: engine.rank(to_engine_need(need), pool, weights(), now, k=k) for need in needs
-    }
+    chosen = weights()
+    ranked = {need.id: engine.rank(to_engine_need(need), pool, chosen, now, k=k) for need in needs}
     by_id = _candidates(session, [v.id for pairs in ranked.values() for v, _s in pairs])
     return {
         need_id: [(by_id[v.id], s) for v, s in pairs if v.id in by_id]
