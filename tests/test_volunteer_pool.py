@@ -18,6 +18,7 @@ from matching.models import (
     NeedPass,
     PassReason,
     ProfileStatus,
+    Role,
     User,
     VolunteerDistrict,
     VolunteerLanguage,
@@ -432,3 +433,29 @@ def test_the_setting_follows_the_rate_limit_store(monkeypatch, limits, setting, 
 def test_an_unknown_setting_is_refused():
     with pytest.raises(ValueError, match="VOLUNTEER_POOL_CACHE"):
         volunteer_pool._store_for("memcached://somewhere")
+
+
+def test_the_queue_names_the_other_candidates_with_their_fit(
+    app, scene, client, auth, make_user, make_volunteer
+):
+    make_volunteer("clara@example.org", first_name="Clara")
+    make_user("koo@example.org", roles=(Role.COORDINATOR,))
+    scene["db"].session.add(
+        Match(
+            need_id=scene["need"].id,
+            volunteer_id=scene["anna"].id,
+            status=MatchStatus.PROPOSED,
+            origin=MatchOrigin.OFFER,
+        )
+    )
+    scene["db"].session.commit()
+    fits = {
+        p.user.first_name: round(s.value * 100)
+        for p, s in matching.candidates_for(scene["db"].session, scene["need"], utcnow())
+    }
+    auth.login("koo@example.org")
+    page = client.get("/koordination/vorschlaege").get_data(as_text=True)
+    line = page.split("Weitere passende Personen:", 1)[1].split("</p>", 1)[0]
+    assert "Anna" not in line, "the proposed volunteer is not among the others"
+    for name in ("Bernd", "Clara"):
+        assert f"({fits[name]} %)" in line.split(name, 1)[1].split(",", 1)[0]

@@ -8,7 +8,7 @@
 
 from matching.engine.assignment import assign
 from matching.engine.pool import Pool
-from matching.engine.proposal import Proposal, propose, rank, rank_needs
+from matching.engine.proposal import Proposal, propose, rank, rank_each, rank_needs
 from matching.engine.records import PART_NAMES, Need, Volunteer, Weights
 from matching.engine.scoring import (
     EXCLUSIONS,
@@ -36,6 +36,7 @@ __all__ = [
     "explain",
     "propose",
     "rank",
+    "rank_each",
     "rank_needs",
     "score",
 ]

@@ -51,6 +51,36 @@ def rank(
     return [(v, score(v, need, weights, now)) for v in best]
 
 
+def rank_each(
+    pool: Pool, needs: Iterable[Need], weights: Weights, now: datetime, k: int = 3
+) -> dict[int, list[tuple[Volunteer, float]]]:
+    """For each need, its k best candidates with their score values, best first (ties by
+    volunteer id), all needs scored in one pass.
+
+    The order and values are ``rank``'s for each need alone; the explanations are left out,
+    for lists that show who fits and how well (a proposal's other candidates).
+    """
+    check_inputs(weights, now)
+    if not isinstance(k, int) or isinstance(k, bool) or k < 0:
+        raise ValueError(f"k must be a non-negative integer, got {k!r}")
+    needs = _check_needs(needs)
+    best: dict[int, list[tuple[Volunteer, float]]] = {need.id: [] for need in needs}
+    vol_rows, need_rows = pool.pairs(needs, now)
+    if not vol_rows.size or not k:
+        return best
+    values = pool.values(vol_rows, NeedTable(needs, weights, now), need_rows, weights)
+    order = np.lexsort((pool.ids[vol_rows], -values, need_rows))
+    need_rows = need_rows[order]
+    starts = np.flatnonzero(np.r_[True, need_rows[1:] != need_rows[:-1]])
+    for start in starts.tolist():
+        group = order[start : start + k]
+        group = group[need_rows[start : start + k] == need_rows[start]]
+        best[needs[int(need_rows[start])].id] = [
+            (pool.volunteers[int(vol_rows[i])], float(values[i])) for i in group.tolist()
+        ]
+    return best
+
+
 def _rank_pool(need, pool: Pool, weights, now, k) -> list[Volunteer]:
     rows = pool.candidates(need, now)
     table = NeedTable([need], weights, now)

@@ -465,13 +465,14 @@ def _candidates(session: Session, ids) -> dict[int, Candidate]:
 
 
 def candidates_by_need(session: Session, needs: list[Need], now: datetime, k: int = 3):
-    """For several needs at once: {need id: [(Candidate, Score)]}, in fixed queries."""
+    """For several needs at once: {need id: [(Candidate, score value)]}, best first, in fixed
+    queries and one pass of the engine."""
     pool = volunteer_pool.pool(session, approved_volunteer_records)
-    chosen = weights()
-    ranked = {need.id: engine.rank(to_engine_need(need), pool, chosen, now, k=k) for need in needs}
-    by_id = _candidates(session, [v.id for pairs in ranked.values() for v, _s in pairs])
+    records = [to_engine_need(need) for need in {need.id: need for need in needs}.values()]
+    ranked = engine.rank_each(pool, records, weights(), now, k=k)
+    by_id = _candidates(session, [v.id for pairs in ranked.values() for v, _value in pairs])
     return {
-        need_id: [(by_id[v.id], s) for v, s in pairs if v.id in by_id]
+        need_id: [(by_id[v.id], value) for v, value in pairs if v.id in by_id]
         for need_id, pairs in ranked.items()
     }
 
