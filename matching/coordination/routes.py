@@ -221,14 +221,9 @@ def approve_match(match_id: int):
         db.session.rollback()
         flash(exc.message, "error")
     else:
+        name = match.volunteer.user.first_name  # read before the commit expires it
         db.session.commit()
-        flash(
-            _(
-                "Freigegeben. %(name)s wird gebeten zuzusagen.",
-                name=match.volunteer.user.first_name,
-            ),
-            "success",
-        )
+        flash(_("Freigegeben. %(name)s wird gebeten zuzusagen.", name=name), "success")
     return redirect(url_for("coordination.queue"))
 
 

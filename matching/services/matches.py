@@ -134,8 +134,10 @@ def _taken_slots(session: Session, need_id: int) -> int:
 
 
 def _lock_volunteer(session: Session, profile: VolunteerProfile) -> None:
-    # Serialises approvals that would take one volunteer past capacity.
-    session.refresh(profile, with_for_update=True)
+    # Serialises approvals that would take one volunteer past capacity. Only the columns the
+    # checks read are fetched again: the whole profile would reload its levels, districts and
+    # languages as well.
+    session.refresh(profile, ["status", "capacity", "paused_until"], with_for_update=True)
 
 
 def create_match(
@@ -158,7 +160,7 @@ def create_match(
             raise PermissionDenied(_l("Nur die Koordination kann Expert:innen zuordnen."))
     elif actor is not None and not is_coordinator(actor):
         raise PermissionDenied(_l("Nur die Koordination kann Vorschläge machen."))
-    session.refresh(need, with_for_update=True)
+    session.refresh(need, ["status"], with_for_update=True)
     if need.status != NeedStatus.OPEN:
         raise TransitionError(_l("Diese Anfrage ist nicht mehr offen."))
     if profile.status != ProfileStatus.APPROVED:
@@ -278,7 +280,7 @@ def _notify(session: Session, action: str, match: Match) -> None:
 
 
 def _check_room(session: Session, match: Match, need: Need) -> None:
-    session.refresh(need, with_for_update=True)
+    session.refresh(need, ["status", "experts_wanted"], with_for_update=True)
     if need.status != NeedStatus.OPEN:
         raise TransitionError(_l("Diese Anfrage ist nicht mehr offen."))
     if _taken_slots(session, need.id) >= need.experts_wanted:
