@@ -40,8 +40,11 @@ class PermanentFailure(Exception):
 
 def enqueue(session: Session, mail: Mail, *, key: str | None = None, user_id: int | None = None):
     """Write ``mail`` to the outbox in the session's transaction; None if ``key`` was used before."""
+    fresh = key is None  # a key made here cannot have been used: no look-up, no savepoint
     key = key or f"{mail.kind}:{uuid.uuid4().hex}"
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+    if not fresh and session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
+    ):
         return None
     row = OutboxMessage(
         idempotency_key=key,
@@ -55,12 +58,16 @@ def enqueue(session: Session, mail: Mail, *, key: str | None = None, user_id: in
         status=S.PENDING,
         next_attempt_at=utcnow(),
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:  # the same key, written by a concurrent transaction
-        return None
+    if fresh:
+        session.add(row)
+        session.flush()
+    else:
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:  # the same key, written by a concurrent transaction
+            return None
     session.info.setdefault(_NEW, []).append(row.id)
     return row
 
