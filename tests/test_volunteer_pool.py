@@ -55,6 +55,18 @@ def _warm(app, scene) -> int:
     return builds
 
 
+def _match(s, volunteer: str, status: str, need=None) -> Match:
+    """A match row of one of the scene's volunteers (for the scene's need unless given)."""
+    match = Match(
+        need_id=(need or s["need"]).id,
+        volunteer_id=s[volunteer].id,
+        status=status,
+        origin=MatchOrigin.ENGINE,
+    )
+    s["db"].session.add(match)
+    return match
+
+
 def _pause(s):
     s["anna"].paused_until = (utcnow() + timedelta(days=30)).date()
 
@@ -81,14 +93,7 @@ def _disabled(s):
 
 
 def _rejected(s):
-    s["db"].session.add(
-        Match(
-            need_id=s["need"].id,
-            volunteer_id=s["anna"].id,
-            status=MatchStatus.REJECTED,
-            origin=MatchOrigin.ENGINE,
-        )
-    )
+    _match(s, "anna", MatchStatus.REJECTED)
 
 
 def _passed(s):
@@ -180,16 +185,8 @@ def _need_retitled(s):
 
 
 def _reminded(s):
-    s["db"].session.add(
-        Match(
-            need_id=s["need"].id,
-            volunteer_id=s["bernd"].id,
-            status=MatchStatus.PROPOSED,
-            origin=MatchOrigin.ENGINE,
-        )
-    )
+    match = _match(s, "bernd", MatchStatus.PROPOSED)
     s["db"].session.commit()
-    match = s["db"].session.query(Match).filter_by(volunteer_id=s["bernd"].id).one()
     return match
 
 
@@ -215,13 +212,7 @@ def test_a_reminder_on_a_match_keeps_the_pool(app, scene):
 def test_a_match_given_back_frees_the_capacity_at_once(app, scene, make_need):
     other = make_need(scene["initiative"], title="Andere Anfrage")
     scene["anna"].capacity = 1
-    match = Match(
-        need_id=other.id,
-        volunteer_id=scene["anna"].id,
-        status=MatchStatus.APPROVED,
-        origin=MatchOrigin.ENGINE,
-    )
-    scene["db"].session.add(match)
+    match = _match(scene, "anna", MatchStatus.APPROVED, need=other)
     scene["db"].session.commit()
     assert _names(scene["db"], scene["need"]) == {"Bernd"}, "Anna is at her capacity"
     builds = _cache(app).loads
@@ -440,14 +431,7 @@ def test_the_queue_names_the_other_candidates_with_their_fit(
 ):
     make_volunteer("clara@example.org", first_name="Clara")
     make_user("koo@example.org", roles=(Role.COORDINATOR,))
-    scene["db"].session.add(
-        Match(
-            need_id=scene["need"].id,
-            volunteer_id=scene["anna"].id,
-            status=MatchStatus.PROPOSED,
-            origin=MatchOrigin.OFFER,
-        )
-    )
+    _match(scene, "anna", MatchStatus.PROPOSED)
     scene["db"].session.commit()
     fits = {
         p.user.first_name: round(s.value * 100)

@@ -218,19 +218,18 @@ def _record(r, levels, districts, languages, context: _VolunteerContext) -> engi
         languages=frozenset(languages.get(r.id, ())),
         districts=frozenset(districts.get(r.id, ())),
         whole_city=r.whole_city,
-        formats=frozenset(
-            code
-            for code, on in (
-                ("in_person", r.offers_in_person),
-                ("phone", r.offers_phone),
-                ("video", r.offers_video),
-            )
-            if on
-        ),
+        formats=_formats(r.offers_in_person, r.offers_phone, r.offers_video),
         levels=levels.get(r.id, {}),
         initiatives=frozenset(context.memberships.get(r.user_id, ())),
         first_name=r.first_name,
         **context.extra(r.id),
+    )
+
+
+def _formats(in_person: bool, phone: bool, video: bool) -> frozenset[str]:
+    """The format codes of three yes/no columns (in person, phone, video)."""
+    return frozenset(
+        code for code, on in (("in_person", in_person), ("phone", phone), ("video", video)) if on
     )
 
 
@@ -422,15 +421,7 @@ def open_need_records(session: Session) -> list[engine.Need]:
             phases=tuple(code for code in PHASE_CODES if code in phases.get(r.id, ())),
             district=r.district,
             language=r.language,
-            formats=frozenset(
-                code
-                for code, on in (
-                    ("in_person", r.accepts_in_person),
-                    ("phone", r.accepts_phone),
-                    ("video", r.accepts_video),
-                )
-                if on
-            ),
+            formats=_formats(r.accepts_in_person, r.accepts_phone, r.accepts_video),
             urgency=r.urgency,
             wanted=max(0, r.experts_wanted),
             opened_at=r.published_at or r.created_at,
