@@ -42,7 +42,7 @@ def weights() -> engine.Weights:
     mapping = current_app.config["MATCHING_WEIGHTS"]
     try:
         return _weights_for(tuple(sorted(mapping.items())))
-    except TypeError:  # not a mapping of plain values: let the engine say what is wrong
+    except (AttributeError, TypeError):  # not a mapping of plain values: the engine says why
         return engine.Weights.from_mapping(mapping)
 
 

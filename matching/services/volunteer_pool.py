@@ -157,7 +157,7 @@ def _do_orm_execute(state) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     name = getattr(getattr(state.statement, "table", None), "name", None)
-    if name in _WATCHED or (state.is_delete and (name in _CASCADING or name == "users")):
+    if name in _WATCHED or (state.is_delete and name in _CASCADING):
         _pending(state.session).everything = True  # which rows a bulk statement hit is unknown
 
 
@@ -327,19 +327,19 @@ def _store_for(setting: str):
 
 
 _PROCESS_GENERATION = _ProcessGeneration()
-_listening = False
 
 
 def init_app(app: Flask) -> None:
-    global _listening
     app.extensions[EXTENSION] = VolunteerPool(
         _store_for(app.config["VOLUNTEER_POOL_CACHE"]), app.config["VOLUNTEER_POOL_MAX_AGE"]
     )
-    if not _listening:  # the listeners serve every app of the process
-        event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "do_orm_execute", _do_orm_execute)
-        event.listen(Session, "after_commit", _after_commit)
-        _listening = True
+    for name, listener in (
+        ("after_flush", _after_flush),
+        ("do_orm_execute", _do_orm_execute),
+        ("after_commit", _after_commit),
+    ):  # once per process: the listeners serve every app
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
 
 
 def pool(session: Session, load: Loader) -> engine.Pool:
