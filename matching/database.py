@@ -44,3 +44,15 @@ def render_migration_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def lock_row(session, obj, attribute_names=None) -> None:
+    """Re-read ``obj`` under a row lock (``SELECT … FOR UPDATE``), keeping this transaction's edits.
+
+    ``Session.refresh`` does not flush: changes a request made to the object before locking it
+    would be overwritten by the stored values (an edit lost on "Veröffentlichen"). Flushing first
+    writes them, so the re-read returns them and the lock covers them. Every row lock on an
+    object goes through here.
+    """
+    session.flush()
+    session.refresh(obj, attribute_names, with_for_update=True)

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from matching.database import lock_row
 from matching.models import ApiToken, User
 from matching.services import audit
 from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
@@ -76,7 +77,7 @@ def create_token(
 
 def revoke_token(session: Session, actor: User, token: ApiToken, *, now: datetime) -> ApiToken:
     """The owner ends a token at once."""
-    session.refresh(token, with_for_update=True)
+    lock_row(session, token)
     if token.user_id != actor.id:
         raise PermissionDenied(_l("Dieser Zugangsschlüssel gehört nicht zu Ihrem Konto."))
     if token.revoked_at is not None:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matching.database import lock_row
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     InitiativeMember,
@@ -137,7 +138,7 @@ def _lock_volunteer(session: Session, profile: VolunteerProfile) -> None:
     # Serialises approvals that would take one volunteer past capacity. Only the columns the
     # checks read are fetched again: the whole profile would reload its levels, districts and
     # languages as well.
-    session.refresh(profile, ["status", "capacity", "paused_until"], with_for_update=True)
+    lock_row(session, profile, ["status", "capacity", "paused_until"])
 
 
 def create_match(
@@ -160,7 +161,7 @@ def create_match(
             raise PermissionDenied(_l("Nur die Koordination kann Expert:innen zuordnen."))
     elif actor is not None and not is_coordinator(actor):
         raise PermissionDenied(_l("Nur die Koordination kann Vorschläge machen."))
-    session.refresh(need, ["status"], with_for_update=True)
+    lock_row(session, need, ["status"])
     if need.status != NeedStatus.OPEN:
         raise TransitionError(_l("Diese Anfrage ist nicht mehr offen."))
     if profile.status != ProfileStatus.APPROVED:
@@ -225,7 +226,7 @@ def change_status(
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise ValueError(f"unknown match action {action!r}")
-    session.refresh(match, with_for_update=True)
+    lock_row(session, match)
     if not transition.allowed(session, actor, match):
         raise PermissionDenied(_l("Sie dürfen diese Vermittlung nicht ändern."))
     if match.status not in transition.sources:
@@ -280,7 +281,7 @@ def _notify(session: Session, action: str, match: Match) -> None:
 
 
 def _check_room(session: Session, match: Match, need: Need) -> None:
-    session.refresh(need, ["status", "experts_wanted"], with_for_update=True)
+    lock_row(session, need, ["status", "experts_wanted"])
     if need.status != NeedStatus.OPEN:
         raise TransitionError(_l("Diese Anfrage ist nicht mehr offen."))
     if _taken_slots(session, need.id) >= need.experts_wanted:
@@ -315,7 +316,7 @@ def give_feedback(
     session: Session, actor: User, match: Match, rating: int, comment: str, *, now: datetime
 ) -> Match:
     """The initiative rates a completed match (1–5) with an optional comment, once."""
-    session.refresh(match, with_for_update=True)
+    lock_row(session, match)
     if not is_member(session, actor, match.need.initiative_id):
         raise PermissionDenied(_l("Nur die Initiative kann eine Rückmeldung geben."))
     if match.status != M.COMPLETED:

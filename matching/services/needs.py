@@ -13,6 +13,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from matching.database import lock_row
 from matching.models import Initiative, Need, NeedPhase, NeedStatus, User
 from matching.reference import (
     DISTRICT_CODES,
@@ -93,7 +94,7 @@ def change_status(
     if transition is None:
         raise ValueError(f"unknown need action {action!r}")
     # Read the current state under a row lock so two requests cannot both apply a step.
-    session.refresh(need, with_for_update=True)
+    lock_row(session, need)
     if not transition.allowed(session, actor, need):
         raise PermissionDenied(_l("Sie dürfen diese Anfrage nicht ändern."))
     if need.status not in transition.sources:
@@ -210,7 +211,7 @@ def update_need(
     session: Session, actor: User, need: Need, data: NeedInput, *, now: datetime
 ) -> Need:
     """Change a draft or open need's content."""
-    session.refresh(need, with_for_update=True)
+    lock_row(session, need)
     if not can_manage_need(session, actor, need):
         raise PermissionDenied(_l("Sie dürfen diese Anfrage nicht ändern."))
     if need.status not in EDITABLE:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from matching.database import lock_row
 from matching.models import (
     ProfileStatus,
     Role,
@@ -156,7 +157,7 @@ def _review(
 ) -> VolunteerProfile:
     if not is_coordinator(actor):
         raise PermissionDenied(_l("Nur die Koordination kann Profile freigeben."))
-    session.refresh(profile, with_for_update=True)
+    lock_row(session, profile)
     if profile.status != P.PENDING:
         raise TransitionError(_l("Dieses Profil wartet nicht (mehr) auf eine Freigabe."))
     if profile.user_id == actor.id:

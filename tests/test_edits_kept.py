@@ -1,0 +1,154 @@
+"""An edit saved and a status changed in one POST keep the edit.
+
+Every transition function re-reads its row under a lock; a re-read that threw away
+what the same request had just written published old text while the page said
+"Ihre Änderungen sind gespeichert". These tests press every form that saves and
+changes a status in one POST, and call the services the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from support import NEED_FORM, post_form
+
+from matching.models import Need, NeedStatus, Role, VolunteerProfile
+from matching.services import needs, profiles
+from matching.services.needs import NeedInput
+
+NOW = datetime(2030, 3, 4, 9, 30, tzinfo=UTC)
+
+
+def _input(**changes) -> NeedInput:
+    data = {
+        "title": "Neuer Titel",
+        "description": "Neue Beschreibung",
+        "phases": ["planning", "cooperation"],
+        "district": "mitte",
+        "language": "de",
+        "formats": ["phone"],
+        "urgency": "soon",
+        "experts_wanted": 2,
+        "expires_on": None,
+    }
+    data.update(changes)
+    return NeedInput(**data)
+
+
+def _reread(db, need_id: int) -> Need:
+    db.session.expire_all()
+    return db.session.get(Need, need_id)
+
+
+def test_update_then_publish_in_one_transaction_keeps_the_edit(db, make_initiative, make_need):
+    initiative, member = make_initiative()
+    need = make_need(initiative, status=NeedStatus.DRAFT, title="Platzhalter")
+
+    needs.update_need(db.session, member, need, _input(), now=NOW)
+    needs.change_status(db.session, member, need, "publish", now=NOW)
+    db.session.commit()
+
+    stored = _reread(db, need.id)
+    assert stored.status == NeedStatus.OPEN
+    assert stored.title == "Neuer Titel"
+    assert stored.description == "Neue Beschreibung"
+    assert stored.district == "mitte"
+    assert stored.urgency == "soon"
+    assert stored.experts_wanted == 2
+    assert sorted(stored.phases) == ["cooperation", "planning"]
+    assert stored.formats == {"phone"}
+
+
+@pytest.mark.parametrize("action", ["withdraw", "close"])
+def test_any_transition_after_an_edit_keeps_the_edit(db, make_initiative, make_need, action):
+    initiative, member = make_initiative()
+    need = make_need(initiative, status=NeedStatus.OPEN, title="Alt")
+
+    needs.update_need(db.session, member, need, _input(title="Geändert"), now=NOW)
+    needs.change_status(db.session, member, need, action, now=NOW, reason="Erledigt")
+    db.session.commit()
+
+    assert _reread(db, need.id).title == "Geändert"
+
+
+def test_publish_button_on_the_edit_page_publishes_the_new_text(
+    client, db, auth, make_initiative, make_need
+):
+    initiative, member = make_initiative()
+    need = make_need(initiative, status=NeedStatus.DRAFT, title="Platzhalter aus dem Feedback")
+    auth.login(member.email)
+
+    response = post_form(
+        client,
+        f"/anfragen/{need.id}/bearbeiten",
+        {**NEED_FORM, "title": "Wie gewinnen wir Vereine?", "action": "publish"},
+    )
+
+    assert response.status_code == 302
+    stored = _reread(db, need.id)
+    assert stored.status == NeedStatus.OPEN
+    assert stored.title == "Wie gewinnen wir Vereine?"
+    assert stored.description == NEED_FORM["description"]
+    page = client.get(f"/anfragen/{need.id}").get_data(as_text=True)
+    assert "Wie gewinnen wir Vereine?" in page
+    assert "Platzhalter aus dem Feedback" not in page
+
+
+def test_save_as_draft_on_the_edit_page_keeps_it_a_draft_with_the_new_text(
+    client, db, auth, make_initiative, make_need
+):
+    initiative, member = make_initiative()
+    need = make_need(initiative, status=NeedStatus.DRAFT, title="Platzhalter")
+    auth.login(member.email)
+
+    post_form(
+        client,
+        f"/anfragen/{need.id}/bearbeiten",
+        {**NEED_FORM, "title": "Entwurf mit neuem Titel", "action": "draft"},
+    )
+
+    stored = _reread(db, need.id)
+    assert (stored.status, stored.title) == (NeedStatus.DRAFT, "Entwurf mit neuem Titel")
+
+
+def test_new_need_published_at_once_keeps_its_text(client, db, auth, make_initiative):
+    initiative, member = make_initiative()
+    auth.login(member.email)
+
+    post_form(client, "/meine-anfragen/neu", {**NEED_FORM, "action": "publish"})
+
+    [stored] = db.session.query(Need).filter_by(initiative_id=initiative.id).all()
+    assert (stored.status, stored.title) == (NeedStatus.OPEN, NEED_FORM["title"])
+
+
+def test_a_profile_edited_and_reviewed_in_one_transaction_keeps_the_edit(
+    db, make_user, make_volunteer
+):
+    coordinator = make_user("koo@example.org", roles=(Role.COORDINATOR,))
+    profile = make_volunteer(status="pending")
+
+    profile.bio = "Ich helfe gern beim Start."
+    profiles.approve_profile(db.session, coordinator, profile, now=NOW)
+    db.session.commit()
+
+    db.session.expire_all()
+    stored = db.session.get(VolunteerProfile, profile.id)
+    assert (stored.status, stored.bio) == ("approved", "Ich helfe gern beim Start.")
+
+
+def test_every_row_lock_goes_through_lock_row():
+    """A bare ``refresh(..., with_for_update=True)`` would throw away unflushed edits again."""
+    import pathlib
+
+    import matching
+
+    root = pathlib.Path(matching.__file__).parent
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in root.rglob("*.py")
+        if path.name != "database.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if ".refresh(" in line and "with_for_update" in line
+    ]
+    assert offenders == []
