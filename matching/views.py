@@ -1,0 +1,78 @@
+"""The one way a page changes something: load or 404, check the form, call, commit once, redirect.
+
+A POST view reads as the domain step it performs::
+
+    @bp.post("/vermittlungen/<id:match_id>/zusagen")
+    def accept(match_id):
+        match = get_or_404(Match, match_id)
+        return perform(
+            lambda: matches.change_status(db.session, current_user, match, "accept", now=utcnow()),
+            done=_("Danke für Ihre Zusage!"),
+            then=url_for("matches.detail", match_id=match.id),
+        )
+
+A refused change (``ServiceError``) rolls the whole request back and tells the person why;
+nothing is half written. Success commits once, here, at the request's boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from flask import abort, flash, redirect
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from matching.extensions import db
+from matching.services.errors import ServiceError
+
+Row = TypeVar("Row")
+
+# Ids above int4 (PostgreSQL SERIAL) never exist; looking them up would make the driver fail.
+_MAX_ID = 2_147_483_647
+
+
+def get_or_404(model: type[Row], ident: Any, *, options: Sequence[Any] = ()) -> Row:
+    """The row with this primary key, or the 404 page (also for ids that cannot exist)."""
+    if isinstance(ident, bool) or not isinstance(ident, int) or not 0 < ident <= _MAX_ID:
+        abort(404)
+    row = db.session.get(model, ident, options=list(options))
+    if row is None:
+        abort(404)
+    return row
+
+
+def require_valid_post() -> None:
+    """A button without fields still carries the CSRF token; without it the answer is 400."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+
+
+def perform(
+    change: Callable[[], object],
+    *,
+    done: str | None,
+    then: str,
+    refused_then: str | None = None,
+    form: FlaskForm | None = None,
+) -> Response | None:
+    """Run one state change for a POST: commit and flash ``done``, or roll back and say why.
+
+    Redirects to ``then`` (post/redirect/get); a refusal goes to ``refused_then`` if given. With
+    ``form``, a refusal is added to the form's errors and ``None`` is returned, so the view shows
+    the form again with what the person typed.
+    """
+    try:
+        change()
+    except ServiceError as exc:
+        db.session.rollback()
+        if form is not None:
+            form.form_errors.append(exc.message)
+            return None
+        flash(exc.message, "error")
+        return redirect(refused_then or then)
+    db.session.commit()
+    if done:
+        flash(done, "success")
+    return redirect(then)

@@ -1,0 +1,86 @@
+"""The POST helper every page uses: commit once on success, roll back and explain on refusal."""
+
+from __future__ import annotations
+
+import pytest
+from flask import get_flashed_messages
+from werkzeug.exceptions import BadRequest, NotFound
+
+from matching.forms import ReasonForm
+from matching.models import Initiative
+from matching.services.errors import InvalidInput
+from matching.views import get_or_404, perform, require_valid_post
+
+
+def _count(db) -> int:
+    return db.session.query(Initiative).count()
+
+
+def test_success_commits_once_flashes_and_redirects(app, db):
+    with app.test_request_context("/x", method="POST"):
+        response = perform(
+            lambda: db.session.add(Initiative(name="Treff", district="ost")),
+            done="Gespeichert.",
+            then="/weiter",
+        )
+        db.session.rollback()  # a commit happened: the row survives a later rollback
+        assert _count(db) == 1
+        assert response.status_code == 302
+        assert response.location == "/weiter"
+        assert get_flashed_messages(with_categories=True) == [("success", "Gespeichert.")]
+
+
+def test_refusal_rolls_everything_back_and_says_why(app, db):
+    def change():
+        db.session.add(Initiative(name="Halb", district="ost"))
+        db.session.flush()
+        raise InvalidInput("Bitte geben Sie einen Grund an.")
+
+    with app.test_request_context("/x", method="POST"):
+        response = perform(change, done="nie", then="/weiter", refused_then="/zurueck")
+        assert _count(db) == 0
+        assert response.location == "/zurueck"
+        assert get_flashed_messages(with_categories=True) == [
+            ("error", "Bitte geben Sie einen Grund an.")
+        ]
+
+
+def test_refusal_with_a_form_keeps_the_form_on_screen(app, db):
+    with app.test_request_context("/x", method="POST", data={}):
+        form = ReasonForm(meta={"csrf": False})
+
+        def change():
+            raise InvalidInput("Diese Anfrage ist schon beendet.")
+
+        assert perform(change, done="nie", then="/weiter", form=form) is None
+        assert form.form_errors == ["Diese Anfrage ist schon beendet."]
+        assert get_flashed_messages() == []
+
+
+def test_other_errors_are_not_swallowed(app, db):
+    def change():
+        raise RuntimeError("bug")
+
+    with app.test_request_context("/x", method="POST"), pytest.raises(RuntimeError):
+        perform(change, done="nie", then="/weiter")
+
+
+@pytest.mark.parametrize("ident", [0, -1, 2**31, 10**30, True, "1", None, 1.0])
+def test_ids_that_cannot_exist_are_404_without_asking_the_database(app, db, ident):
+    with app.test_request_context("/x"), pytest.raises(NotFound):
+        get_or_404(Initiative, ident)
+
+
+def test_get_or_404_finds_the_row(app, db):
+    row = Initiative(name="Treff", district="ost")
+    db.session.add(row)
+    db.session.flush()
+    with app.test_request_context("/x"):
+        assert get_or_404(Initiative, row.id) is row
+        with pytest.raises(NotFound):
+            get_or_404(Initiative, row.id + 1)
+
+
+def test_a_post_without_its_csrf_token_is_400(app, db):
+    with app.test_request_context("/x", method="POST", data={}), pytest.raises(BadRequest):
+        require_valid_post()
