@@ -63,6 +63,16 @@ def send_weekly_digests(
     return run.as_dict()
 
 
+@recorded("propose_matches")
+def propose_matches(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """Propose experts for every open need that still wants one; waiting proposals stay."""
+    from matching.matches import autorun
+
+    return autorun.run(session, None, now, dry_run=dry_run, progress=progress).as_dict()
+
+
 @recorded("drain_outbox")
 def drain_outbox(
     session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None

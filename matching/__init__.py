@@ -49,6 +49,7 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from matching import database, i18n, mail
     from matching.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from matching.matches import autorun
     from matching.services import volunteer_pool
 
     db.init_app(app)
@@ -67,6 +68,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     mail.init_app(app)
     volunteer_pool.init_app(app)
+    autorun.init_app(app)  # after mail: its after_request runs first, the mail hook then sends
 
 
 def register_url_converters(app: Flask) -> None:

@@ -288,6 +288,7 @@ class ProposalRun:
     mean_score: float = 0.0
     needs_without_candidate: list[int] = field(default_factory=list)
     skipped: int = 0
+    requests: int = 0  # wishes for a run ("a need was published") this run served
 
     def as_dict(self) -> dict:
         return {
@@ -297,6 +298,7 @@ class ProposalRun:
             "mean_score": round(self.mean_score, 4),
             "needs_without_candidate": self.needs_without_candidate,
             "skipped": self.skipped,
+            "requests": self.requests,
         }
 
 
