@@ -128,6 +128,10 @@ def register_template_helpers(app: Flask) -> None:
     from matching import i18n
 
     i18n.register_template_helpers(app)
+    from matching.matches import reasons
+
+    app.jinja_env.globals["reasons"] = reasons.reasons
+    app.jinja_env.globals["fit_words"] = reasons.fit_words
     # Durations in days (COORDINATOR_REMINDER_DAYS, …) for the waiting clocks' sentences.
     app.jinja_env.globals["wait_days"] = lambda name: int(app.config[name])
 

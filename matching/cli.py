@@ -80,6 +80,14 @@ def demo_data() -> None:
     summary = demo.load(db.session)
     db.session.commit()
     click.echo(summary.report())
+    # The coordinator's queue starts with the engine's proposals, as the jobs process would
+    # leave it; a second load proposes nothing new.
+    from jobs import registry
+    from jobs.cli import summary_line
+    from matching.models import utcnow
+
+    proposed = registry.BY_NAME["propose_matches"].run(db.session, utcnow())
+    click.echo(f"Vorschläge berechnet: {summary_line(proposed)}")
 
 
 @click.group("match")

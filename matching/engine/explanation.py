@@ -121,7 +121,10 @@ def _remote_words(remote: Iterable[str]) -> tuple[str, str]:
 def _place_for_volunteer(kind: str, need_district: str, remote: Iterable[str]) -> tuple[str, str]:
     name = DISTRICT_BY_CODE[need_district].name
     if kind == "district":
-        return f"Die Initiative ist in Ihrem Stadtbezirk {name}", f"The initiative is in your district, {name}"
+        return (
+            f"Die Initiative ist in Ihrem Stadtbezirk {name}",
+            f"The initiative is in your district, {name}",
+        )
     if kind == "neighbour":
         return (
             f"Die Initiative ist im Nachbarbezirk {name}",
@@ -191,7 +194,10 @@ def load_text(active: int, reader: str = COORDINATOR) -> tuple[str, str]:
             return "Sie beraten zurzeit keine Initiative", "You currently advise no initiative"
         if active == 1:
             return "Sie beraten zurzeit eine Initiative", "You currently advise one initiative"
-        return f"Sie beraten zurzeit {active} Initiativen", f"You currently advise {active} initiatives"
+        return (
+            f"Sie beraten zurzeit {active} Initiativen",
+            f"You currently advise {active} initiatives",
+        )
     if active == 0:
         return "Berät zurzeit keine Initiative", "Currently advises no initiative"
     if active == 1:

@@ -56,9 +56,7 @@ def serialise(session: Session) -> None:
         session.execute(delete(MatchingRequest).where(MatchingRequest.id < 0))
 
 
-def run(
-    session: Session, actor: User | None, now: datetime, dry_run: bool = False, progress=None
-):
+def run(session: Session, actor: User | None, now: datetime, dry_run: bool = False, progress=None):
     """One proposal run over the whole open picture, serving the wishes seen at its start."""
     from matching.services.matching import propose_matches
 

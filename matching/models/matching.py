@@ -12,7 +12,7 @@ from matching.models.base import UTCDateTime, utcnow
 
 
 class MatchingRequest(db.Model):
-    """"Bitte bald neu vermitteln": a need published, a profile approved, a match declined, …
+    """ "Bitte bald neu vermitteln": a need published, a profile approved, a match declined, …
 
     Written in the same transaction as the change, so it exists exactly when the change does;
     the next proposal run deletes the rows it has seen (an insert, never an update: no two

@@ -354,9 +354,16 @@ def propose_matches(
 
 
 def explanation_record(score: engine.Score) -> list[dict]:
-    """A score's parts as JSON for the match row, in both languages."""
+    """A score's parts as JSON for the match row, in both languages; "de"/"en" speak to the
+    coordinator, "for" holds the volunteer's and the initiative's sentences."""
     return [
-        {"name": p.name, "contribution": round(p.contribution, 4), "de": p.de, "en": p.en}
+        {
+            "name": p.name,
+            "contribution": round(p.contribution, 4),
+            "de": p.de,
+            "en": p.en,
+            "for": {reader: {"de": de, "en": en} for reader, (de, en) in p.readers.items()},
+        }
         for p in score.parts
     ]
 
