@@ -150,3 +150,58 @@ def test_only_coordinators_see_the_page(client, db, make_user, auth):
     auth.login(volunteer.email)
     assert client.get(PAGE).status_code in (403, 404)
     assert client.get(PREVIEW).status_code in (403, 404)
+
+
+def test_the_initiative_and_the_coordinator_read_why_a_need_has_nobody(
+    client, db, auth, make_user, make_initiative, make_need, make_volunteer
+):
+    make_volunteer(districts=("stammheim",), languages=("de",))
+    initiative, member = make_initiative("Stammheim hilft", district="stammheim")
+    need = make_need(initiative, title="Auf Persisch", language="fa")
+    auth.login(member.email)
+
+    own = client.get(f"/anfragen/{need.id}").get_data(as_text=True)
+
+    assert "Warum es noch keinen Vorschlag gibt" in own
+    assert "Von den Expert:innen, die in Frage kommen, spricht niemand Persisch." in own
+    assert "Von Hand zuordnen" not in own
+
+    auth.logout()
+    coordinator = make_user("koordination@example.org", roles=(Role.COORDINATOR,))
+    auth.login(coordinator.email)
+    page = client.get(f"/anfragen/{need.id}").get_data(as_text=True)
+    assert "spricht niemand Persisch" in page
+    assert "Von Hand zuordnen" in page and "Jemanden aus der ganzen Stadt fragen" in page
+    assert "per Telefon oder Video" in page
+
+
+def test_the_volunteer_sees_why_on_the_match_page_and_in_the_mail(
+    client, db, auth, mailbox, make_user, make_initiative, make_need, make_volunteer
+):
+    vera = make_volunteer(levels={"cooperation": 3}, districts=("degerloch",))
+    vera.offers_phone = True
+    initiative, _member = make_initiative("Sillenbuch miteinander", district="sillenbuch")
+    need = make_need(initiative, phases=("cooperation",))
+    need.accepts_phone = True
+    db.session.commit()
+    tasks.propose_matches(db.session, utcnow())
+    [match] = db.session.scalars(select(Match)).all()
+    coordinator = make_user("koordination@example.org", roles=(Role.COORDINATOR,))
+    matches.change_status(db.session, coordinator, match, "approve", now=utcnow())
+    db.session.commit()
+
+    from matching.models import OutboxMessage
+
+    [mail] = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "match_approved")
+    ).all()
+    assert "Sie haben viel Erfahrung in Kooperation" in mail.text_body
+    assert "Die Initiative ist im Nachbarbezirk Sillenbuch" in mail.text_body
+    assert "Die Koordination meint" not in mail.text_body
+    assert "Es passt" in mail.text_body and "Übereinstimmung" in mail.text_body
+
+    auth.login(vera.user.email)
+    page = client.get(f"/vermittlungen/{match.id}").get_data(as_text=True)
+    assert "Warum Sie gut passen" in page
+    assert "Sie haben viel Erfahrung in Kooperation" in page
+    assert re.search(r"Passt (sehr )?gut", page)
