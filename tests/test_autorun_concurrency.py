@@ -38,9 +38,7 @@ def _someone_waits_for_a_lock(app, timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     with app.app_context(), _db.engine.connect() as conn:
         while time.monotonic() < deadline:
-            waiting = conn.execute(
-                text("SELECT count(*) FROM pg_locks WHERE NOT granted")
-            ).scalar()
+            waiting = conn.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar()
             conn.commit()
             if waiting:
                 return True
