@@ -198,6 +198,7 @@ def apply(session: Session, actor: User, pairs: list[tuple[int, int]], now: date
             )
         ).all()
     )
+    fits: list[float] = []
     added_to_need: Counter = Counter()
     added_to_volunteer: Counter = Counter()
     chosen = weights()
@@ -237,6 +238,7 @@ def apply(session: Session, actor: User, pairs: list[tuple[int, int]], now: date
                 why = exc.message
             else:
                 result.proposed += 1
+                fits.append(fit.value)
                 added_to_need[need_id] += 1
                 added_to_volunteer[volunteer_id] += 1
                 continue
@@ -251,7 +253,10 @@ def apply(session: Session, actor: User, pairs: list[tuple[int, int]], now: date
             ok=True,
             dry_run=False,
             summary={
+                "needs_open": len(needs),
+                "needs_covered": len(added_to_need),
                 "experts_proposed": result.proposed,
+                "mean_score": round(sum(fits) / len(fits), 4) if fits else 0.0,
                 "skipped": len(result.refused),
                 "source": "Koordination",
             },
