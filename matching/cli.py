@@ -103,8 +103,8 @@ def match_propose(dry_run: bool, as_json: bool) -> None:
     """Propose experts for all open needs (skips pairs already proposed, rejected or declined)."""
     import json
 
+    from matching.matches import autorun
     from matching.models import utcnow
-    from matching.services.matching import propose_matches
 
     show_progress = sys.stderr.isatty() and not as_json
 
@@ -112,7 +112,8 @@ def match_propose(dry_run: bool, as_json: bool) -> None:
         if show_progress:
             click.echo(f"\rVorschläge: {done}/{total}", nl=done == total, err=True)
 
-    run = propose_matches(db.session, None, utcnow(), dry_run=dry_run, progress=progress)
+    # The job's run without its record: same lock, so it never races the jobs process.
+    run = autorun.run(db.session, None, utcnow(), dry_run=dry_run, progress=progress)
     if dry_run:
         db.session.rollback()
     else:
