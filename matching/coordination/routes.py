@@ -452,8 +452,7 @@ def matching_preview():
     """What a run would do now (nothing is written), with "Übernehmen" below it."""
     from matching.matches import planning
 
-    preview = planning.preview(db.session, utcnow())
-    db.session.rollback()  # a preview reads only; nothing of it may reach the database
+    preview = planning.preview(db.session, utcnow())  # reads only (tests/test_matching_page.py)
     return render_template(
         "coordination/matching.html",
         runs=planning.last_runs(db.session),
