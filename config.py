@@ -157,6 +157,12 @@ class BaseConfig:
         "load_penalty": 0.15,
         "continuity": 0.10,
     }
+    # The proposal job (propose_matches) runs this often, and within a minute of any change
+    # that asks for it (a need published, a profile approved, a match declined, …).
+    MATCHING_INTERVAL_MINUTES = int(os.environ.get("MATCHING_INTERVAL_MINUTES", 15))
+    # Without a jobs process (make run), a request that changed the picture runs the proposal
+    # right after its commit, as development mail is sent; production leaves it to the jobs.
+    MATCHING_AFTER_COMMIT = _env_bool("MATCHING_AFTER_COMMIT", True)
     # "Diesmal nicht – passt fachlich nicht": each such answer multiplies the weight of the
     # need's phases for this volunteer by this factor, down to the floor.
     NOT_MY_FIELD_FACTOR = float(os.environ.get("NOT_MY_FIELD_FACTOR", 0.75))
@@ -227,6 +233,8 @@ class TestingConfig(BaseConfig):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     VOLUNTEER_POOL_CACHE = "process"
+    # Tests decide when proposals are made; those about the automatic run switch it on.
+    MATCHING_AFTER_COMMIT = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -241,6 +249,7 @@ class ProductionConfig(BaseConfig):
     MAIL_BACKEND = "smtp"
     PREFERRED_URL_SCHEME = "https"
     OUTBOX_SEND_AFTER_COMMIT = _env_bool("OUTBOX_SEND_AFTER_COMMIT", False)
+    MATCHING_AFTER_COMMIT = _env_bool("MATCHING_AFTER_COMMIT", False)
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 
     def __init__(self) -> None:

@@ -39,6 +39,11 @@ LABELS = {
     "volunteer": "Ehrenamtliche",
     "coordinator": "Koordination",
     "initiative": "Initiativen",
+    "needs_open": "offene Anfragen",
+    "needs_covered": "davon mit neuem Vorschlag",
+    "experts_proposed": "vorgeschlagen",
+    "mean_score": "mittlere Passung",
+    "requests": "Anstöße durch Änderungen",
 }
 
 
@@ -150,7 +155,8 @@ def jobs_list() -> None:
         else:
             state = "ok" if run.ok else "FEHLER"
             last = f"{_when(run.started_at, zone)}, {state}: {summary_line(run.summary or {})}"
-        click.echo(f"{job.name} – {registry.describe(fields)}")
+        also = " und binnen einer Minute nach Änderungen" if job.wanted else ""
+        click.echo(f"{job.name} – {registry.describe(fields)}{also}")
         click.echo(f"    {job.description}")
         click.echo(f"    nächster Lauf: {_when(upcoming, zone)} · letzter Lauf: {last}")
 

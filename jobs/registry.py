@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from jobs import tasks
 from jobs.base import JobFunction
+from matching.matches import autorun
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,19 @@ class Job:
     description: str
     # APScheduler cron fields in JOBS_TIMEZONE, read from the configuration.
     schedule: Callable[[Mapping], dict]
+    # Also run within a minute whenever this says a run is wanted (the scheduler asks it).
+    wanted: Callable[[Session], bool] | None = None
+
+
+def _matching_schedule(config: Mapping) -> dict:
+    minutes = config["MATCHING_INTERVAL_MINUTES"]
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 24 * 60:
+        raise ValueError(
+            f"MATCHING_INTERVAL_MINUTES muss eine ganze Zahl von 1 bis 1440 sein, nicht {minutes!r}"
+        )
+    if minutes < 60:
+        return {"minute": f"*/{minutes}"}
+    return {"hour": f"*/{minutes // 60}", "minute": 0}
 
 
 def _digest_schedule(config: Mapping) -> dict:
@@ -81,6 +97,14 @@ JOBS: tuple[Job, ...] = (
         "Konten löschen, deren E-Mail-Adresse 7 Tage lang nicht bestätigt wurde",
         lambda config: {"hour": 3, "minute": 30},
     ),
+    Job(
+        "propose_matches",
+        tasks.propose_matches,
+        "Expert:innen für alle offenen Anfragen vorschlagen; wartende Vorschläge bleiben, "
+        "wie sie sind",
+        _matching_schedule,
+        wanted=autorun.wanted,
+    ),
 )
 
 BY_NAME: dict[str, Job] = {job.name: job for job in JOBS}
@@ -107,6 +131,11 @@ def describe(fields: Mapping) -> str:
         day = list(_DAYS)[int(day)]
     if values == {"minute": "*"}:
         return "jede Minute"
+    if set(values) == {"minute"} and values["minute"].startswith("*/"):
+        return f"alle {values['minute'][2:]} Minuten"
+    if values.get("hour", "").startswith("*/") and values.get("minute") == "0" and len(values) == 2:
+        hours = values["hour"][2:]
+        return "stündlich" if hours == "1" else f"alle {hours} Stunden"
     if set(values) == {"minute"} and values["minute"].isdigit():
         return f"stündlich um :{int(values['minute']):02d}"
     if set(values) == {"hour", "minute"} and clock:

@@ -32,6 +32,8 @@ from matching.models import JobRun, utcnow
 
 log = logging.getLogger("matching.jobs")  # matching.logs sends it where the app's logs go
 LOCK_CHECK_SECONDS = 60
+# How soon a job with ``wanted`` (propose_matches) follows a change that asked for it.
+WANTED_CHECK_SECONDS = 60
 
 
 def job_defaults(config: Mapping) -> dict:
@@ -84,6 +86,18 @@ def run_job(app: Flask, name: str) -> None:
             log.log(level, "Job %s: %s", name, summary)
 
 
+def run_if_wanted(app: Flask, name: str) -> None:
+    """Run the job now if a committed change asked for it (checked every minute)."""
+    job = registry.BY_NAME[name]
+    with app.app_context():
+        try:
+            due = job.wanted(db.session)
+        finally:
+            db.session.rollback()
+    if due:
+        run_job(app, name)
+
+
 def _counts_anything(summary: dict) -> bool:
     return any(
         _counts_anything(value) if isinstance(value, dict) else isinstance(value, int) and value
@@ -124,6 +138,15 @@ def build_scheduler(
             name=job.description,
             **options,
         )
+        if job.wanted is not None:
+            scheduler.add_job(
+                run_if_wanted,
+                IntervalTrigger(seconds=WANTED_CHECK_SECONDS),
+                args=(app, job.name),
+                id=f"{job.name}:wanted",
+                name=f"{job.description} (nach Änderungen)",
+                **defaults,
+            )
     return scheduler
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from jobs.base import Progress, local_today, recorded, report
 from matching import engine
+from matching.engine import insight
 from matching.mail import outbox
 from matching.models import (
     AuditEntry,
@@ -30,7 +31,7 @@ from matching.models import (
     User,
     VolunteerProfile,
 )
-from matching.services import audit, notifications, reports
+from matching.services import audit, notifications
 from matching.services import matches as match_service
 from matching.services import needs as need_service
 from matching.services.errors import TransitionError
@@ -61,6 +62,16 @@ def send_weekly_digests(
 
     run = queue_digests(session, now, kinds=kinds, dry_run=dry_run, progress=progress)
     return run.as_dict()
+
+
+@recorded("propose_matches")
+def propose_matches(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """Propose experts for every open need that still wants one; waiting proposals stay."""
+    from matching.matches import autorun
+
+    return autorun.run(session, None, now, dry_run=dry_run, progress=progress).as_dict()
 
 
 @recorded("drain_outbox")
@@ -207,14 +218,18 @@ def release_unanswered(
 
 @dataclass(frozen=True)
 class UncoveredNeed:
-    """A need nobody could take, for the coordinators' mail: where it falls in the coverage."""
+    """A need nobody could take, for the coordinators' mail, with why in plain words."""
 
     id: int
     title: str
     initiative: str
     district: str
     days: int
-    cells: list[reports.CoverageCell]
+    # The reason (de, en), in the words the need's page and the Vermittlung page use.
+    reason: tuple[str, str]
+
+    def why(self, locale: str) -> str:
+        return self.reason[1] if str(locale).startswith("en") else self.reason[0]
 
 
 @recorded("alert_uncovered_needs")
@@ -243,7 +258,8 @@ def alert_uncovered_needs(
             .group_by(Match.need_id)
         ).all()
     )
-    pool = engine.Pool(load_volunteers(session))
+    volunteers = load_volunteers(session)
+    pool = engine.Pool(volunteers)
     limit = _days("NO_CANDIDATE_ALERT_DAYS")
     due, cleared = [], 0
     for need in needs:
@@ -262,7 +278,7 @@ def alert_uncovered_needs(
     mails = 0
     if due and not dry_run:
         mails = notifications.needs_uncovered(
-            session, _uncovered(session, due, now), _uncovered_key(due), limit.days
+            session, _uncovered(due, volunteers, now), _uncovered_key(due), limit.days
         )
         for need in due:
             need.uncovered_alerted_at = now
@@ -275,20 +291,25 @@ def _uncovered_key(needs: list[Need]) -> str:
     return _set_key("uncovered", [f"{n.id}@{n.no_candidate_since.isoformat()}" for n in needs])
 
 
-def _uncovered(session: Session, needs: list[Need], now: datetime) -> list[UncoveredNeed]:
-    """The needs with their phase × district boxes of the coverage picture."""
-    boxes = {(c.district, c.phase): c for c in reports.coverage(session, now).cells}
-    return [
-        UncoveredNeed(
-            id=need.id,
-            title=need.title,
-            initiative=need.initiative.name,
-            district=need.district,
-            days=max(0, (now - need.no_candidate_since).days),
-            cells=[boxes[need.district, phase] for phase in need.phases],
+def _uncovered(needs: list[Need], volunteers, now: datetime) -> list[UncoveredNeed]:
+    """The needs with the reason nobody fits, as the need's page says it."""
+    result = []
+    for need in needs:
+        record = to_engine_need(need)
+        nobody = insight.why_nobody(record, volunteers, now) or insight.Nobody(
+            need.id, insight.BUSY
         )
-        for need in needs
-    ]
+        result.append(
+            UncoveredNeed(
+                id=need.id,
+                title=need.title,
+                initiative=need.initiative.name,
+                district=need.district,
+                days=max(0, (now - need.no_candidate_since).days),
+                reason=insight.nobody_text(nobody, record),
+            )
+        )
+    return result
 
 
 @recorded("purge_unconfirmed")

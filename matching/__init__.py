@@ -49,6 +49,7 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from matching import database, i18n, mail
     from matching.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from matching.matches import autorun
     from matching.services import volunteer_pool
 
     db.init_app(app)
@@ -67,6 +68,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     mail.init_app(app)
     volunteer_pool.init_app(app)
+    autorun.init_app(app)  # after mail: its after_request runs first, the mail hook then sends
 
 
 def register_url_converters(app: Flask) -> None:
@@ -126,6 +128,10 @@ def register_template_helpers(app: Flask) -> None:
     from matching import i18n
 
     i18n.register_template_helpers(app)
+    from matching.matches import reasons
+
+    app.jinja_env.globals["reasons"] = reasons.reasons
+    app.jinja_env.globals["fit_words"] = reasons.fit_words
     # Durations in days (COORDINATOR_REMINDER_DAYS, …) for the waiting clocks' sentences.
     app.jinja_env.globals["wait_days"] = lambda name: int(app.config[name])
 

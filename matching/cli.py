@@ -80,6 +80,14 @@ def demo_data() -> None:
     summary = demo.load(db.session)
     db.session.commit()
     click.echo(summary.report())
+    # The coordinator's queue starts with the engine's proposals, as the jobs process would
+    # leave it; a second load proposes nothing new.
+    from jobs import registry
+    from jobs.cli import summary_line
+    from matching.models import utcnow
+
+    proposed = registry.BY_NAME["propose_matches"].run(db.session, utcnow())
+    click.echo(f"Vorschläge berechnet: {summary_line(proposed)}")
 
 
 @click.group("match")
@@ -95,8 +103,8 @@ def match_propose(dry_run: bool, as_json: bool) -> None:
     """Propose experts for all open needs (skips pairs already proposed, rejected or declined)."""
     import json
 
+    from matching.matches import autorun
     from matching.models import utcnow
-    from matching.services.matching import propose_matches
 
     show_progress = sys.stderr.isatty() and not as_json
 
@@ -104,7 +112,8 @@ def match_propose(dry_run: bool, as_json: bool) -> None:
         if show_progress:
             click.echo(f"\rVorschläge: {done}/{total}", nl=done == total, err=True)
 
-    run = propose_matches(db.session, None, utcnow(), dry_run=dry_run, progress=progress)
+    # The job's run without its record: same lock, so it never races the jobs process.
+    run = autorun.run(db.session, None, utcnow(), dry_run=dry_run, progress=progress)
     if dry_run:
         db.session.rollback()
     else:

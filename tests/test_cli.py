@@ -6,7 +6,17 @@ from sqlalchemy import func, select
 from config import TestingConfig
 from matching import create_app
 from matching.auth.passwords import verify_password
-from matching.models import Initiative, Need, NeedStatus, Role, User, VolunteerProfile
+from matching.models import (
+    Initiative,
+    Match,
+    MatchOrigin,
+    MatchStatus,
+    Need,
+    NeedStatus,
+    Role,
+    User,
+    VolunteerProfile,
+)
 
 
 @pytest.fixture()
@@ -62,9 +72,18 @@ def test_demo_data_is_idempotent_and_prints_log_ins(runner, db):
     assert users == 1 + 30 + 10
     states = set(db.session.scalars(select(Need.status)))
     assert {NeedStatus.OPEN, NeedStatus.DRAFT, NeedStatus.MATCHED, NeedStatus.CLOSED} <= states
+    # The coordinator's queue holds the engine's proposals, with their reasons.
+    engine_made = db.session.scalars(
+        select(Match).where(
+            Match.origin == MatchOrigin.ENGINE, Match.status == MatchStatus.PROPOSED
+        )
+    ).all()
+    assert engine_made and all(m.explanation for m in engine_made)
+    assert "Vorschläge berechnet: " in first.output
     second = runner.invoke(args=["demo-data"])
     assert second.exit_code == 0
     assert "nichts (schon geladen)" in second.output
+    assert "vorgeschlagen 0" in second.output
     assert _counts(db) == counts
 
 

@@ -100,7 +100,7 @@ def test_volunteer_digest_has_the_best_five_needs_with_reasons_and_offer_links(
         assert f"{need.title}\n" in row.text_body
     for missing in [*(n.title for n in seven_needs[5:]), "Ganz anderes Thema"]:
         assert missing not in row.text_body
-    assert "Hat viel Erfahrung in Start / Akquise" in row.text_body  # the engine's explanation
+    assert "Sie haben viel Erfahrung in Start / Akquise" in row.text_body  # written for her
     assert row.text_body.count("Ich kann helfen: http://localhost/mail/helfen/") == 5
     assert row.html_body.count(">Ich kann helfen</a>") == 5
     assert shown_needs(db, profile.user_id) == {n.id for n in seven_needs[:5]}

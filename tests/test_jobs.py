@@ -302,7 +302,13 @@ def test_scheduler_configuration(app):
     assert isinstance(sched, BlockingScheduler)
     assert sched.timezone == BERLIN
     jobs = {job.id: job for job in sched.get_jobs()}
+    wanted = jobs.pop("propose_matches:wanted")
     assert set(jobs) == set(registry.BY_NAME)
+    # Proposals also follow a change within a minute, one check at a time.
+    assert wanted.func is scheduler.run_if_wanted and wanted.args[1] == "propose_matches"
+    assert (wanted.coalesce, wanted.max_instances) == (True, 1)
+    assert wanted.trigger.interval.total_seconds() == 60
+    assert str(jobs["propose_matches"].trigger) == "cron[minute='*/15']"
     for job in jobs.values():
         assert (job.coalesce, job.max_instances) == (True, 1)
         assert job.misfire_grace_time == app.config["JOBS_MISFIRE_GRACE_SECONDS"] >= 3600
@@ -376,6 +382,7 @@ def _config() -> dict:
         "DIGEST_DAY_OF_WEEK": "mon",
         "DIGEST_HOUR": 7,
         "DIGEST_MINUTE": 0,
+        "MATCHING_INTERVAL_MINUTES": 15,
     }
 
 
@@ -506,7 +513,10 @@ def test_jobs_run_starts_the_scheduler_and_frees_the_lock_at_the_end(
     result = runner.invoke(args=["jobs", "run"])
     assert result.exit_code == 0, result.output
     [sched] = started
-    assert {job.id for job in sched.get_jobs()} == set(registry.BY_NAME) | {"_lock_watch"}
+    assert {job.id for job in sched.get_jobs()} == set(registry.BY_NAME) | {
+        "_lock_watch",
+        "propose_matches:wanted",
+    }
     assert "Scheduler beendet." in result.output
     again = _other_scheduler(app)
     assert again.acquire()
@@ -673,6 +683,7 @@ def test_every_job_is_registered_with_a_german_description():
         "alert_uncovered_needs",
         "apply_retention",
         "purge_unconfirmed",
+        "propose_matches",
     ]
     assert all(job.run.job_name == job.name for job in registry.JOBS)
     assert [registry.describe(job.schedule(_config())) for job in registry.JOBS] == [
@@ -685,6 +696,7 @@ def test_every_job_is_registered_with_a_german_description():
         "täglich 08:30",
         "täglich 03:45",
         "täglich 03:30",
+        "alle 15 Minuten",
     ]
 
 

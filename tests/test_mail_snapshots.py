@@ -26,6 +26,7 @@ from matching.services.digests import (
     SuggestedNeed,
     VolunteerDigest,
 )
+from matching.services.matching import explanation_record
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday, 07:00 in Stuttgart
@@ -225,7 +226,22 @@ def test_match_approved_mail(monkeypatch):
         notifications.mail, "queue_for_user", lambda *args, **kwargs: sent.append((args, kwargs))
     )
     vera = SimpleNamespace(id=7, first_name="Vera", email="vera@example.org", locale="de")
-    match = SimpleNamespace(id=31, volunteer=SimpleNamespace(user=vera), need=_need())
+    # The reasons the engine kept on the match, as written for the volunteer.
+    fit = engine.score(
+        engine.Volunteer(
+            id=7, confirmed=True, approved=True, districts={"ost"}, levels={"start": 3}
+        ),
+        engine.Need(id=11, initiative_id=3, phases=("start",), district="ost", urgency="soon"),
+        engine.Weights(),
+        datetime(2026, 3, 2, 7, 0, tzinfo=UTC),
+    )
+    match = SimpleNamespace(
+        id=31,
+        volunteer=SimpleNamespace(user=vera),
+        need=_need(),
+        score=fit.value,
+        explanation=explanation_record(fit),
+    )
     notifications.match_approved(None, match)
     [((_session, user, kind, subject), context)] = sent
     assert_mail_snapshot(

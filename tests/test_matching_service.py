@@ -81,9 +81,10 @@ def test_overview_ranks_needs_with_explanation(
     auth.login("vera@example.org")
     page = client.get("/uebersicht").get_data(as_text=True)
     assert page.index("Leute finden") < page.index("Plan fürs Jahr")
-    assert "Warum passt das?" in page
-    assert "Hat viel Erfahrung in Start / Akquise" in page
-    assert "Berät im Stadtbezirk Ost" in page
+    assert "Warum passt das? Es passt sehr gut" in page
+    # Meine Übersicht speaks to the volunteer.
+    assert "Sie haben viel Erfahrung in Start / Akquise" in page
+    assert "Die Initiative ist in Ihrem Stadtbezirk Ost" in page
 
 
 def test_coordinator_sees_top_candidates_on_need_page(

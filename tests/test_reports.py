@@ -297,7 +297,7 @@ def test_coverage_page_is_an_accessible_table(
     # Ost × start: one expert, no need; Ost × planning: two needs, nobody.
     assert "0 Anfragen, 1 Expert:in</span>" in html
     assert '<td class="cov cov-gap">' in html
-    assert "2 Anfragen, 0 Expert:innen, Lücke</span>" in html
+    assert "2 Anfragen, 0 Expert:innen, 2 ohne passende Person, Lücke</span>" in html
     assert "Was die Farben bedeuten" in html
     assert "style=" not in html and "<script>" not in html
 

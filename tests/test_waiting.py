@@ -226,7 +226,12 @@ def test_a_need_without_candidates_for_two_weeks_is_reported_once_with_its_box(
 
     [mail, _second] = outbox(db, "needs_uncovered")
     assert "„Streit im Garten“ (Garten Wangen)" in mail.text_body
-    assert "Feld „Stolpersteine / Konflikte“ × „Wangen“: 2 offene Anfragen" in mail.text_body
+    # The same words as the need's page, never "2 offene Anfragen, 5 verfügbare Expert:innen".
+    assert (
+        "Zurzeit berät niemand mit Kenntnissen in Stolpersteine / Konflikte in Wangen "
+        "oder den Nachbarbezirken" in mail.text_body
+    )
+    assert "verfügbare Expert:innen" not in mail.text_body
     assert "http://localhost/koordination/abdeckung" in mail.text_body
     assert old.uncovered_alerted_at == now
     assert young.no_candidate_since == young.published_at and young.uncovered_alerted_at is None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
@@ -424,3 +425,74 @@ def barrier_handled(report_id: int):
         db.session.commit()
         flash(_("Die Meldung ist als erledigt eingetragen."), "success")
     return redirect(url_for("reports.dashboard"))
+
+
+# --- Vermittlung: the engine's runs, a preview and applying it -------------------------------
+
+
+@bp.route("/vermittlung")
+@role_required(Role.COORDINATOR)
+def matching_page():
+    """When the engine last ran and what it did; the weights in effect; the preview button."""
+    from matching.matches import planning
+
+    return render_template(
+        "coordination/matching.html",
+        runs=planning.last_runs(db.session),
+        weights=matching.weights(),
+        interval=current_app.config["MATCHING_INTERVAL_MINUTES"],
+        preview=None,
+        form=FlaskForm(),
+    )
+
+
+@bp.route("/vermittlung/vorschau")
+@role_required(Role.COORDINATOR)
+def matching_preview():
+    """What a run would do now (nothing is written), with "Übernehmen" below it."""
+    from matching.matches import planning
+
+    preview = planning.preview(db.session, utcnow())  # reads only (tests/test_matching_page.py)
+    return render_template(
+        "coordination/matching.html",
+        runs=planning.last_runs(db.session),
+        weights=matching.weights(),
+        interval=current_app.config["MATCHING_INTERVAL_MINUTES"],
+        preview=preview,
+        form=FlaskForm(),
+    )
+
+
+@bp.route("/vermittlung/uebernehmen", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def matching_apply():
+    """Propose the previewed pairs that still fit; say what changed since the preview."""
+    from matching.matches import planning
+
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        pairs = planning.read_pairs(request.form.getlist("pair"))
+        result = planning.apply(db.session, current_user, pairs, utcnow())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("coordination.matching_page"))
+    db.session.commit()
+    if result.proposed:
+        flash(
+            ngettext(
+                "%(num)d Vorschlag übernommen; er wartet jetzt in der Liste der Vorschläge.",
+                "%(num)d Vorschläge übernommen; sie warten jetzt in der Liste der Vorschläge.",
+                result.proposed,
+            ),
+            "success",
+        )
+    else:
+        flash(_("Nichts Neues übernommen."), "info")
+    if result.refused:
+        flash(
+            _("Seit der Vorschau hat sich etwas geändert:") + " " + "; ".join(result.refused),
+            "info",
+        )
+    return redirect(url_for("coordination.matching_page"))

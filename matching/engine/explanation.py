@@ -1,7 +1,9 @@
-"""Plain-language sentences for the score parts, in German and English.
+"""Plain-language sentences for the score parts, in German and English, for three readers.
 
 The engine is pure, so it cannot use Flask-Babel; it returns both locales and
-the caller picks one. Each function returns a ``(de, en)`` pair.
+the caller picks one. Each function returns a ``(de, en)`` pair, written for its
+reader: the coordinator (third person, the default), the volunteer ("Sie haben …")
+or the initiative once the expert said yes ("Hat …", "Ihre Anfrage …").
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from matching.reference import CITY, DISTRICT_BY_CODE, FORMAT_CODES, FORMATS, PHASE_BY_CODE
+
+COORDINATOR, VOLUNTEER, INITIATIVE = "coordinator", "volunteer", "initiative"
+READERS = (COORDINATOR, VOLUNTEER, INITIATIVE)
 
 _LEVEL_WORDS = {
     1: ("Grundkenntnisse in", "basic knowledge of"),
@@ -29,10 +34,13 @@ def _join(items: list[str], last: str) -> str:
     return f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
-def phase_text(levels: Iterable[tuple[str, int]], lowered: bool = False) -> tuple[str, str]:
+def phase_text(
+    levels: Iterable[tuple[str, int]], lowered: bool = False, reader: str = COORDINATOR
+) -> tuple[str, str]:
     """Sentence for the levels in the need's phases, e.g. 'Hat Praxiserfahrung in Kooperation'.
 
     ``lowered``: the volunteer said "passt fachlich nicht" to a need in one of these phases.
+    The initiative reads only what the expert knows.
     """
     known_de, known_en, unknown_de, unknown_en = [], [], [], []
     for code, level in levels:
@@ -44,24 +52,50 @@ def phase_text(levels: Iterable[tuple[str, int]], lowered: bool = False) -> tupl
         else:
             unknown_de.append(phase.de)
             unknown_en.append(phase.en)
-    de = f"Hat {_join(known_de, 'und')}"
-    en = f"Has {_join(known_en, 'and')}"
+    if reader == VOLUNTEER:
+        de = f"Sie haben {_join(known_de, 'und')}"
+        en = f"You have {_join(known_en, 'and')}"
+    else:
+        de = f"Hat {_join(known_de, 'und')}"
+        en = f"Has {_join(known_en, 'and')}"
+    if reader == INITIATIVE:
+        return de, en
     if unknown_de:
         de += f", aber keine Kenntnisse in {_join(unknown_de, 'und')}"
         en += f", but no knowledge of {_join(unknown_en, 'and')}"
-    if lowered:
+    if lowered and reader == VOLUNTEER:
+        de += " (zählt weniger: Sie sagten bei einer ähnlichen Anfrage „passt fachlich nicht“)"
+        en += " (counts less: you said “not my field” for a similar request)"
+    elif lowered:
         de += " (zählt weniger: „passt fachlich nicht“ bei einer ähnlichen Anfrage)"
         en += " (counts less: “not my field” for a similar request)"
     return de, en
 
 
-def continuity_text() -> tuple[str, str]:
+def continuity_text(reader: str = COORDINATOR) -> tuple[str, str]:
     """Sentence for the continuity bonus: the expert advised this initiative before."""
+    if reader == VOLUNTEER:
+        return "Sie haben diese Initiative schon beraten", "You have advised this initiative before"
     return "Hat Ihre Initiative schon beraten", "Has advised your initiative before"
 
 
-def place_text(kind: str, district: str, remote: Iterable[str]) -> tuple[str, str]:
-    """Sentence for how the volunteer reaches the need's district."""
+def place_text(
+    kind: str,
+    district: str,
+    remote: Iterable[str],
+    need_district: str | None = None,
+    reader: str = COORDINATOR,
+) -> tuple[str, str]:
+    """Sentence for how the volunteer reaches the need's district.
+
+    ``district`` is the one to name (for "neighbour": the volunteer's own), ``need_district``
+    the need's; the volunteer reads where the initiative is.
+    """
+    if reader == VOLUNTEER:
+        return _place_for_volunteer(kind, need_district or district, remote)
+    if reader == INITIATIVE and kind == "district":
+        name = DISTRICT_BY_CODE[district].name
+        return f"Berät in Ihrem Stadtbezirk {name}", f"Is active in your district, {name}"
     if kind == "district":
         name = DISTRICT_BY_CODE[district].name
         return f"Berät im Stadtbezirk {name}", f"Is active in the district of {name}"
@@ -73,15 +107,45 @@ def place_text(kind: str, district: str, remote: Iterable[str]) -> tuple[str, st
         )
     if kind == "city":
         return f"Berät in ganz {CITY}", f"Advises across {CITY}"
-    codes = [code for code in FORMAT_CODES if code in set(remote)]
-    de = _join([_FORMAT_LABELS[code][0] for code in codes], "oder")
-    en = _join([_FORMAT_LABELS[code][1].lower() for code in codes], "or")
+    de, en = _remote_words(remote)
     return f"Kann per {de} beraten", f"Can advise by {en}"
 
 
-def format_text(shared: Iterable[str], wanted: Iterable[str]) -> tuple[str, str]:
+def _remote_words(remote: Iterable[str]) -> tuple[str, str]:
+    codes = [code for code in FORMAT_CODES if code in set(remote)]
+    de = _join([_FORMAT_LABELS[code][0] for code in codes], "oder")
+    en = _join([_FORMAT_LABELS[code][1].lower() for code in codes], "or")
+    return de, en
+
+
+def _place_for_volunteer(kind: str, need_district: str, remote: Iterable[str]) -> tuple[str, str]:
+    name = DISTRICT_BY_CODE[need_district].name
+    if kind == "district":
+        return (
+            f"Die Initiative ist in Ihrem Stadtbezirk {name}",
+            f"The initiative is in your district, {name}",
+        )
+    if kind == "neighbour":
+        return (
+            f"Die Initiative ist im Nachbarbezirk {name}",
+            f"The initiative is in the neighbouring district of {name}",
+        )
+    if kind == "city":
+        return (
+            f"Die Initiative ist in {name}, und Sie beraten in ganz {CITY}",
+            f"The initiative is in {name}, and you advise across {CITY}",
+        )
+    de, en = _remote_words(remote)
+    return f"Sie können per {de} beraten", f"You can advise by {en}"
+
+
+def format_text(
+    shared: Iterable[str], wanted: Iterable[str], reader: str = COORDINATOR
+) -> tuple[str, str]:
     """Sentence for how many of the need's preferred formats the volunteer offers."""
     shared, wanted = set(shared), set(wanted)
+    if reader == VOLUNTEER:
+        return _format_for_volunteer(shared, wanted)
     if not shared:
         return (
             "Bietet keine der gewünschten Arten der Beratung an",
@@ -102,8 +166,38 @@ def format_text(shared: Iterable[str], wanted: Iterable[str]) -> tuple[str, str]
     )
 
 
-def load_text(active: int) -> tuple[str, str]:
+def _format_for_volunteer(shared: set[str], wanted: set[str]) -> tuple[str, str]:
+    if not shared:
+        return (
+            "Sie bieten keine der gewünschten Arten der Beratung an",
+            "You offer none of the preferred formats",
+        )
+    codes = [code for code in FORMAT_CODES if code in shared]
+    de = ", ".join(_FORMAT_LABELS[code][0] for code in codes)
+    en = ", ".join(_FORMAT_LABELS[code][1] for code in codes)
+    if shared == wanted:
+        return (
+            f"Sie bieten jede gewünschte Art der Beratung an: {de}",
+            f"You offer all preferred formats: {en}",
+        )
+    n, m = len(shared), len(wanted)
+    return (
+        f"Sie bieten {n} von {m} gewünschten Arten der Beratung an: {de}",
+        f"You offer {n} of {m} preferred formats: {en}",
+    )
+
+
+def load_text(active: int, reader: str = COORDINATOR) -> tuple[str, str]:
     """Sentence for the volunteer's current engagements."""
+    if reader == VOLUNTEER:
+        if active == 0:
+            return "Sie beraten zurzeit keine Initiative", "You currently advise no initiative"
+        if active == 1:
+            return "Sie beraten zurzeit eine Initiative", "You currently advise one initiative"
+        return (
+            f"Sie beraten zurzeit {active} Initiativen",
+            f"You currently advise {active} initiatives",
+        )
     if active == 0:
         return "Berät zurzeit keine Initiative", "Currently advises no initiative"
     if active == 1:
@@ -111,9 +205,11 @@ def load_text(active: int) -> tuple[str, str]:
     return f"Berät zurzeit {active} Initiativen", f"Currently advises {active} initiatives"
 
 
-def urgency_text(urgency: str, days: int) -> tuple[str, str]:
+def urgency_text(urgency: str, days: int, reader: str = COORDINATOR) -> tuple[str, str]:
     """Sentence for the need's urgency and how long it has been waiting."""
     de, en = _URGENCY_WORDS[urgency]
+    if reader == INITIATIVE:  # "Ihre Anfrage …"
+        de, en = "Ihre" + de.removeprefix("Die"), "Your" + en.removeprefix("The")
     if days <= 0:
         return f"{de} und ist seit heute offen", f"{en} and was opened today"
     if days == 1:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from matching.engine import explanation
@@ -48,7 +48,11 @@ EXCLUSIONS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One weighted part of a score with its raw value and its sentence in both locales."""
+    """One weighted part of a score with its raw value and its sentence in both locales.
+
+    ``de`` and ``en`` speak to the coordinator; ``readers`` holds the (de, en) sentences
+    for the volunteer and the initiative.
+    """
 
     name: str
     value: float
@@ -56,10 +60,12 @@ class Part:
     contribution: float
     de: str
     en: str
+    readers: Mapping[str, tuple[str, str]] = field(default_factory=dict, hash=False)
 
-    def text(self, locale: str = "de") -> str:
-        """The sentence in the given locale (German unless English is asked for)."""
-        return self.en if locale.startswith("en") else self.de
+    def text(self, locale: str = "de", reader: str = explanation.COORDINATOR) -> str:
+        """The sentence for the reader in the given locale (German unless English is asked for)."""
+        de, en = self.readers.get(reader, (self.de, self.en))
+        return en if locale.startswith("en") else de
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,15 +82,18 @@ class Score:
                 return part
         raise KeyError(name)
 
-    def explain(self, locale: str = "de") -> list[str]:
-        """The parts' sentences, largest contribution first."""
-        return explain(self, locale)
+    def explain(self, locale: str = "de", reader: str = explanation.COORDINATOR) -> list[str]:
+        """The parts' sentences for the reader, largest contribution first."""
+        return explain(self, locale, reader)
 
 
-def explain(score: Score, locale: str = "de") -> list[str]:
-    """Render a score's explanation as sentences in 'de' or 'en', largest contribution first."""
+def explain(score: Score, locale: str = "de", reader: str = explanation.COORDINATOR) -> list[str]:
+    """Render a score's explanation as sentences in 'de' or 'en' for a reader (coordinator,
+    volunteer or initiative), largest contribution first."""
+    if reader not in explanation.READERS:
+        raise ValueError(f"reader must be one of {', '.join(explanation.READERS)}, got {reader!r}")
     ordered = sorted(score.parts, key=lambda part: -part.contribution)
-    return [part.text(locale) for part in ordered]
+    return [part.text(locale, reader) for part in ordered]
 
 
 def check_inputs(weights: object, now: object) -> None:
@@ -215,23 +224,47 @@ def score(volunteer: Volunteer, need: Need, weights: Weights, now: datetime) -> 
         return None
     kind, district = place_of(volunteer, need)
     raw = _raw_values(volunteer, need, kind, urgency_value(need, now, weights))
-    texts = (
-        explanation.phase_text(
-            ((p, volunteer.levels.get(p, 0)) for p in need.phases),
-            lowered=volunteer.phase_factor(need.phases) < 1.0,
-        ),
-        explanation.place_text(kind, district, need.formats & volunteer.formats & REMOTE_FORMATS),
-        explanation.format_text(need.formats & volunteer.formats, need.formats),
-        explanation.load_text(volunteer.active),
-        explanation.urgency_text(need.urgency, int(waited_days(need.opened_at, now))),
-    )
+    texts = {reader: _texts(volunteer, need, kind, district, now, reader) for reader in _READERS}
     weights_ = weights.normalised()
     parts = tuple(
-        Part(name, raw_value, weight, weight * raw_value, de, en)
-        for name, raw_value, weight, (de, en) in zip(PART_NAMES, raw, weights_, texts, strict=True)
+        Part(name, raw_value, weight, weight * raw_value, *texts[_COORD][i], _others(texts, i))
+        for i, (name, raw_value, weight) in enumerate(zip(PART_NAMES, raw, weights_, strict=True))
     )
     bonus = continuity_bonus(volunteer, need, weights)
     if advised_before(volunteer, need):
         de, en = explanation.continuity_text()
-        parts += (Part(CONTINUITY, 1.0, weights.continuity, bonus, de, en),)
+        readers = {r: explanation.continuity_text(r) for r in _READERS if r != _COORD}
+        parts += (Part(CONTINUITY, 1.0, weights.continuity, bonus, de, en, readers),)
     return Score(combine(weights_, raw, bonus), parts)
+
+
+_READERS = explanation.READERS
+_COORD = explanation.COORDINATOR
+
+
+def _others(texts: dict, index: int) -> dict[str, tuple[str, str]]:
+    return {reader: texts[reader][index] for reader in _READERS if reader != _COORD}
+
+
+def _texts(volunteer: Volunteer, need: Need, kind: str, district: str, now, reader: str):
+    """The five parts' sentences for one reader, in PART_NAMES order."""
+    if kind == "neighbour" and volunteer.whole_city:
+        # Someone who comes everywhere is not "from next door": say so, whatever they listed.
+        kind, district = "city", need.district
+    return (
+        explanation.phase_text(
+            ((p, volunteer.levels.get(p, 0)) for p in need.phases),
+            lowered=volunteer.phase_factor(need.phases) < 1.0,
+            reader=reader,
+        ),
+        explanation.place_text(
+            kind,
+            district,
+            need.formats & volunteer.formats & REMOTE_FORMATS,
+            need_district=need.district,
+            reader=reader,
+        ),
+        explanation.format_text(need.formats & volunteer.formats, need.formats, reader=reader),
+        explanation.load_text(volunteer.active, reader=reader),
+        explanation.urgency_text(need.urgency, int(waited_days(need.opened_at, now)), reader),
+    )

@@ -7,6 +7,7 @@ from matching.models.base import utcnow
 from matching.models.digests import DigestKind, DigestSetting, DigestShown, JobRun
 from matching.models.initiatives import Initiative, InitiativeMember, Need, NeedPhase, NeedStatus
 from matching.models.matches import ACTIVE_MATCH_STATUSES, Match, MatchOrigin, MatchStatus
+from matching.models.matching import MatchingRequest
 from matching.models.outbox import OutboxMessage, OutboxStatus
 from matching.models.passes import NeedPass, PassReason
 from matching.models.toolkit import Material, MaterialFile, MaterialStatus
@@ -34,6 +35,7 @@ __all__ = [
     "Match",
     "MatchOrigin",
     "MatchStatus",
+    "MatchingRequest",
     "Material",
     "MaterialFile",
     "MaterialStatus",

@@ -8,7 +8,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from matching.extensions import db
-from matching.models import Match, Need, NeedPass, NeedStatus, VolunteerProfile, utcnow
+from matching.matches import planning
+from matching.models import (
+    ACTIVE_MATCH_STATUSES,
+    Match,
+    Need,
+    NeedPass,
+    NeedStatus,
+    VolunteerProfile,
+    utcnow,
+)
 from matching.reference import DISTRICT_BY_CODE, DISTRICTS, PHASE_BY_CODE, PHASES, RINGS
 from matching.services import matches as match_service
 from matching.services import matching, materials, privacy, queries, waiting
@@ -97,6 +106,10 @@ def detail(need_id: int):
     candidates = []
     if is_coordinator(current_user) and need.status == NeedStatus.OPEN:
         candidates = matching.candidates_for(db.session, need, now, k=10)
+    nobody = None
+    live = any(m.status in ACTIVE_MATCH_STATUSES for m in need_matches)
+    if manager and need.status == NeedStatus.OPEN and not live and not candidates:
+        nobody = planning.why_nobody(db.session, need, now)
     return render_template(
         "needs/detail.html",
         need=need,
@@ -116,4 +129,6 @@ def detail(need_id: int):
         else None,
         materials=materials.materials_for(db.session, need.phases),
         passed=passed,
+        nobody=nobody,
+        nobody_text=planning.nobody_sentence(nobody, need) if nobody else "",
     )

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching.database import lock_row
+from matching.matches import autorun
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     InitiativeMember,
@@ -38,6 +39,8 @@ from matching.services.permissions import is_coordinator, is_member
 M = MatchStatus
 ENGAGED = (M.APPROVED, M.ACCEPTED)  # count against a volunteer's capacity
 NEVER_AGAIN = (M.REJECTED, M.DECLINED)  # this pair is not proposed again
+# Steps after which a need may want someone else: the proposal job looks again soon.
+FREES_A_PLACE = frozenset({"reject", "decline", "release", "cancel"})
 
 
 def _is_volunteer(session: Session, actor: User | None, match: Match) -> bool:
@@ -266,6 +269,8 @@ def change_status(
     session.flush()
     _follow_need(session, actor, need, now)
     _notify(session, action, match)
+    if action in FREES_A_PLACE:
+        autorun.want(session, f"match.{action}", now)
     return match
 
 

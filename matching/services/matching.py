@@ -288,6 +288,7 @@ class ProposalRun:
     mean_score: float = 0.0
     needs_without_candidate: list[int] = field(default_factory=list)
     skipped: int = 0
+    requests: int = 0  # wishes for a run ("a need was published") this run served
 
     def as_dict(self) -> dict:
         return {
@@ -297,6 +298,7 @@ class ProposalRun:
             "mean_score": round(self.mean_score, 4),
             "needs_without_candidate": self.needs_without_candidate,
             "skipped": self.skipped,
+            "requests": self.requests,
         }
 
 
@@ -352,9 +354,16 @@ def propose_matches(
 
 
 def explanation_record(score: engine.Score) -> list[dict]:
-    """A score's parts as JSON for the match row, in both languages."""
+    """A score's parts as JSON for the match row, in both languages; "de"/"en" speak to the
+    coordinator, "for" holds the volunteer's and the initiative's sentences."""
     return [
-        {"name": p.name, "contribution": round(p.contribution, 4), "de": p.de, "en": p.en}
+        {
+            "name": p.name,
+            "contribution": round(p.contribution, 4),
+            "de": p.de,
+            "en": p.en,
+            "for": {reader: {"de": de, "en": en} for reader, (de, en) in p.readers.items()},
+        }
         for p in score.parts
     ]
 

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from matching.database import lock_row
+from matching.matches import autorun
 from matching.models import Initiative, Need, NeedPhase, NeedStatus, User
 from matching.reference import (
     DISTRICT_CODES,
@@ -122,6 +123,8 @@ def change_status(
         detail={"reason": reason} if reason else None,
         now=now,
     )
+    if need.status == S.OPEN:
+        autorun.want(session, f"need.{action}", now)
     return need
 
 
@@ -220,4 +223,6 @@ def update_need(
     _apply(need, data)
     need.updated_at = now
     audit.record(session, actor, "need.update", "need", need.id, now=now)
+    if need.status == S.OPEN:
+        autorun.want(session, "need.update", now)
     return need

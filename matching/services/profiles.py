@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from matching.database import lock_row
+from matching.matches import autorun
 from matching.models import (
     ProfileStatus,
     Role,
@@ -143,6 +144,8 @@ def save_profile(
         to_state=profile.status,
         now=now,
     )
+    if profile.status == P.APPROVED:  # capacity, pause or formats changed at once
+        autorun.want(session, "profile.change", now)
     return profile, profile.status == P.PENDING
 
 
@@ -182,6 +185,7 @@ def _review(
     )
     if target == P.APPROVED:
         notifications.profile_approved(session, profile)
+        autorun.want(session, "profile.approve", now)
     else:
         notifications.profile_returned(session, profile)
     return profile

@@ -234,11 +234,14 @@ class CoverageCell:
     phase: str
     needs: int
     volunteers: int
+    # Open needs here that nobody available could take (every hard filter, language and
+    # format included); filled in by matching.reports.coverage.
+    uncovered: int = 0
 
     @property
     def level(self) -> str:
         """gap, none, thin or ok; the template turns it into a colour and a word."""
-        if self.needs > self.volunteers:
+        if self.needs > self.volunteers or self.uncovered:
             return "gap"
         if self.volunteers == 0:
             return "none"

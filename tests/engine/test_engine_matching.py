@@ -131,11 +131,20 @@ def test_phase_part_and_sentence():
     [
         ({}, {}, 1.0, "Berät im Stadtbezirk Mitte", "Is active in the district of Mitte"),
         (
-            {"districts": {"ost"}, "whole_city": True},
-            {},
+            {"districts": {"ost"}, "formats": {"in_person", "phone"}},
+            {"formats": {"in_person", "phone"}},
             0.7,
             "Berät im benachbarten Stadtbezirk Ost",
             "Is active in the neighbouring district of Ost",
+        ),
+        # Someone who serves the whole city keeps the nearness in the value, but is never
+        # told (nor described as) "from the neighbouring district".
+        (
+            {"districts": {"ost"}, "whole_city": True},
+            {"formats": {"in_person", "phone"}},
+            0.7,
+            "Berät in ganz Stuttgart",
+            "Advises across Stuttgart",
         ),
         (
             {"districts": {"wangen"}, "whole_city": True},
