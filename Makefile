@@ -6,6 +6,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
+# The app builds links in mail from the port it is served on (config.DevelopmentConfig).
+export PORT
 FLASK  := $(BIN)/flask --app wsgi
 
 .PHONY: run test install install-test translations browser lint pytest clean
