@@ -277,3 +277,59 @@ def test_make_run_hands_the_port_to_the_app():
     makefile = (ROOT / "Makefile").read_text()
     assert "export PORT" in makefile
     assert "--port $(PORT)" in makefile
+
+
+# ---------------------------------------------------------------- phone and postal address
+
+PHONE = "0711 123456-0"
+ADDRESS = "Musterstraße 1, 70173 Stuttgart"
+
+
+@pytest.fixture()
+def contact(app, monkeypatch):
+    monkeypatch.setitem(app.config, "CONTACT_PHONE", PHONE)
+    monkeypatch.setitem(app.config, "CONTACT_ADDRESS", ADDRESS)
+
+
+@pytest.mark.parametrize("path", ["/", "/barrierefreiheit", "/gibt-es-nicht"])
+def test_phone_and_address_are_shown_where_set(client, contact, path):
+    html = client.get(path).get_data(as_text=True)
+
+    assert PHONE in html
+    assert 'href="tel:0711123456-0"' in html
+    assert ADDRESS in html
+
+
+def test_the_statement_offers_the_phone_where_set(client, contact):
+    html = client.get("/barrierefreiheit").get_data(as_text=True)
+
+    assert "Wer nicht online ist, kann anrufen" in html
+    assert "einen Brief schreiben" in html
+
+
+def test_an_error_page_offers_the_phone(client, contact):
+    response = client.get("/gibt-es-nicht")
+
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "Rufen Sie uns an:" in html
+
+
+@pytest.mark.parametrize("path", ["/", "/barrierefreiheit", "/gibt-es-nicht"])
+def test_no_page_promises_a_phone_where_none_is_set(client, path):
+    html = client.get(path).get_data(as_text=True)
+
+    assert "anrufen" not in html and "Rufen Sie" not in html
+    assert "tel:" not in html
+    assert "Telefon:" not in html and "Post:" not in html
+    assert "kontakt@example.org" in html  # the e-mail address is always there
+
+
+def test_development_and_the_example_environment_set_phone_and_address(monkeypatch):
+    monkeypatch.delenv("CONTACT_PHONE", raising=False)
+    monkeypatch.delenv("CONTACT_ADDRESS", raising=False)
+    config = DevelopmentConfig()
+    assert config.CONTACT_PHONE and config.CONTACT_ADDRESS
+
+    example = (ROOT / "deploy" / "env.example").read_text()
+    assert "\nCONTACT_PHONE=" in example and "\nCONTACT_ADDRESS=" in example
