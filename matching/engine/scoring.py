@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from matching.engine import explanation
 from matching.engine.records import PART_NAMES, Need, Volunteer, Weights
@@ -160,7 +161,7 @@ def urgency_value(need: Need, now: datetime, weights: Weights) -> float:
     return (URGENCY_VALUES[need.urgency] + waiting) / 2
 
 
-def combine(weights: Sequence[float], values: Sequence, bonus: object = 0.0) -> object:
+def combine(weights: Sequence[float], values: Sequence[Any], bonus: object = 0.0) -> object:
     """Weighted sum of the part values plus a bonus, clamped to [MIN_SCORE, 1].
 
     Works on floats and on numpy arrays alike, summing in the same order, so the
@@ -176,7 +177,7 @@ def combine(weights: Sequence[float], values: Sequence, bonus: object = 0.0) -> 
     return total.clip(MIN_SCORE, 1.0)
 
 
-def _raw_values(volunteer: Volunteer, need: Need, kind: str, urgency: float) -> tuple:
+def _raw_values(volunteer: Volunteer, need: Need, kind: str, urgency: float) -> tuple[float, ...]:
     levels = [volunteer.levels.get(phase, 0) for phase in need.phases]
     shared = len(need.formats & volunteer.formats)
     return (
@@ -194,7 +195,9 @@ def value(volunteer: Volunteer, need: Need, weights: Weights, now: datetime) -> 
         return None
     kind, _ = place_of(volunteer, need)
     raw = _raw_values(volunteer, need, kind, urgency_value(need, now, weights))
-    return combine(weights.normalised(), raw, continuity_bonus(volunteer, need, weights))
+    return cast(
+        float, combine(weights.normalised(), raw, continuity_bonus(volunteer, need, weights))
+    )
 
 
 def advised_before(volunteer: Volunteer, need: Need) -> bool:
@@ -234,4 +237,4 @@ def score(volunteer: Volunteer, need: Need, weights: Weights, now: datetime) -> 
     if advised_before(volunteer, need):
         de, en = explanation.continuity_text()
         parts += (Part(CONTINUITY, 1.0, weights.continuity, bonus, de, en),)
-    return Score(combine(weights_, raw, bonus), parts)
+    return Score(cast(float, combine(weights_, raw, bonus)), parts)
