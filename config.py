@@ -38,6 +38,11 @@ _PLACEHOLDER = re.compile(
 )
 
 
+_DAY = r"(?:mon|tue|wed|thu|fri|sat|sun|[0-6])"
+_DAY_ITEM = rf"(?:\*|{_DAY}(?:-{_DAY})?)(?:/[1-9][0-9]*)?"
+_DAYS_OF_WEEK = re.compile(rf"{_DAY_ITEM}(?:,{_DAY_ITEM})*", re.IGNORECASE)
+
+
 class ConfigError(RuntimeError):
     """A setting that must not run; the message is one line naming the variable."""
 
@@ -212,13 +217,10 @@ class Settings(BaseSettings):
     @field_validator("DIGEST_DAY_OF_WEEK")
     @classmethod
     def _day_of_week(cls, value: str) -> str:
-        from apscheduler.triggers.cron import CronTrigger
-
-        try:
-            CronTrigger(day_of_week=value)
-        except ValueError:
-            raise ValueError("a weekday mon…sun or 0–6 (also mon-fri, sat,sun)") from None
-        return value
+        # APScheduler's day_of_week syntax, checked here: web processes never import it.
+        if not _DAYS_OF_WEEK.fullmatch(value.strip()):
+            raise ValueError("a weekday mon…sun or 0–6 (also mon-fri, sat,sun)")
+        return value.strip()
 
     @field_validator("VOLUNTEER_POOL_CACHE")
     @classmethod
