@@ -542,6 +542,7 @@ def main() -> int:
         env = {
             **os.environ,
             "VERNETZER_ENV": "production",
+            "BASE_URL": "http://127.0.0.1",
             "SECRET_KEY": secrets.token_urlsafe(32),
             "DATABASE_URL": database_url,
             "RATELIMIT_STORAGE_URI": args.redis,

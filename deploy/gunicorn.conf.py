@@ -24,6 +24,17 @@ access_log_format = (
 )
 
 
+def on_starting(server):
+    """Check every setting once in the master, before any worker starts: a wrong one stops
+    gunicorn here with one line naming it (each worker would print it again)."""
+    from config import ConfigError, config_from_env, stop_the_start
+
+    try:
+        config_from_env().validate()
+    except ConfigError as error:
+        stop_the_start(error)
+
+
 def post_worker_init(worker):
     """Do a new worker's first-time work before it accepts requests (matching/warmup.py),
     then leave what start-up built out of the garbage collector's full passes: modules,

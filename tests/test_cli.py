@@ -89,8 +89,9 @@ def test_demo_data_is_idempotent_and_prints_log_ins(runner, db):
 
 def test_demo_data_refuses_production(monkeypatch, tmp_path):
     monkeypatch.setenv("VERNETZER_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("SECRET_KEY", "kB7-demo-data-refusal-qZ4mW9xR2vT6yN8")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
+    monkeypatch.setenv("BASE_URL", "https://vernetzerboerse.example.org")
     from config import ProductionConfig
 
     app = create_app(ProductionConfig())

@@ -159,6 +159,7 @@ def test_gunicorn_answers_503_while_the_database_is_away_and_recovers(app, tmp_p
         env = {
             **os.environ,
             "VERNETZER_ENV": "production",
+            "BASE_URL": "http://127.0.0.1",
             "SECRET_KEY": "database-outage-" + "x" * 30,
             "DATABASE_URL": url.set(host="127.0.0.1", port=relay.port).render_as_string(
                 hide_password=False
@@ -223,6 +224,7 @@ def server_without_redis(tmp_path):
     env = {
         **os.environ,
         "VERNETZER_ENV": "production",
+        "BASE_URL": "http://127.0.0.1",
         "SECRET_KEY": "redis-is-down-" + "x" * 30,
         "DATABASE_URL": database,
         "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there

@@ -70,6 +70,7 @@ def two_instances(app):
     env = {
         **os.environ,
         "VERNETZER_ENV": "production",
+        "BASE_URL": "http://127.0.0.1",
         "SECRET_KEY": "one-secret-for-every-host-" + "x" * 20,
         "DATABASE_URL": database_url,
         "RATELIMIT_STORAGE_URI": REDIS,

@@ -215,6 +215,7 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(client):
 def production_env(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "ein-langes-geheimnis-nur-fuer-diesen-test")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
+    monkeypatch.setenv("BASE_URL", "https://vernetzerboerse.example.org")
     monkeypatch.delenv("MAIL_BACKEND", raising=False)
     return monkeypatch
 

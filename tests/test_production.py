@@ -12,8 +12,9 @@ from matching.logs import JsonFormatter
 
 @pytest.fixture()
 def production_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("SECRET_KEY", "kB7-production-test-key-qZ4mW9xR2vT6yN8")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
+    monkeypatch.setenv("BASE_URL", "https://vernetzerboerse.example.org")
     monkeypatch.setenv("PROXY_COUNT", "1")
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, update
 
-from config import BaseConfig, DevelopmentConfig
+from config import DevelopmentConfig
 from matching.models import (
     InitiativeMember,
     Match,
@@ -415,8 +415,8 @@ def test_processes_sharing_redis_see_each_others_changes(db):
     ],
 )
 def test_the_setting_follows_the_rate_limit_store(monkeypatch, limits, setting, expected):
-    monkeypatch.setattr(BaseConfig, "RATELIMIT_STORAGE_URI", limits)
-    monkeypatch.setattr(BaseConfig, "VOLUNTEER_POOL_CACHE", setting)
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", limits)
+    monkeypatch.setenv("VOLUNTEER_POOL_CACHE", setting)  # empty: not set
     config = DevelopmentConfig()
     assert expected == config.VOLUNTEER_POOL_CACHE
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from operator import itemgetter
+from typing import Any, SupportsFloat, cast
 
 import numpy as np
 
@@ -30,7 +31,7 @@ def _is_real_type(kind: type) -> bool:
     return _is_int_type(kind) or issubclass(kind, float | np.floating)
 
 
-def _read_ids(values: tuple, what: str) -> tuple:
+def _read_ids(values: tuple[Any, ...], what: str) -> tuple[Any, ...]:
     kinds = set(map(type, values))
     for kind in kinds:
         if not _is_int_type(kind):
@@ -41,7 +42,7 @@ def _read_ids(values: tuple, what: str) -> tuple:
     return values
 
 
-def _read_edges(edges: object) -> tuple[tuple, tuple, np.ndarray]:
+def _read_edges(edges: object) -> tuple[tuple[Any, ...], tuple[Any, ...], np.ndarray]:
     if isinstance(edges, str | bytes | Mapping) or not isinstance(edges, Iterable):
         raise ValueError("edges must be an iterable of (volunteer_id, need_id, score) tuples")
     rows = edges if isinstance(edges, list) else list(edges)
@@ -93,13 +94,13 @@ def _read_slots(slots: object, what: str) -> Mapping[int, int]:
 def _read_penalty(penalty: object) -> float:
     if not _is_real_type(type(penalty)):
         raise ValueError(f"load_penalty must be a number, got {penalty!r}")
-    penalty = float(penalty)
+    penalty = float(cast(SupportsFloat, penalty))
     if not math.isfinite(penalty) or penalty < 0:
         raise ValueError(f"load_penalty must be finite and >= 0, got {penalty!r}")
     return penalty
 
 
-def _dense(ids: tuple) -> tuple[list[int], np.ndarray]:
+def _dense(ids: tuple[Any, ...]) -> tuple[list[int], np.ndarray]:
     """Distinct ids ascending, and each id's position among them."""
     try:
         values = np.array(ids, dtype=np.int64)
@@ -110,15 +111,17 @@ def _dense(ids: tuple) -> tuple[list[int], np.ndarray]:
     low = int(values.min())
     span = int(values.max()) - low + 1
     if span > 4 * values.size + 1024:  # sparse ids: sort them
-        keys, rows = np.unique(values, return_inverse=True)
-        return keys.tolist(), rows.reshape(-1).astype(np.int64)
+        distinct, rows = np.unique(values, return_inverse=True)
+        return distinct.tolist(), rows.reshape(-1).astype(np.int64)
     present = np.zeros(span, bool)  # database ids are dense: count instead of sorting
     present[values - low] = True
-    position = np.cumsum(present) - 1
-    return (np.flatnonzero(present) + low).tolist(), position[values - low]
+    rank = np.cumsum(present) - 1
+    return (np.flatnonzero(present) + low).tolist(), rank[values - low]
 
 
-def _canonical(vol_rows: np.ndarray, need_rows: np.ndarray, n_need: int) -> tuple:
+def _canonical(
+    vol_rows: np.ndarray, need_rows: np.ndarray, n_need: int
+) -> tuple[np.ndarray, int | None]:
     """Edge order by (volunteer, need), and the first repeated edge's index or None.
 
     Solving in this order makes the result independent of the order edges came in.
@@ -172,20 +175,31 @@ def solve(
     return _solve_in_order(order, vol_rows, need_rows, scores, capacity, wanted, penalty)
 
 
-def _solve_in_order(order, vol_rows, need_rows, scores, capacity, wanted, penalty) -> np.ndarray:
+def _solve_in_order(
+    order: np.ndarray,
+    vol_rows: np.ndarray,
+    need_rows: np.ndarray,
+    scores: np.ndarray,
+    capacity: np.ndarray,
+    wanted: np.ndarray,
+    penalty: float,
+) -> np.ndarray:
     capacity = np.minimum(capacity, np.bincount(vol_rows, minlength=capacity.size))
     wanted = np.minimum(wanted, np.bincount(need_rows, minlength=wanted.size))
-    edge = order[(capacity[vol_rows[order]] > 0) & (wanted[need_rows[order]] > 0)]
+    edge: np.ndarray = order[(capacity[vol_rows[order]] > 0) & (wanted[need_rows[order]] > 0)]
     if edge.size == 0:
         return edge
     vol, need, score = vol_rows[edge], need_rows[edge], scores[edge]
     slots = _worthwhile_slots(vol, score, capacity, penalty)
     chosen = _min_cost_flow(vol, need, score, slots, wanted, penalty)
     chosen = _drop_unprofitable(vol, score, np.flatnonzero(chosen), penalty)
-    return edge[chosen]
+    solved: np.ndarray = edge[chosen]
+    return solved
 
 
-def _worthwhile_slots(vol, score, capacity, penalty) -> np.ndarray:
+def _worthwhile_slots(
+    vol: np.ndarray, score: np.ndarray, capacity: np.ndarray, penalty: float
+) -> np.ndarray:
     """Slots per volunteer that can pay off: the k-th needs a k-th best score > penalty*(k-1).
 
     A later slot only pays if an earlier one does, so the slots form a prefix.
@@ -198,7 +212,10 @@ def _worthwhile_slots(vol, score, capacity, penalty) -> np.ndarray:
         ranked = vol[by_score]
         rank = np.arange(ranked.size) - np.searchsorted(ranked, ranked)
         worth = score[by_score] > penalty * rank
-        return np.minimum(capacity, np.bincount(ranked[worth], minlength=capacity.size))
+        paying: np.ndarray = np.minimum(
+            capacity, np.bincount(ranked[worth], minlength=capacity.size)
+        )
+        return paying
     slots = np.zeros(capacity.size, np.int64)
     still = capacity > 0
     for k in range(1, rounds + 1):
@@ -216,7 +233,14 @@ def _compact(rows: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return (np.cumsum(used) - 1)[rows], np.flatnonzero(used)
 
 
-def _min_cost_flow(vol, need, score, slots, wanted, penalty) -> np.ndarray:
+def _min_cost_flow(
+    vol: np.ndarray,
+    need: np.ndarray,
+    score: np.ndarray,
+    slots: np.ndarray,
+    wanted: np.ndarray,
+    penalty: float,
+) -> np.ndarray:
     """Which edges the optimal flow uses; the network only has nodes that have edges."""
     # Imported here: OR-tools takes a third of a second to load, which the web
     # processes importing the engine for scoring should not pay.
@@ -257,13 +281,16 @@ def _min_cost_flow(vol, need, score, slots, wanted, penalty) -> np.ndarray:
         flow.set_nodes_supplies(np.array([source, sink]), np.array([supply, -supply]))
         status = flow.solve()
         if status == flow.OPTIMAL:
-            return flow.flows(np.arange(slot_vol.size, slot_vol.size + vol.size)) > 0
+            used: np.ndarray = flow.flows(np.arange(slot_vol.size, slot_vol.size + vol.size)) > 0
+            return used
         if status != flow.BAD_COST_RANGE or scale < 2**20:
             raise RuntimeError(f"min-cost flow failed with status {status}")
         scale >>= 10  # potentials overflowed: retry coarser
 
 
-def _drop_unprofitable(vol, score, picked, penalty) -> np.ndarray:
+def _drop_unprofitable(
+    vol: np.ndarray, score: np.ndarray, picked: np.ndarray, penalty: float
+) -> np.ndarray:
     """Drop pairs whose marginal value is not positive; this never lowers the objective.
 
     Integer rounding can let the solver take a pair worth exactly (or about) nothing.

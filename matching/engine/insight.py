@@ -160,13 +160,15 @@ def first_come(
     chosen: list[Proposal] = []
     for need in ordered:
         rows = pool.candidates(need, now)
-        ranked = sorted(
-            (v for v in (pool.volunteers[i] for i in rows.tolist()) if free[v.id] > 0),
-            key=lambda v: (-(score(v, need, weights, now).value), v.id),
-        )
-        for volunteer in ranked[: need.wanted]:
+        scored = [
+            (volunteer, fit)
+            for volunteer in (pool.volunteers[i] for i in rows.tolist())
+            if free[volunteer.id] > 0 and (fit := score(volunteer, need, weights, now)) is not None
+        ]
+        scored.sort(key=lambda pair: (-pair[1].value, pair[0].id))
+        for volunteer, fit in scored[: need.wanted]:
             free[volunteer.id] -= 1
-            chosen.append(Proposal(need.id, volunteer.id, score(volunteer, need, weights, now)))
+            chosen.append(Proposal(need.id, volunteer.id, fit))
     chosen.sort(key=lambda p: (p.need_id, p.volunteer_id))
     return chosen
 

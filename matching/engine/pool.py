@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any, cast
 
 import numpy as np
 
@@ -140,9 +141,10 @@ class Pool:
         if not found:
             return _EMPTY
         rows = np.unique(np.concatenate(found))
-        keep = (self.known_phases[rows] & _mask(need.phases, _PHASE_BIT)) != 0
+        keep: np.ndarray = (self.known_phases[rows] & _mask(need.phases, _PHASE_BIT)) != 0
         keep &= self.paused_until[rows] <= now.toordinal()
-        return rows[keep]
+        reached: np.ndarray = rows[keep]
+        return reached
 
     def _without_excluded(self, rows: np.ndarray, need: Need) -> np.ndarray:
         """The rows minus volunteers who declined the need or belong to its initiative."""
@@ -157,7 +159,7 @@ class Pool:
 
     def pairs(self, needs: Sequence[Need], now: datetime) -> tuple[np.ndarray, np.ndarray]:
         """All candidate pairs as (volunteer rows, need rows), grouped by need."""
-        cache: dict[tuple, np.ndarray] = {}
+        cache: dict[tuple[Any, ...], np.ndarray] = {}
         vol_rows, need_rows = [], []
         for j, need in enumerate(needs):
             # Needs alike in language, place, formats and phases share their candidates.
@@ -196,13 +198,16 @@ class Pool:
         fmt = shared / table.format_count[need_rows]
         load = 1 / (1 + self.active[rows])
         urgency = table.urgency[need_rows]
-        return combine(
+        combined = combine(
             weights.normalised(),
             (phase, place, fmt, load, urgency),
             self._continuity(rows, table, need_rows, weights),
         )
+        return cast(np.ndarray, combined)
 
-    def _continuity(self, rows: np.ndarray, table: NeedTable, need_rows: np.ndarray, weights):
+    def _continuity(
+        self, rows: np.ndarray, table: NeedTable, need_rows: np.ndarray, weights: Weights
+    ) -> np.ndarray | float:
         """The continuity bonus per pair (as ``continuity_bonus``), or 0.0 when nobody has one."""
         if not self._advised:
             return 0.0

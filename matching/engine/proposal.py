@@ -48,7 +48,7 @@ def rank(
         best = _rank_pool(need, volunteers, weights, now, k)
     else:
         best = _rank_records(need, volunteers, weights, now, k)
-    return [(v, score(v, need, weights, now)) for v in best]
+    return [(v, _known_score(v, need, weights, now)) for v in best]
 
 
 def rank_each(
@@ -81,7 +81,17 @@ def rank_each(
     return best
 
 
-def _rank_pool(need, pool: Pool, weights, now, k) -> list[Volunteer]:
+def _known_score(volunteer: Volunteer, need: Need, weights: Weights, now: datetime) -> Score:
+    """The score of a pair that passed the hard filters, so it has one."""
+    found = score(volunteer, need, weights, now)
+    if found is None:  # the candidate filters and the scoring disagree: a bug
+        raise RuntimeError(f"volunteer {volunteer.id} is no candidate for need {need.id}")
+    return found
+
+
+def _rank_pool(
+    need: Need, pool: Pool, weights: Weights, now: datetime, k: int | None
+) -> list[Volunteer]:
     rows = pool.candidates(need, now)
     table = NeedTable([need], weights, now)
     values = pool.values(rows, table, np.zeros(rows.size, np.int64), weights)
@@ -89,7 +99,9 @@ def _rank_pool(need, pool: Pool, weights, now, k) -> list[Volunteer]:
     return [pool.volunteers[i] for i in rows[order].tolist()]
 
 
-def _rank_records(need, volunteers, weights, now, k) -> list[Volunteer]:
+def _rank_records(
+    need: Need, volunteers: Iterable[object], weights: Weights, now: datetime, k: int | None
+) -> list[Volunteer]:
     scored = []
     for i, v in enumerate(volunteers):
         if not isinstance(v, Volunteer):
@@ -130,7 +142,9 @@ def propose(
     proposals = []
     for v, n in zip(vol_rows[chosen].tolist(), need_rows[chosen].tolist(), strict=True):
         volunteer, need = pool.volunteers[v], needs[n]
-        proposals.append(Proposal(need.id, volunteer.id, score(volunteer, need, weights, now)))
+        proposals.append(
+            Proposal(need.id, volunteer.id, _known_score(volunteer, need, weights, now))
+        )
     proposals.sort(key=lambda p: (p.need_id, p.volunteer_id))
     return proposals
 
@@ -180,11 +194,15 @@ def rank_needs(
     result: dict[int, list[tuple[Need, Score]]] = {}
     for v, n in zip(best_vol.tolist(), best_need.tolist(), strict=True):
         volunteer, need = pool.volunteers[v], needs[n]
-        result.setdefault(volunteer.id, []).append((need, score(volunteer, need, weights, now)))
+        result.setdefault(volunteer.id, []).append(
+            (need, _known_score(volunteer, need, weights, now))
+        )
     return result
 
 
-def _skip_codes(pool: Pool, needs: tuple[Need, ...], skip: Mapping[int, Collection[int]]):
+def _skip_codes(
+    pool: Pool, needs: tuple[Need, ...], skip: Mapping[int, Collection[int]]
+) -> np.ndarray:
     """The skipped pairs as sorted codes ``volunteer row * len(needs) + need row``."""
     row_of_volunteer = {vid: i for i, vid in enumerate(pool.ids.tolist())}
     row_of_need = {need.id: j for j, need in enumerate(needs)}
@@ -198,7 +216,9 @@ def _skip_codes(pool: Pool, needs: tuple[Need, ...], skip: Mapping[int, Collecti
     return np.unique(np.array(codes, np.int64))
 
 
-def _top_per_volunteer(vol_rows, need_rows, values, k: int):
+def _top_per_volunteer(
+    vol_rows: np.ndarray, need_rows: np.ndarray, values: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The k best pairs of each volunteer, grouped by volunteer, best first, ties by need."""
     order = np.lexsort((need_rows, -values, vol_rows))
     vol_sorted = vol_rows[order]

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from types import MappingProxyType
+from typing import Any, TypeGuard, cast
 
 from matching.reference import (
     DISTRICT_CODES,
@@ -29,7 +30,7 @@ _ID_MIN, _ID_MAX = -(2**63), 2**63 - 1
 PART_NAMES: tuple[str, ...] = ("phase", "place", "format", "load", "urgency")
 
 
-def is_int(value: object) -> bool:
+def is_int(value: object) -> TypeGuard[int]:
     """Tell whether a value is an integer in the strict sense (bool does not count)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -262,7 +263,7 @@ class Weights:
         unknown = sorted(str(key) for key in values if key not in known)
         if unknown:
             raise ValueError(f"unknown weight(s): {', '.join(unknown)}")
-        return cls(**values)
+        return cls(**cast("Mapping[str, Any]", values))  # each value is checked on creation
 
     def normalised(self) -> tuple[float, ...]:
         """The part weights in PART_NAMES order, scaled to sum 1."""

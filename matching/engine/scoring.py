@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from matching.engine import explanation
 from matching.engine.records import PART_NAMES, Need, Volunteer, Weights
@@ -169,7 +170,7 @@ def urgency_value(need: Need, now: datetime, weights: Weights) -> float:
     return (URGENCY_VALUES[need.urgency] + waiting) / 2
 
 
-def combine(weights: Sequence[float], values: Sequence, bonus: object = 0.0) -> object:
+def combine(weights: Sequence[float], values: Sequence[Any], bonus: object = 0.0) -> object:
     """Weighted sum of the part values plus a bonus, clamped to [MIN_SCORE, 1].
 
     Works on floats and on numpy arrays alike, summing in the same order, so the
@@ -185,7 +186,7 @@ def combine(weights: Sequence[float], values: Sequence, bonus: object = 0.0) -> 
     return total.clip(MIN_SCORE, 1.0)
 
 
-def _raw_values(volunteer: Volunteer, need: Need, kind: str, urgency: float) -> tuple:
+def _raw_values(volunteer: Volunteer, need: Need, kind: str, urgency: float) -> tuple[float, ...]:
     levels = [volunteer.levels.get(phase, 0) for phase in need.phases]
     shared = len(need.formats & volunteer.formats)
     return (
@@ -203,7 +204,9 @@ def value(volunteer: Volunteer, need: Need, weights: Weights, now: datetime) -> 
         return None
     kind, _ = place_of(volunteer, need)
     raw = _raw_values(volunteer, need, kind, urgency_value(need, now, weights))
-    return combine(weights.normalised(), raw, continuity_bonus(volunteer, need, weights))
+    return cast(
+        float, combine(weights.normalised(), raw, continuity_bonus(volunteer, need, weights))
+    )
 
 
 def advised_before(volunteer: Volunteer, need: Need) -> bool:
@@ -227,7 +230,15 @@ def score(volunteer: Volunteer, need: Need, weights: Weights, now: datetime) -> 
     texts = {reader: _texts(volunteer, need, kind, district, now, reader) for reader in _READERS}
     weights_ = weights.normalised()
     parts = tuple(
-        Part(name, raw_value, weight, weight * raw_value, *texts[_COORD][i], _others(texts, i))
+        Part(
+            name,
+            raw_value,
+            weight,
+            weight * raw_value,
+            texts[_COORD][i][0],
+            texts[_COORD][i][1],
+            _others(texts, i),
+        )
         for i, (name, raw_value, weight) in enumerate(zip(PART_NAMES, raw, weights_, strict=True))
     )
     bonus = continuity_bonus(volunteer, need, weights)
@@ -235,18 +246,23 @@ def score(volunteer: Volunteer, need: Need, weights: Weights, now: datetime) -> 
         de, en = explanation.continuity_text()
         readers = {r: explanation.continuity_text(r) for r in _READERS if r != _COORD}
         parts += (Part(CONTINUITY, 1.0, weights.continuity, bonus, de, en, readers),)
-    return Score(combine(weights_, raw, bonus), parts)
+    return Score(cast(float, combine(weights_, raw, bonus)), parts)
 
 
 _READERS = explanation.READERS
 _COORD = explanation.COORDINATOR
 
 
-def _others(texts: dict, index: int) -> dict[str, tuple[str, str]]:
+Texts = tuple[tuple[str, str], ...]
+
+
+def _others(texts: dict[str, Texts], index: int) -> dict[str, tuple[str, str]]:
     return {reader: texts[reader][index] for reader in _READERS if reader != _COORD}
 
 
-def _texts(volunteer: Volunteer, need: Need, kind: str, district: str, now, reader: str):
+def _texts(
+    volunteer: Volunteer, need: Need, kind: str, district: str, now: datetime, reader: str
+) -> Texts:
     """The five parts' sentences for one reader, in PART_NAMES order."""
     if kind == "neighbour" and volunteer.whole_city:
         # Someone who comes everywhere is not "from next door": say so, whatever they listed.

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import formatdate, make_msgid
 
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, has_request_context, render_template, request, url_for
 from flask_babel import force_locale
 
 
@@ -43,9 +43,17 @@ _headers.map_to_type("list-unsubscribe", UrlListHeader)
 POLICY = default_policy.clone(header_factory=_headers)
 
 
+def link_base() -> str:
+    """Where links in mail point: BASE_URL; in development without it, the address that the
+    request came to (outside a request: PORT's, config.DevelopmentConfig)."""
+    if current_app.config.get("BASE_URL_FROM_REQUEST") and has_request_context():
+        return request.host_url.rstrip("/")
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
 def absolute_url(endpoint: str, **values) -> str:
     """A full URL for a link in a mail, based on BASE_URL so it works outside a request too."""
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = link_base()
     if has_request_context():
         return base + url_for(endpoint, **values)
     with current_app.test_request_context(base_url=base):

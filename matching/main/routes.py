@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     current_app,
@@ -117,5 +115,5 @@ def accessibility():
             db.session.commit()
             flash(_("Danke für Ihre Meldung! Die Koordination kümmert sich darum."), "success")
             return redirect(url_for("main.accessibility"))
-    statement_date = date.fromisoformat(current_app.config["ACCESSIBILITY_STATEMENT_DATE"])
+    statement_date = current_app.config["ACCESSIBILITY_STATEMENT_DATE"]
     return render_template("main/accessibility.html", form=form, statement_date=statement_date)

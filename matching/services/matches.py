@@ -122,19 +122,19 @@ RELEASED = _l(
 
 def engaged_count(session: Session, profile_id: int) -> int:
     """Approved and accepted matches of a volunteer: what counts against capacity."""
-    return session.scalar(
+    return session.execute(
         select(func.count())
         .select_from(Match)
         .where(Match.volunteer_id == profile_id, Match.status.in_(ENGAGED))
-    )
+    ).scalar_one()
 
 
 def _taken_slots(session: Session, need_id: int) -> int:
-    return session.scalar(
+    return session.execute(
         select(func.count())
         .select_from(Match)
         .where(Match.need_id == need_id, Match.status.in_(ENGAGED))
-    )
+    ).scalar_one()
 
 
 def _lock_volunteer(session: Session, profile: VolunteerProfile) -> None:
@@ -299,11 +299,11 @@ def _check_room(session: Session, match: Match, need: Need) -> None:
 def _follow_need(session: Session, actor: User | None, need: Need, now: datetime) -> None:
     """A need with enough accepted experts is matched and its open proposals end;
     a matched need that lost an expert opens again."""
-    accepted = session.scalar(
+    accepted = session.execute(
         select(func.count())
         .select_from(Match)
         .where(Match.need_id == need.id, Match.status.in_((M.ACCEPTED, M.COMPLETED)))
-    )
+    ).scalar_one()
     if need.status == NeedStatus.OPEN and accepted >= need.experts_wanted:
         need_service.change_status(session, None, need, "mark_matched", now=now)
         waiting = session.scalars(

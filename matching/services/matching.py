@@ -57,7 +57,7 @@ def _live_counts(session: Session, column, ids=None) -> dict[int, int]:
     if ids is not None:
         live &= column.in_(list(ids))
     rows = session.execute(select(column, func.count()).where(live).group_by(column))
-    return dict(rows.all())
+    return dict(rows.tuples().all())
 
 
 def load_volunteers(session: Session, profiles: list[VolunteerProfile] | None = None):

@@ -88,7 +88,9 @@ def pass_need(
             session.add(entry)
             session.flush()
     except IntegrityError:  # a second click a moment ago was faster
-        return session.get(NeedPass, (need.id, profile.id), populate_existing=True)
+        existing = session.get(NeedPass, (need.id, profile.id), populate_existing=True)
+        assert existing is not None  # the row the insert collided with
+        return existing
     audit.record(
         session,
         actor,

@@ -103,7 +103,7 @@ def save_profile(
     _validate(data, now.date())
     profile = actor.volunteer_profile
     created = profile is None
-    if created:
+    if profile is None:
         profile = VolunteerProfile(user=actor, created_at=now)
         session.add(profile)
     before = None if created else _fingerprint(profile)
