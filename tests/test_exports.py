@@ -50,7 +50,7 @@ MATCH_HEADERS = [
     "Entschieden am",
     "Zugesagt am",
     "Abgeschlossen am",
-    "Bewertung (1–5)",
+    "Rückmeldung (1–5)",
 ]
 
 
@@ -141,7 +141,7 @@ def test_matches_csv_has_labels_and_berlin_times_across_the_autumn_change(
     # The same wall-clock hour twice on 26.10.: 02:30 in summer time, then 02:30 in winter time.
     assert row["Entschieden am"] == "26.10.2025 02:30"
     assert row["Zugesagt am"] == "26.10.2025 02:30"
-    assert row["Bewertung (1–5)"] == "5"
+    assert row["Rückmeldung (1–5)"] == "5"
 
 
 def test_commas_stay_available_for_other_programs(client, coordinator, exported):
@@ -186,7 +186,7 @@ def test_matches_workbook_has_typed_cells(client, coordinator, exported):
     assert header == MATCH_HEADERS
     values = dict(zip(header, row, strict=True))
     assert values["Herkunft"] == "Automatischer Vorschlag"
-    assert values["Übereinstimmung in %"] == 81 and values["Bewertung (1–5)"] == 5
+    assert values["Übereinstimmung in %"] == 81 and values["Rückmeldung (1–5)"] == 5
     assert values["Entschieden am"] == datetime(2025, 10, 26, 2, 30)
     assert values["Zugesagt am"] == datetime(2025, 10, 26, 2, 30)
 

@@ -44,14 +44,14 @@ def test_every_part_of_the_download_has_a_place_on_the_page(client, db, auth, ma
     titles = {
         "account": "Ihr Konto",
         "consents": "Ihre Einwilligungen",
-        "digest_settings": "Ihre E-Mail-Zusammenfassungen",
+        "digest_settings": "Ihre E-Mail-Benachrichtigungen",
         "volunteer_profile": "Ihr Profil als Expert:in",
         "matches": "Ihre Vermittlungen",
         "initiatives": "Initiativen, für die Sie handeln",
         "needs_created": "Anfragen, die Sie angelegt haben",
         "mails": "E-Mails an Sie",
         "not_this_time": "„Diesmal nicht“",
-        "materials_suggested": "Arbeitshilfen, die Sie vorgeschlagen haben",
+        "materials_suggested": "Materialien, die Sie vorgeschlagen haben",
         "barriers_reported": "Barrieren, die Sie gemeldet haben",
         "activity": "Was Sie getan haben",
     }

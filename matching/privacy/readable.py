@@ -115,7 +115,7 @@ def sections(data: dict) -> list[Section]:
             empty=_("Keine Einwilligungen gespeichert."),
         ),
         Section(
-            _("Ihre E-Mail-Zusammenfassungen"),
+            _("Ihre E-Mail-Benachrichtigungen"),
             facts=[
                 (_said(DIGEST_LABELS, kind), _yes_no(on))
                 for kind, on in sorted(data["digest_settings"].items())
@@ -223,7 +223,7 @@ def sections(data: dict) -> list[Section]:
     )
     result.append(
         Section(
-            _("Arbeitshilfen, die Sie vorgeschlagen haben"),
+            _("Materialien, die Sie vorgeschlagen haben"),
             headers=[_("Titel"), _("Thema"), _("Stand"), _("Am")],
             rows=[
                 [
@@ -247,7 +247,7 @@ def sections(data: dict) -> list[Section]:
     )
     result.append(
         Section(
-            _("Was Sie getan haben (Protokoll)"),
+            _("Was Sie getan haben (Verlauf)"),
             headers=[_("Wann"), _("Was"), _("Betrifft")],
             rows=[
                 [when(e["at"]), e["action"], f"{e['object']} {e['id']}"] for e in data["activity"]

@@ -155,7 +155,7 @@ def match_table(session: Session) -> Table:
         Column(_("Entschieden am"), Kind.TIME, 17),
         Column(_("Zugesagt am"), Kind.TIME, 17),
         Column(_("Abgeschlossen am"), Kind.TIME, 17),
-        Column(_("Bewertung (1–5)"), Kind.NUMBER, 10),
+        Column(_("Rückmeldung (1–5)"), Kind.NUMBER, 10),
     )
     rows = [
         (
