@@ -26,7 +26,7 @@ AFTER = datetime(2025, 10, 26, 1, 30, tzinfo=UTC)  # 02:30 winter time, after th
 
 NEED_HEADERS = [
     "Nr.",
-    "Status",
+    "Stand",
     "Titel",
     "Initiative",
     "Stadtbezirk",
@@ -39,7 +39,7 @@ NEED_HEADERS = [
 ]
 MATCH_HEADERS = [
     "Nr.",
-    "Status",
+    "Stand",
     "Herkunft",
     "Anfrage-Nr.",
     "Anfrage",
@@ -117,7 +117,7 @@ def test_needs_csv_is_what_german_excel_opens(client, coordinator, exported):
     headers, (row,) = csv_rows(response)
     assert headers == NEED_HEADERS
     assert row["Nr."] == str(need.id)
-    assert row["Status"] == "Offen"
+    assert row["Stand"] == "Offen"
     assert row["Stadtbezirk"] == "Bad Cannstatt"
     assert row["Themen"] == "Start / Akquise, Konzeption / Planung"
     assert row["Dringlichkeit"] == "Normal"
@@ -135,7 +135,7 @@ def test_matches_csv_has_labels_and_berlin_times_across_the_autumn_change(
     need, _ = exported
     headers, (row,) = csv_rows(client.get("/koordination/export/vermittlungen.csv"))
     assert headers == MATCH_HEADERS
-    assert (row["Status"], row["Herkunft"]) == ("Zugesagt", "Automatischer Vorschlag")
+    assert (row["Stand"], row["Herkunft"]) == ("Zugesagt", "Automatischer Vorschlag")
     assert (row["Anfrage-Nr."], row["Vorname"], row["Nachname"]) == (str(need.id), "Vera", "Müller")
     assert row["Übereinstimmung in %"] == "81"
     # The same wall-clock hour twice on 26.10.: 02:30 in summer time, then 02:30 in winter time.
@@ -169,7 +169,7 @@ def test_needs_workbook_has_typed_cells(client, coordinator, exported):
     assert sheet["A1"].font.b and sheet.freeze_panes == "A2"
     values = dict(zip(header, row, strict=True))
     assert values["Nr."] == need.id and isinstance(values["Nr."], int)
-    assert values["Status"] == "Offen" and values["Stadtbezirk"] == "Bad Cannstatt"
+    assert values["Stand"] == "Offen" and values["Stadtbezirk"] == "Bad Cannstatt"
     assert values["Gesuchte Expert:innen"] == 1
     assert values["Angelegt am"] == datetime(2025, 3, 30, 0, 30)
     assert values["Veröffentlicht am"] == datetime(2025, 3, 30, 3, 30)

@@ -98,7 +98,7 @@ def need_table(session: Session) -> Table:
     """Every need, oldest first."""
     columns = (
         Column(_("Nr."), Kind.NUMBER, 8),
-        Column(_("Status"), width=18),
+        Column(_("Stand"), width=18),
         Column(_("Titel"), width=40),
         Column(_("Initiative"), width=30),
         Column(_("Stadtbezirk"), width=16),
@@ -144,7 +144,7 @@ def match_table(session: Session) -> Table:
     """Every match, oldest first: names, never contact details."""
     columns = (
         Column(_("Nr."), Kind.NUMBER, 8),
-        Column(_("Status"), width=18),
+        Column(_("Stand"), width=18),
         Column(_("Herkunft"), width=24),
         Column(_("Anfrage-Nr."), Kind.NUMBER, 10),
         Column(_("Anfrage"), width=40),
