@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, EmailField, StringField
+from wtforms import BooleanField, DateField, EmailField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from matching.initiatives.forms import NeedForm
@@ -62,4 +62,11 @@ class PhoneNeedForm(NeedForm):
         _l("Einwilligung am"),
         default=date.today,
         validators=[InputRequired(message=_l("Bitte geben Sie das Datum der Einwilligung an."))],
+    )
+    # Offered only when the name is already known: the one we have, or a new one after all.
+    initiative_choice = RadioField(
+        _l("Diese Initiative kennen wir schon. Welche ist es?"),
+        choices=[],
+        validate_choice=False,
+        validators=[Optional()],
     )

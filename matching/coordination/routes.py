@@ -337,7 +337,21 @@ def record_phone_need():
     if form.is_submitted() and already_submitted(form.submission.data):
         flash(_("Diese Anfrage wurde schon gespeichert."), "info")
         return redirect(url_for("reports.dashboard"))
-    if form.validate_on_submit():
+    known = assisted.initiatives_named(db.session, form.initiative_name.data or "")
+    form.initiative_choice.choices = [
+        *((str(i.id), _known_label(i)) for i in known),
+        (NEW_INITIATIVE, _("Eine andere, neue Initiative mit diesem Namen anlegen")),
+    ]
+    existing, chosen = _chosen_initiative(form, known)
+    valid = form.validate_on_submit()
+    if valid and not chosen:
+        form.initiative_choice.errors = [
+            _(
+                "Eine Initiative mit diesem Namen gibt es schon. Bitte wählen Sie, ob die "
+                "Anfrage zu ihr gehört oder zu einer neuen Initiative."
+            )
+        ]
+    elif valid:
         publish = request.form.get("action") == "publish"
         try:
             need = assisted.record_need_by_phone(
@@ -360,6 +374,7 @@ def record_phone_need():
                 need_input(form),
                 now=utcnow(),
                 publish=publish,
+                existing=existing,
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -375,8 +390,43 @@ def record_phone_need():
             )
             return redirect(url_for("needs.detail", need_id=need.id))
     return render_template(
-        "coordination/phone_need.html", form=form, phases=PHASES, urgencies=URGENCIES
+        "coordination/phone_need.html",
+        form=form,
+        phases=PHASES,
+        urgencies=URGENCIES,
+        known=known,
     )
+
+
+NEW_INITIATIVE = "neu"
+
+
+def _known_label(initiative: Initiative) -> str:
+    district = DISTRICT_BY_CODE.get(initiative.district)
+    place = district.name if district else initiative.district
+    if initiative.member_rows:
+        return _(
+            "%(name)s (%(district)s), hat ein eigenes Konto: die Anfrage erscheint dort",
+            name=initiative.name,
+            district=place,
+        )
+    return _("%(name)s (%(district)s), ohne Konto", name=initiative.name, district=place)
+
+
+def _chosen_initiative(
+    form: PhoneNeedForm, known: list[Initiative]
+) -> tuple[Initiative | None, bool]:
+    """The known initiative picked on the form, and whether the choice is made.
+
+    A name nobody has yet needs no choice; a stale or made-up choice counts as none.
+    """
+    if not known:
+        return None, True
+    choice = form.initiative_choice.data or ""
+    if choice == NEW_INITIATIVE:
+        return None, True
+    picked = next((i for i in known if str(i.id) == choice), None)
+    return picked, picked is not None
 
 
 @bp.route("/initiativen/<id:initiative_id>/einladen", methods=["POST"])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from matching.access import role_required
@@ -15,7 +17,7 @@ from matching.models import Initiative, InitiativeMember, Need, Role, utcnow
 from matching.reference import PHASES, URGENCIES
 from matching.services import initiatives, needs, phases, waiting
 from matching.services.errors import ServiceError
-from matching.services.permissions import can_manage_need
+from matching.services.permissions import acts_for_initiative, can_manage_need, is_coordinator
 
 bp = Blueprint("initiatives", __name__)
 # Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
@@ -32,11 +34,30 @@ def _my_initiative() -> Initiative | None:
     )
 
 
+def need_page(view):
+    """For the pages that change a need: people acting for initiatives, and coordinators."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not (current_user.has_role(Role.INITIATIVE) or is_coordinator(current_user)):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def _managed_need(need_id: int) -> Need:
-    """The need if the current user may manage it; 404 otherwise (no hint that it exists)."""
+    """The need if the current user acts for its initiative.
+
+    404 for someone else's need (no hint that it exists); 403 for a coordinator once the
+    initiative manages its needs itself.
+    """
     need = db.session.get(Need, need_id)
     if need is None or not can_manage_need(db.session, current_user, need):
         abort(404)
+    if not acts_for_initiative(db.session, current_user, need):
+        abort(403)
     return need
 
 
@@ -139,7 +160,7 @@ def new_need():
 
 
 @bp.route("/anfragen/<id:need_id>/bearbeiten", methods=["GET", "POST"])
-@role_required(Role.INITIATIVE)
+@need_page
 def edit_need(need_id: int):
     """Edit a draft or open need; a draft can be published from here."""
     need = _managed_need(need_id)
@@ -169,13 +190,13 @@ def edit_need(need_id: int):
 
 
 @bp.route("/anfragen/<id:need_id>/veroeffentlichen", methods=["POST"])
-@role_required(Role.INITIATIVE)
+@need_page
 def publish_need(need_id: int):
     return _simple_transition(need_id, "publish", _("Ihre Anfrage ist veröffentlicht."))
 
 
 @bp.route("/anfragen/<id:need_id>/abschliessen", methods=["GET", "POST"])
-@role_required(Role.INITIATIVE)
+@need_page
 def close_need(need_id: int):
     """Close a need (GET asks, POST does it)."""
     need = _managed_need(need_id)
@@ -202,7 +223,7 @@ def _simple_transition(need_id: int, action: str, done_message: str):
 
 
 @bp.route("/anfragen/<id:need_id>/zurueckziehen", methods=["GET", "POST"])
-@role_required(Role.INITIATIVE)
+@need_page
 def withdraw_need(need_id: int):
     """Withdraw a need with a reason."""
     need = _managed_need(need_id)

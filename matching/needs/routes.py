@@ -22,7 +22,7 @@ from matching.reference import DISTRICT_BY_CODE, DISTRICTS, PHASE_BY_CODE, PHASE
 from matching.services import matches as match_service
 from matching.services import matching, materials, privacy, queries, waiting
 from matching.services import needs as need_service
-from matching.services.permissions import can_manage_need, is_coordinator
+from matching.services.permissions import acts_for_initiative, can_manage_need, is_coordinator
 
 bp = Blueprint("needs", __name__)
 # Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
@@ -122,6 +122,7 @@ def detail(need_id: int):
         and own_match is None,
         match_labels=match_service.STATUS_LABELS,
         manager=manager,
+        acts_for=manager and acts_for_initiative(db.session, current_user, need),
         labels=need_service.STATUS_LABELS,
         editable=need.status in need_service.EDITABLE,
         waiting_clock=waiting.need_clocks(db.session, [need], now).get(need.id)

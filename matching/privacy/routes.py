@@ -21,6 +21,7 @@ from flask_login import current_user, login_required, logout_user
 from matching.auth.passwords import verify_password
 from matching.extensions import db
 from matching.models import ConsentRecord, utcnow
+from matching.privacy import readable
 from matching.privacy.forms import ConsentForm, EraseForm
 from matching.services import audit, privacy
 from matching.urls import safe_next
@@ -75,6 +76,16 @@ def consent():
 def my_data():
     """What we store, the download, and erasing the account."""
     return render_template("privacy/my_data.html", form=EraseForm())
+
+
+@bp.route("/konto/meine-daten/ansehen")
+@login_required
+def my_data_page():
+    """Everything stored about the current user as a page to read and print."""
+    data = privacy.export(db.session, current_user)
+    return render_template(
+        "privacy/my_data_page.html", sections=readable.sections(data), now=utcnow()
+    )
 
 
 @bp.route("/konto/meine-daten.json")

@@ -13,6 +13,7 @@ from matching.extensions import db
 from matching.main.errors import render_error
 from matching.models import Role, utcnow
 from matching.reference import DISTRICT_BY_CODE, PHASE_BY_CODE, PHASES
+from matching.reports import exports
 from matching.services import accessibility, reports
 from matching.services import matches as match_service
 from matching.services import needs as need_service
@@ -73,19 +74,34 @@ def coverage_box(district: str, phase: str):
 @role_required(Role.COORDINATOR)
 def export_needs():
     """All needs as CSV."""
-    return _csv_download("anfragen", reports.NEED_COLUMNS, reports.need_rows)
+    return _csv_download(exports.need_table)
 
 
 @bp.route("/export/vermittlungen.csv")
 @role_required(Role.COORDINATOR)
 def export_matches():
     """All matches as CSV (names, never contact details)."""
-    return _csv_download("vermittlungen", reports.MATCH_COLUMNS, reports.match_rows)
+    return _csv_download(exports.match_table)
 
 
-def _csv_download(name: str, columns, load_rows):
-    choice = request.args.get("trennzeichen", "komma")
-    delimiter = reports.CSV_DELIMITERS.get(choice)
+@bp.route("/export/anfragen.xlsx")
+@role_required(Role.COORDINATOR)
+def export_needs_xlsx():
+    """All needs as an Excel workbook with typed cells."""
+    return _xlsx_download(exports.need_table)
+
+
+@bp.route("/export/vermittlungen.xlsx")
+@role_required(Role.COORDINATOR)
+def export_matches_xlsx():
+    """All matches as an Excel workbook with typed cells (names, never contact details)."""
+    return _xlsx_download(exports.match_table)
+
+
+def _csv_download(load_table):
+    """Semicolons for German Excel unless asked for commas."""
+    choice = request.args.get("trennzeichen", exports.DEFAULT_DELIMITER)
+    delimiter = exports.DELIMITERS.get(choice)
     if delimiter is None:
         return render_error(
             400,
@@ -93,13 +109,22 @@ def _csv_download(name: str, columns, load_rows):
                 "Diese Tabelle gibt es nur „mit Semikolon“ oder „mit Komma“. Bitte nehmen Sie einen der beiden Links auf der Seite „Überblick“ der Koordination."
             ),
         )
-    body = reports.to_csv(columns, load_rows(db.session), delimiter)
+    table = load_table(db.session)
+    return _download(exports.to_csv(table, delimiter), table.name, "csv", "text/csv")
+
+
+def _xlsx_download(load_table):
+    table = load_table(db.session)
+    return _download(exports.to_xlsx(table), table.name, "xlsx", exports.XLSX_MIMETYPE)
+
+
+def _download(body: bytes, name: str, suffix: str, mimetype: str) -> Response:
     day = utcnow().astimezone(BERLIN).date().isoformat()
     return Response(
         body,
-        mimetype="text/csv",
+        mimetype=mimetype,
         headers={
-            "Content-Disposition": f'attachment; filename="{name}-{day}.csv"',
+            "Content-Disposition": f'attachment; filename="{name}-{day}.{suffix}"',
             "Cache-Control": "no-store",  # names of people: not for shared caches
         },
     )

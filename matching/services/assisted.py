@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching import mail
@@ -60,6 +61,23 @@ def _validate(contact: PhoneContact, today: date) -> None:
         raise InvalidInput(_l("Das Datum der Einwilligung darf nicht in der Zukunft liegen."))
 
 
+def _name_key(name: str) -> str:
+    return "".join(name.split()).casefold()
+
+
+def initiatives_named(session: Session, name: str) -> list[Initiative]:
+    """Initiatives whose name is ``name`` but for upper/lower case and spaces."""
+    key = _name_key(name)
+    if not key:
+        return []
+    # Compared here, not in SQL: SQLite's lower() leaves umlauts alone ("Ü" ≠ "ü").
+    rows = session.execute(select(Initiative.id, Initiative.name).order_by(Initiative.id)).all()
+    ids = [row.id for row in rows if _name_key(row.name) == key]
+    if not ids:
+        return []
+    return list(session.scalars(select(Initiative).where(Initiative.id.in_(ids))))
+
+
 def record_need_by_phone(
     session: Session,
     actor: User,
@@ -69,18 +87,26 @@ def record_need_by_phone(
     *,
     now: datetime,
     publish: bool,
+    existing: Initiative | None = None,
 ) -> Need:
-    """A coordinator records an initiative without an account and its need, in one step."""
+    """A coordinator records a need that came in by phone, in one step.
+
+    For a new initiative without an account, or for ``existing`` (chosen because the
+    name was already known): one without an account gets the new contact and consent;
+    one with an account keeps managing its needs itself, so no contact is stored.
+    """
     if not is_coordinator(actor):
         raise PermissionDenied(_l("Nur die Koordination kann Anfragen am Telefon aufnehmen."))
     _validate(contact, now.date())
-    initiative = initiatives.new_initiative(details, now=now)
-    initiative.contact_name = contact.name.strip()
-    initiative.contact_phone = contact.phone.strip()
-    initiative.contact_email = contact.email.strip().lower()
-    initiative.contact_consent_on = contact.consent_on
-    initiative.recorded_by_id = actor.id
-    session.add(initiative)
+    initiative = existing or initiatives.new_initiative(details, now=now)
+    if not initiative.member_rows:
+        initiative.contact_name = contact.name.strip()
+        initiative.contact_phone = contact.phone.strip()
+        initiative.contact_email = contact.email.strip().lower()
+        initiative.contact_consent_on = contact.consent_on
+        initiative.recorded_by_id = actor.id
+    if existing is None:
+        session.add(initiative)
     session.flush()
     audit.record(
         session,
@@ -88,7 +114,10 @@ def record_need_by_phone(
         "initiative.record_by_phone",
         "initiative",
         initiative.id,
-        detail={"consent_on": contact.consent_on.isoformat()},
+        detail={
+            "consent_on": contact.consent_on.isoformat(),
+            **({"existing": True} if existing is not None else {}),
+        },
         now=now,
     )
     need = needs.create_need(session, actor, initiative, data, now=now, publish=publish)

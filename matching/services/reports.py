@@ -6,10 +6,8 @@ are, and takes ``now`` so that tests (and the digest later) can choose the time.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -43,10 +41,6 @@ SERVED_MATCH_STATUSES = (MatchStatus.APPROVED, MatchStatus.ACCEPTED, MatchStatus
 ENGAGED_MATCH_STATUSES = (MatchStatus.APPROVED, MatchStatus.ACCEPTED)
 # A cell with open needs is "thin" while it has fewer spare experts than this beyond them.
 SPARE_EXPERTS_WANTED = 2
-
-CSV_DELIMITERS = {"komma": ",", "semikolon": ";"}
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # ---------------------------------------------------------------------------
@@ -362,7 +356,7 @@ def coverage(session: Session, now: datetime) -> Coverage:
 
 
 # ---------------------------------------------------------------------------
-# CSV exports: no passwords, tokens, e-mail addresses or phone numbers
+# Export rows (matching.reports.exports): no passwords, tokens, e-mail addresses or phones
 
 
 NEED_COLUMNS = (
@@ -460,24 +454,3 @@ def match_rows(session: Session) -> list[tuple]:
             .order_by(Match.id)
         ).all()
     ]
-
-
-def csv_cell(value) -> str:
-    """One value as CSV text: ISO 8601 dates, and text a spreadsheet will not run as a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def to_csv(columns: Sequence[str], rows: Iterable[Sequence], delimiter: str = ",") -> bytes:
-    """UTF-8 with a byte order mark, so spreadsheet programs read the umlauts right."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerows([csv_cell(value) for value in row] for row in rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
