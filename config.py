@@ -105,6 +105,9 @@ class BaseConfig:
     # redis:// URL; by default the rate limits' Redis, else off.
     VOLUNTEER_POOL_CACHE = os.environ.get("VOLUNTEER_POOL_CACHE", "")
     VOLUNTEER_POOL_MAX_AGE = float(os.environ.get("VOLUNTEER_POOL_MAX_AGE", 300))
+    # A whole new pool is built by a thread beside the requests ("background"), which keep the
+    # old one meanwhile, or by the request that finds it due ("inline": tests).
+    VOLUNTEER_POOL_REBUILD = os.environ.get("VOLUNTEER_POOL_REBUILD", "background")
     # The JSON API: per token, and per address for callers without one.
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
     API_RATE_LIMIT_ANONYMOUS = os.environ.get("API_RATE_LIMIT_ANONYMOUS", "60 per minute")
@@ -227,6 +230,7 @@ class TestingConfig(BaseConfig):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     VOLUNTEER_POOL_CACHE = "process"
+    VOLUNTEER_POOL_REBUILD = "inline"
 
     def __init__(self) -> None:
         super().__init__()
