@@ -527,16 +527,21 @@ def pages(database_url: str, size: str, dense: bool, redis_url: str, workers: in
     first_answer = time.perf_counter() - started
     try:
         _wait_for_workers(gunicorn_log, workers, timeout=600)
-        warm_ups = [
-            int(m) / 1000 for m in re.findall(r"warmed up in (\d+) ms", gunicorn_log.read_text())
-        ]
+        text = gunicorn_log.read_text()
+        warm_ups = [int(m) / 1000 for m in re.findall(r"warmed up in (\d+) ms", text)]
+        steps = re.findall(r"\(templates (\d+), pages (\d+), pool (\d+), log-in (\d+) ms\)", text)
         figure(
             size,
             "worker_warm_up_s",
             max(warm_ups) if warm_ups else None,
             WARM_UP_S,
             workers=warm_ups,
+            steps_ms=[
+                dict(zip(("templates", "pages", "pool", "log_in"), map(int, s), strict=True))
+                for s in steps
+            ],
             first_answer_s=round(first_answer, 1),
+            load_average=round(os.getloadavg()[0], 2),
             dense=dense,
         )
         need = 1
@@ -604,14 +609,16 @@ def _reload_stall(size: str, dense: bool, browser: Browser, redis_url: str, work
     generation = client.incr(REDIS_KEY)
     client.hset(REDIS_CHANGES, generation, "*")
     client.hdel(REDIS_CHANGES, generation - KEPT_CHANGES)
-    times = [browser.request("/koordination/vorschlaege")[2] for _ in range(3 * workers)]
+    times = [browser.request("/koordination/vorschlaege")[2] for _ in range(5 * workers)]
     figure(
         size,
         "request_after_full_change_max_ms",
         round(max(times), 1),
         PAGE_P95_MS,
         measure="slowest of the proposal queue's next requests after every volunteer changed",
+        p50_ms=round(statistics.median(times), 1),
         first_ms=[round(t, 1) for t in times[: 2 * workers]],
+        load_average=round(os.getloadavg()[0], 2),
         dense=dense,
     )
 

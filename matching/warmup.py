@@ -40,17 +40,26 @@ def warm_up(app: Flask) -> dict:
     """Do a new process's first-time work now; returns what was done, for the log and tests."""
     started = time.monotonic()
     done = {"templates": 0, "pages": {}, "volunteers": 0, "log_in": False}
+    steps = {"templates": 0, "pages": 0, "pool": 0, "log_in": 0}  # ms each step took
     try:
-        done["templates"] = _templates(app)
-        done["pages"] = _pages(app)
-        done["volunteers"] = _volunteer_pool(app)
-        done["log_in"] = _log_in(app)
+        for step, key, work in (
+            ("templates", "templates", _templates),
+            ("pages", "pages", _pages),
+            ("pool", "volunteers", _volunteer_pool),
+            ("log_in", "log_in", _log_in),
+        ):
+            begun = time.monotonic()
+            done[key] = work(app)
+            steps[step] = round((time.monotonic() - begun) * 1000)
     except Exception:  # the worker must start even if this fails
         log.warning("warm-up incomplete; this worker starts cold", exc_info=True)
     done["ms"] = round((time.monotonic() - started) * 1000)
+    done["steps_ms"] = steps
     log.info(
-        "worker warmed up in %d ms: %d templates, pages %s, %d volunteers",
+        "worker warmed up in %d ms (templates %d, pages %d, pool %d, log-in %d ms): "
+        "%d templates, pages %s, %d volunteers",
         done["ms"],
+        *steps.values(),
         done["templates"],
         sorted(set(done["pages"].values())),
         done["volunteers"],
