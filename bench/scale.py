@@ -408,16 +408,17 @@ def pool(size: str, dense: bool) -> None:
         kept = app.extensions[volunteer_pool.EXTENSION]
         volunteer_pool.pool(db.session, approved_volunteer_records)  # the kept pool, up to date
         db.session.rollback()
-        samples = []
+        samples, cpu = [], []
         for index in range(10):
             profile = db.session.scalar(select(VolunteerProfile).where(VolunteerProfile.id == 1))
             profile.bio = f"Geändert ({index})"
             profile.capacity = 2 if profile.capacity != 2 else 3
             db.session.commit()
             loads = kept.partial_loads
-            started = time.perf_counter()
+            started, cpu_before = time.perf_counter(), time.thread_time()
             volunteer_pool.pool(db.session, approved_volunteer_records)
             samples.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.thread_time() - cpu_before) * 1000)
             db.session.rollback()
             if kept.partial_loads != loads + 1:
                 raise SystemExit("one volunteer's change did not load in part")
@@ -427,6 +428,8 @@ def pool(size: str, dense: bool) -> None:
             round(statistics.median(samples), 1),
             SINGLE_CHANGE_MS,
             max_ms=round(max(samples), 1),
+            cpu_ms=round(statistics.median(cpu), 1),
+            load_average=round(os.getloadavg()[0], 2),
             dense=dense,
         )
 
@@ -529,6 +532,7 @@ def pages(database_url: str, size: str, dense: bool, redis_url: str, workers: in
         _wait_for_workers(gunicorn_log, workers, timeout=600)
         text = gunicorn_log.read_text()
         warm_ups = [int(m) / 1000 for m in re.findall(r"warmed up in (\d+) ms", text)]
+        cpu_ms = [int(m) for m in re.findall(r"warmed up in \d+ ms, (\d+) ms CPU", text)]
         steps = re.findall(r"\(templates (\d+), pages (\d+), pool (\d+), log-in (\d+) ms\)", text)
         figure(
             size,
@@ -536,6 +540,7 @@ def pages(database_url: str, size: str, dense: bool, redis_url: str, workers: in
             max(warm_ups) if warm_ups else None,
             WARM_UP_S,
             workers=warm_ups,
+            cpu_ms=cpu_ms,
             steps_ms=[
                 dict(zip(("templates", "pages", "pool", "log_in"), map(int, s), strict=True))
                 for s in steps
