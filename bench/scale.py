@@ -635,6 +635,25 @@ def child(args: list[str], env: dict) -> None:
     subprocess.run([sys.executable, __file__, *args], cwd=ROOT, env=env, check=True)
 
 
+def _proposals(flags: list[str], env: dict) -> None:
+    log("proposing (dry run)")
+    child(["--child", "propose-dry", *flags], env)
+    log("proposing")
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", "propose", *flags],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    first = json.loads(out.strip().splitlines()[-1])["value"]
+    log("proposing again")
+    child(["--child", "propose-second", *flags], {**env, "SCALE_FIRST_S": str(first)})
+
+
 def run_size(args, size: str) -> None:
     name = f"vernetzer_scale_{size.lower()}{'_dense' if args.dense else ''}"
     log(f"size {size}{' dense' if args.dense else ''}: database {name}")
@@ -653,22 +672,8 @@ def run_size(args, size: str) -> None:
     try:
         figure(size, "load_average_before", round(os.getloadavg()[0], 2), cores=os.cpu_count())
         child(["--child", "fill", *flags], env)
-        log("filled; proposing (dry run)")
-        child(["--child", "propose-dry", *flags], env)
-        log("proposing")
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", "propose", *flags],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.PIPE,
-            text=True,
-        ).stdout
-        sys.stdout.write(out)
-        sys.stdout.flush()
-        first = json.loads(out.strip().splitlines()[-1])["value"]
-        log("proposing again")
-        child(["--child", "propose-second", *flags], {**env, "SCALE_FIRST_S": str(first)})
+        if not args.skip_propose:
+            _proposals(flags, env)
         log("pool")
         child(["--child", "pool", *flags], env)
         if not args.skip_pages:
@@ -691,6 +696,7 @@ def main() -> int:
         help="the PostgreSQL server; a fresh database is created on it and dropped afterwards",
     )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/12", help="flushed first")
+    parser.add_argument("--skip-propose", action="store_true", help="no match propose part")
     parser.add_argument("--skip-pages", action="store_true", help="no gunicorn part")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--child", help=argparse.SUPPRESS)
