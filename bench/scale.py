@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.instances import NOW, SIZES, generate  # noqa: E402
-from bench.load import create_database, drop_database, free_port, start_gunicorn  # noqa: E402
+from bench.load import create_database, drop_database, free_port  # noqa: E402
 
 PASSWORD = "Stadt-im-Mass-2026"
 DOMAIN = "scale.example.org"
@@ -526,9 +526,29 @@ def pages(database_url: str, size: str, dense: bool, redis_url: str, workers: in
     host = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
     with gunicorn_log.open("wb") as sink:
-        server = start_gunicorn(env, port, workers, False, sink)
-    first_answer = time.perf_counter() - started
+        conf = str(ROOT / "deploy" / "gunicorn.conf.py")
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                conf,
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
+        _wait_for_answer(host, server, timeout=600)
+        first_answer = time.perf_counter() - started
         _wait_for_workers(gunicorn_log, workers, timeout=600)
         text = gunicorn_log.read_text()
         warm_ups = [int(m) / 1000 for m in re.findall(r"warmed up in (\d+) ms", text)]
@@ -593,6 +613,20 @@ def pages(database_url: str, size: str, dense: bool, redis_url: str, workers: in
         for path in sorted(work.glob("*")):
             path.unlink()
         work.rmdir()
+
+
+def _wait_for_answer(host: str, server: subprocess.Popen, timeout: float) -> None:
+    """Until /healthz answers (a busy machine can take a minute to warm four workers up)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(host + "/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("gunicorn did not come up; see its log")
 
 
 def _wait_for_workers(gunicorn_log: Path, workers: int, timeout: float) -> None:
@@ -674,8 +708,9 @@ def run_size(args, size: str) -> None:
         child(["--child", "fill", *flags], env)
         if not args.skip_propose:
             _proposals(flags, env)
-        log("pool")
-        child(["--child", "pool", *flags], env)
+        if not args.skip_pool:
+            log("pool")
+            child(["--child", "pool", *flags], env)
         if not args.skip_pages:
             log("pages through gunicorn")
             pages(database_url, size, args.dense, args.redis, args.workers)
@@ -697,6 +732,7 @@ def main() -> int:
     )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/12", help="flushed first")
     parser.add_argument("--skip-propose", action="store_true", help="no match propose part")
+    parser.add_argument("--skip-pool", action="store_true", help="no volunteer pool part")
     parser.add_argument("--skip-pages", action="store_true", help="no gunicorn part")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--child", help=argparse.SUPPRESS)
