@@ -28,6 +28,7 @@ progress goes to stderr.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import re
@@ -583,10 +584,16 @@ def pages(database_url: str, size: str, dense: bool, redis_url: str, workers: in
                 path = template.format(need=need)
                 times, statuses, size_kb = [], set(), 0
                 for _ in range(COLD_REQUESTS + WARM_REQUESTS):
-                    status, text, ms = browsers[role].request(path)
+                    started = time.perf_counter()
+                    try:
+                        status, text, ms = browsers[role].request(path)
+                    except (OSError, http.client.HTTPException) as error:
+                        # gunicorn's timeout (30 s) killed the worker, say: counted, not fatal
+                        status, text = type(error).__name__, ""
+                        ms = (time.perf_counter() - started) * 1000
                     times.append(ms)
-                    statuses.add(status)
-                    size_kb = round(len(text.encode()) / 1024, 1)
+                    statuses.add(str(status))
+                    size_kb = max(size_kb, round(len(text.encode()) / 1024, 1))
                 cold, warm = times[:COLD_REQUESTS], times[COLD_REQUESTS:]
                 figure(
                     size,
