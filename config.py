@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     # redis:// URL; by default the rate limits' Redis, else off.
     VOLUNTEER_POOL_CACHE: str = ""
     VOLUNTEER_POOL_MAX_AGE: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 300.0
+    # A whole new pool is built by a thread beside the requests ("background"), which keep the
+    # old one meanwhile, or by the request that finds it due ("inline": tests).
+    VOLUNTEER_POOL_REBUILD: Literal["background", "inline"] = "background"
 
     # Mail
     MAIL_BACKEND: Literal["console", "smtp", "memory"] = "console"
@@ -448,6 +451,7 @@ class TestingConfig(BaseConfig):
             "ARGON2_TIME_COST",
             "ARGON2_MEMORY_COST",
             "VOLUNTEER_POOL_CACHE",
+            "VOLUNTEER_POOL_REBUILD",
             "SQLALCHEMY_DATABASE_URI",
             "CONTACT_PHONE",
             "CONTACT_ADDRESS",
@@ -465,6 +469,7 @@ class TestingConfig(BaseConfig):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     VOLUNTEER_POOL_CACHE = "process"
+    VOLUNTEER_POOL_REBUILD = "inline"
     CONTACT_PHONE = ""
     CONTACT_ADDRESS = ""
     # Tests decide when proposals are made; those about the automatic run switch it on.

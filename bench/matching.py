@@ -8,11 +8,9 @@ the optimal and the greedy objective, peak memory; then one line with per-need
 edges (``baseline_s``) to compare with ``assign_s``. Each size runs in its own
 process so that its peak RSS is its own.
 
-The instances use the real districts and their neighbour relation. Volunteers
-mostly serve one district (a tenth also a neighbouring one), rarely the whole
-city (1 %) or by phone/video; they know 1-3 phases, speak German and sometimes
-another language, have capacity 1-3. Needs want 1-2 experts (20 % two) in 1-2
-phases; a fifth accept phone or video.
+The instances come from bench/instances.py (shared with bench/scale.py, which
+measures the same records from a PostgreSQL database): real districts and their
+neighbour relation, volunteers knowing 1-3 phases, needs wanting 1-2 experts.
 
 Candidates per need grow linearly with the pool (23 districts cannot thin out
 50,000 volunteers), so to keep L near the intended million candidate edges the
@@ -33,101 +31,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
-from matching.engine import Need, Pool, Volunteer, Weights, assign, propose, rank
+from bench.instances import NOW, SEED, SIZES, generate
+from matching.engine import Pool, Weights, assign, propose, rank
 from matching.engine.pool import NeedTable
-from matching.reference import (
-    DISTRICTS,
-    LANGUAGE_CODES,
-    NEIGHBOURS,
-    PHASE_CODES,
-)
-
-# size: (volunteers, needs, share of available profiles)
-SIZES = {
-    "S": (500, 200, 0.6),
-    "M": (5_000, 2_000, 0.3),
-    "L": (50_000, 20_000, 0.07),
-}
-SEED = 20240501
-NOW = datetime(2025, 3, 3, 7, 0, tzinfo=UTC)
-DISTRICT_WEIGHTS = [1.6 if d.ring == "inner" else 1.0 for d in DISTRICTS]
-OTHER_LANGUAGES = [code for code in LANGUAGE_CODES if code != "de"]
-
-
-def _district(rnd: random.Random) -> str:
-    return rnd.choices(DISTRICTS, DISTRICT_WEIGHTS)[0].code
-
-
-def make_volunteer(rnd: random.Random, vid: int, n_need: int, available: float) -> Volunteer:
-    """One volunteer profile; available with the given probability."""
-    home = _district(rnd)
-    districts = {home}
-    if rnd.random() < 0.1:
-        districts.add(rnd.choice(sorted(NEIGHBOURS[home])))
-    formats = {"in_person"} if rnd.random() < 0.97 else set()
-    formats |= {f for f, p in (("phone", 0.08), ("video", 0.06)) if rnd.random() < p}
-    languages = {"de"} if rnd.random() < 0.95 else set()
-    if not languages or rnd.random() < 0.2:
-        languages.add(rnd.choice(OTHER_LANGUAGES))
-    phases = rnd.sample(PHASE_CODES, rnd.choices((1, 2, 3), (0.45, 0.35, 0.2))[0])
-    levels = {p: rnd.choices((1, 2, 3), (0.4, 0.35, 0.25))[0] for p in phases}
-    levels.update({p: 0 for p in rnd.sample(PHASE_CODES, 2) if p not in levels})
-    capacity = rnd.choices((1, 2, 3), (0.3, 0.45, 0.25))[0]
-    state = "available" if rnd.random() < available else None
-    state = state or rnd.choices(("unconfirmed", "unapproved", "paused", "full"), (1, 2, 3, 4))[0]
-    return Volunteer(
-        id=vid,
-        confirmed=state != "unconfirmed",
-        approved=state not in ("unconfirmed", "unapproved"),
-        paused_until=(NOW + timedelta(days=rnd.randint(1, 60))).date()
-        if state == "paused"
-        else None,
-        capacity=capacity,
-        active=capacity if state == "full" else rnd.randint(0, capacity - 1),
-        languages=languages,
-        districts=districts,
-        whole_city=rnd.random() < 0.01,
-        formats=formats,
-        levels=levels,
-        excluded_needs={rnd.randint(1, n_need) for _ in range(2)} if rnd.random() < 0.03 else (),
-        initiatives={rnd.randint(1, max(1, n_need // 2))} if rnd.random() < 0.02 else (),
-        first_name=f"V{vid}",
-    )
-
-
-def make_need(rnd: random.Random, nid: int, n_need: int) -> Need:
-    """One open advice need."""
-    formats = rnd.choices(
-        ({"in_person"}, {"in_person", "phone"}, {"in_person", "video"}, {"video"}),
-        (0.8, 0.08, 0.08, 0.04),
-    )[0]
-    return Need(
-        id=nid,
-        initiative_id=rnd.randint(1, max(1, n_need // 2)),
-        phases=tuple(rnd.sample(PHASE_CODES, rnd.choices((1, 2), (0.75, 0.25))[0])),
-        district=_district(rnd),
-        language="de" if rnd.random() < 0.88 else rnd.choice(OTHER_LANGUAGES),
-        formats=formats,
-        urgency=rnd.choices(("normal", "soon", "urgent"), (0.7, 0.2, 0.1))[0],
-        wanted=rnd.choices((1, 2), (0.8, 0.2))[0],
-        opened_at=NOW - timedelta(days=rnd.uniform(0, 60)),
-    )
-
-
-def generate(size: str) -> tuple[list[Volunteer], list[Need]]:
-    """The instance for a size, the same on every run."""
-    n_vol, n_need, available = SIZES[size]
-    rnd = random.Random(f"{SEED}-{size}")
-    volunteers = [make_volunteer(rnd, i + 1, n_need, available) for i in range(n_vol)]
-    needs = [make_need(rnd, j + 1, n_need) for j in range(n_need)]
-    return volunteers, needs
 
 
 def objective(pairs, scores: dict, penalty: float) -> float:

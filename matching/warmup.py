@@ -9,8 +9,10 @@ ones. ``warm_up`` does that work once, before the worker accepts requests
 - compiles every template;
 - answers a few public pages through the app itself (health check, home, open needs, their feed,
   log-in form; in German and English), which reads the database and writes nothing;
-- loads the volunteers' pool the proposal queue ranks with (matching/services/volunteer_pool.py),
-  so the first coordinator does not wait for it;
+- has the volunteers' pool the proposal queue ranks with (matching/services/volunteer_pool.py)
+  built by a thread of its own, so the worker accepts requests at once (at city scale the pool
+  takes seconds) and the first coordinator does not wait for all of it; where pools are
+  rebuilt in the request (tests), it is loaded here;
 - checks a log-in form (the address validator compiles its rules and loads its domain lists on
   first use), looks up an address that cannot exist and checks a password against the dummy
   hash, as a failed log-in does, without counting as one (no request is sent, so there is no
@@ -36,19 +38,30 @@ NOBODY = "warm-up@invalid.example"  # .example never resolves: no account can ha
 
 def warm_up(app: Flask) -> dict:
     """Do a new process's first-time work now; returns what was done, for the log and tests."""
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.thread_time()
     done = {"templates": 0, "pages": {}, "volunteers": 0, "log_in": False}
+    steps = {"templates": 0, "pages": 0, "pool": 0, "log_in": 0}  # ms each step took
     try:
-        done["templates"] = _templates(app)
-        done["pages"] = _pages(app)
-        done["volunteers"] = _volunteer_pool(app)
-        done["log_in"] = _log_in(app)
+        for step, key, work in (
+            ("templates", "templates", _templates),
+            ("pages", "pages", _pages),
+            ("pool", "volunteers", _volunteer_pool),
+            ("log_in", "log_in", _log_in),
+        ):
+            begun = time.monotonic()
+            done[key] = work(app)
+            steps[step] = round((time.monotonic() - begun) * 1000)
     except Exception:  # the worker must start even if this fails
         log.warning("warm-up incomplete; this worker starts cold", exc_info=True)
     done["ms"] = round((time.monotonic() - started) * 1000)
+    done["cpu_ms"] = round((time.thread_time() - cpu) * 1000)  # less, when others share the CPU
+    done["steps_ms"] = steps
     log.info(
-        "worker warmed up in %d ms: %d templates, pages %s, %d volunteers",
+        "worker warmed up in %d ms, %d ms CPU (templates %d, pages %d, pool %d, log-in %d ms): "
+        "%d templates, pages %s, %d volunteers",
         done["ms"],
+        done["cpu_ms"],
+        *steps.values(),
         done["templates"],
         sorted(set(done["pages"].values())),
         done["volunteers"],
@@ -79,9 +92,14 @@ def _pages(app: Flask) -> dict[str, int]:
 
 
 def _volunteer_pool(app: Flask) -> int:
+    """The volunteers loaded now (0 when the pool is being built beside the requests)."""
     from matching.extensions import db
     from matching.services import matching, volunteer_pool
 
+    kept = app.extensions[volunteer_pool.EXTENSION]
+    if kept.rebuilder is not None and kept.store is not None:
+        kept.start_rebuild(matching.approved_volunteer_records)
+        return 0
     with app.app_context():
         try:
             return len(volunteer_pool.pool(db.session, matching.approved_volunteer_records))

@@ -232,10 +232,13 @@ def test_a_change_on_one_instance_shows_on_the_other_at_once(app, two_instances)
         )
         _db.session.commit()
         other_need, xaver_id = needs[1].id, xaver.id
+        touched = volunteer_pool.Change({paula.id, xaver.id, yvonne.id})
     # The test wrote through its own app, whose commits raise a counter of this process only;
     # the instances (which kept the empty pool since their warm-up) learn of it as every
-    # production process would, from the shared Redis.
-    volunteer_pool._store_for(REDIS).bump(volunteer_pool.Change(everything=True))
+    # production process would, from the shared Redis: the volunteers that commit touched.
+    # (A change of "everything" would be rebuilt beside the requests, which meanwhile keep
+    # the old pool for a moment.)
+    volunteer_pool._store_for(REDIS).bump(touched)
     browser = Browser()
     _s, html, _h = browser.request(first + "/anmelden")
     status, _page, _h = browser.request(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, update
 
 from config import DevelopmentConfig
+from matching import engine, warmup
 from matching.models import (
     InitiativeMember,
     Match,
@@ -375,6 +377,163 @@ def test_off_loads_a_pool_for_every_call(db):
     cache.get(db.session, _nobody)
     cache.get(db.session, _nobody)
     assert cache.loads == 2
+
+
+class _ByHand:
+    """A rebuilder that only notes what it was asked to build; the test runs the build."""
+
+    def __init__(self):
+        self.asked = []
+
+    def start(self, kept, load):
+        self.asked.append(load)
+        return True
+
+    def wait(self, timeout=None):
+        return False
+
+
+def _records(*ids):
+    """A loader of approved volunteers with these profile ids (user id = profile id + 100)."""
+
+    def load(session, profiles=None, users=None):
+        chosen = [i for i in ids if profiles is None or i in profiles or i + 100 in (users or ())]
+        return [(i + 100, engine.Volunteer(id=i, confirmed=True, approved=True)) for i in chosen]
+
+    return load
+
+
+def _ids(pool) -> set[int]:
+    return {int(i) for i in pool.ids}
+
+
+def test_a_request_during_a_rebuild_keeps_the_old_pool_until_the_new_one_replaces_it(db):
+    store, by_hand = _Store(), _ByHand()
+    cache = volunteer_pool.VolunteerPool(store, max_age=300, rebuilder=by_hand)
+    assert _ids(cache.get(db.session, _records(1, 2))) == {1, 2}  # nothing kept yet: loaded
+    store.bump(volunteer_pool.Change(everything=True))  # a bulk change: a whole load is due
+
+    new = _records(1, 2, 3)
+    assert _ids(cache.get(db.session, new)) == {1, 2}, "the old pool serves meanwhile"
+    assert _ids(cache.get(db.session, new)) == {1, 2}
+    assert cache.full_loads == 1, "no request loaded the whole pool"
+    assert by_hand.asked == [new, new]
+
+    cache.rebuild(db.session, by_hand.asked[-1])  # the build beside the requests ends
+    assert _ids(cache.get(db.session, new)) == {1, 2, 3}
+    assert (cache.full_loads, cache.partial_loads, cache.rebuilds) == (2, 0, 1)
+    store.bump(volunteer_pool.Change({4}))
+    assert _ids(cache.get(db.session, _records(1, 2, 3, 4))) == {1, 2, 3, 4}
+    assert (cache.full_loads, cache.partial_loads) == (2, 1), "changes in parts load as before"
+    assert len(by_hand.asked) == 2
+
+
+def test_an_old_pool_is_rebuilt_beside_the_requests_after_its_maximum_age(db):
+    clock, by_hand = _Clock(), _ByHand()
+    cache = volunteer_pool.VolunteerPool(_Store(), max_age=300, clock=clock, rebuilder=by_hand)
+    cache.get(db.session, _records(1))
+    clock.now += 301
+    assert _ids(cache.get(db.session, _records(1, 2))) == {1}
+    assert cache.full_loads == 1
+    assert len(by_hand.asked) == 1
+    cache.rebuild(db.session, by_hand.asked[0])
+    assert _ids(cache.get(db.session, _records(1, 2))) == {1, 2}
+    assert len(by_hand.asked) == 1, "the new pool is fresh for another max_age"
+
+
+def test_a_catch_up_in_a_request_never_overwrites_a_rebuilt_pool(db):
+    store, by_hand = _Store(), _ByHand()
+    cache = volunteer_pool.VolunteerPool(store, max_age=300, rebuilder=by_hand)
+    cache.get(db.session, _records(1, 2))
+    store.bump(volunteer_pool.Change({2}))
+
+    def load_while_a_rebuild_ends(session, profiles=None, users=None):
+        cache.rebuild(session, _records(1, 2, 3))  # swaps in while this request loads a part
+        return _records(1, 2)(session, profiles, users)
+
+    assert _ids(cache.get(db.session, load_while_a_rebuild_ends)) == {1, 2}
+    assert _ids(cache.get(db.session, _records())) == {1, 2, 3}, "the rebuilt pool was kept"
+
+
+def test_a_failing_rebuild_keeps_the_old_pool_and_logs(app, db, caplog):
+    store = _Store()
+    rebuilder = volunteer_pool.Rebuilder(app)
+    cache = volunteer_pool.VolunteerPool(store, max_age=300, rebuilder=rebuilder)
+    cache.get(db.session, _records(1))
+    store.bump(volunteer_pool.Change(everything=True))
+
+    def broken(session, profiles=None, users=None):
+        raise ConnectionError("database restarting")
+
+    with caplog.at_level(logging.ERROR, logger="matching.services.volunteer_pool"):
+        assert _ids(cache.get(db.session, broken)) == {1}
+        rebuilder.wait(timeout=10)
+    assert "building a new pool failed, the old one stays" in caplog.text
+    assert "database restarting" in caplog.text
+    assert _ids(cache.get(db.session, broken)) == {1}, "still the old pool; a new build starts"
+    rebuilder.wait(timeout=10)
+    assert cache.rebuilds == 0
+    assert _ids(cache.get(db.session, _records(1, 2))) == {1}
+    rebuilder.wait(timeout=10)
+    assert _ids(cache.get(db.session, _records(1, 2))) == {1, 2}, "a build that works replaces it"
+
+
+def test_a_pool_due_for_long_without_a_new_one_is_loaded_by_the_request(db, caplog):
+    clock, by_hand = _Clock(), _ByHand()
+    store = _Store()
+    cache = volunteer_pool.VolunteerPool(store, max_age=300, clock=clock, rebuilder=by_hand)
+    cache.get(db.session, _records(1))
+    store.bump(volunteer_pool.Change(everything=True))
+    assert _ids(cache.get(db.session, _records(1, 2))) == {1}
+    clock.now += 299
+    assert _ids(cache.get(db.session, _records(1, 2))) == {1}
+    clock.now += 1  # every build since the change failed or never ended: the bound holds
+    with caplog.at_level(logging.WARNING, logger="matching.services.volunteer_pool"):
+        assert _ids(cache.get(db.session, _records(1, 2))) == {1, 2}
+    assert "no new pool built for 300 s" in caplog.text
+    assert cache.full_loads == 2
+
+
+def test_a_build_in_a_thread_serves_the_old_pool_meanwhile(app, db):
+    store = _Store()
+    rebuilder = volunteer_pool.Rebuilder(app)
+    cache = volunteer_pool.VolunteerPool(store, max_age=300, rebuilder=rebuilder)
+    cache.get(db.session, _records(1))
+    store.bump(volunteer_pool.Change(everything=True))
+    loading, release = threading.Event(), threading.Event()
+
+    def slow(session, profiles=None, users=None):
+        loading.set()
+        assert release.wait(10)
+        return _records(1, 2)(session, profiles, users)
+
+    try:
+        assert _ids(cache.get(db.session, slow)) == {1}
+        assert loading.wait(10), "the build runs in its own thread"
+        assert _ids(cache.get(db.session, slow)) == {1}, "a request during the build"
+        assert not rebuilder.start(cache, slow), "one build at a time"
+    finally:
+        release.set()
+    rebuilder.wait(timeout=10)
+    assert _ids(cache.get(db.session, _records())) == {1, 2}
+    assert (cache.full_loads, cache.rebuilds) == (2, 1)
+
+
+def test_a_first_request_waits_for_the_build_its_warm_up_started(app, db, scene, monkeypatch):
+    kept = _cache(app)
+    monkeypatch.setattr(kept, "rebuilder", volunteer_pool.Rebuilder(app))
+    kept.clear()
+    loads = kept.full_loads
+    assert warmup._volunteer_pool(app) == 0, "the warm-up does not wait for the pool"
+    assert _names(scene["db"], scene["need"]) == {"Anna", "Bernd"}
+    assert kept.full_loads == loads + 1, "the request used the pool the warm-up's build made"
+    assert kept.rebuilds == 1
+
+
+def test_an_unknown_rebuild_setting_is_refused(app, monkeypatch):
+    monkeypatch.setitem(app.config, "VOLUNTEER_POOL_REBUILD", "sometimes")
+    with pytest.raises(ValueError, match="VOLUNTEER_POOL_REBUILD"):
+        volunteer_pool._rebuilder_for(app)
 
 
 def _redis_or_skip(url: str):

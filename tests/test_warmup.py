@@ -67,6 +67,8 @@ def test_warm_up_compiles_templates_answers_pages_and_loads_the_pool(app, db, so
     assert done["volunteers"] == some_data
     assert done["log_in"] is True
     assert isinstance(done["ms"], int)
+    assert set(done["steps_ms"]) == {"templates", "pages", "pool", "log_in"}
+    assert sum(done["steps_ms"].values()) <= done["ms"] + 4  # each rounded to the ms
 
 
 def test_warm_up_writes_nothing_and_sends_no_mail(app, db, some_data, mailbox):

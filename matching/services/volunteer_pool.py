@@ -27,6 +27,15 @@ Writes in plain SQL text pass the session events unseen; the application makes n
 
 A session with uncommitted changes of its own to such rows neither uses nor fills the kept
 records: it must see its own writes, and they may still be rolled back.
+
+A whole load (after a bulk change, when the kept pool is ``VOLUNTEER_POOL_MAX_AGE`` old, or far
+behind) takes seconds at city scale. In production no request waits for it: a thread of the
+process builds the new pool beside the requests and swaps it in at once, while requests keep
+using the old one, still brought up to date in parts (``VOLUNTEER_POOL_REBUILD = "background"``).
+A failed build is logged and the old pool stays; once it is another ``max_age`` past due, a
+request loads the pool itself. The first pool of a new process is built the same way right
+after its warm-up; a request that needs it before then waits for that build. Tests rebuild in
+the request (``"inline"``), as every load did before.
 """
 
 from __future__ import annotations
@@ -243,14 +252,25 @@ class _Entry:
 class VolunteerPool:
     """One process's kept records and pool (see the module's description)."""
 
-    def __init__(self, store, max_age: float, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        store,
+        max_age: float,
+        clock: Callable[[], float] = time.monotonic,
+        rebuilder: Rebuilder | None = None,
+    ):
         self.store = store
         self.max_age = max_age
         self.clock = clock
+        # Builds a whole new pool beside the requests; None: the request that finds it due does.
+        self.rebuilder = rebuilder
         self._entry: _Entry | None = None
+        self._swap = threading.Lock()  # a request's catch-up never overwrites a rebuilt pool
+        self._due_since: float | None = None  # when the kept pool first needed a whole load
         # How often the whole pool or a part was loaded, for tests and benchmarks.
         self.full_loads = 0
         self.partial_loads = 0
+        self.rebuilds = 0
 
     @property
     def loads(self) -> int:
@@ -278,32 +298,89 @@ class VolunteerPool:
         except Exception:
             log.warning("volunteer pool: generation unreadable, loading a pool", exc_info=True)
             return self._full(session, load).pool
-        entry, now = self._entry, self.clock()
-        if entry is None or now - entry.built_at >= self.max_age:
+        kept = self._entry
+        if kept is None and self.rebuilder is not None and self.rebuilder.wait():
+            kept = self._entry  # the process's first pool, built after its warm-up
+        now = self.clock()
+        if kept is None:
             entry = self._full(session, load, generation, now)
-        elif entry.generation != generation:
-            entry = self._catch_up(session, load, entry, generation)
-        self._entry = entry
+        elif now - kept.built_at >= self.max_age:
+            entry = self._due(session, load, kept, generation, now) or (
+                kept
+                if kept.generation == generation
+                else self._catch_up(session, load, kept, generation, old=kept)
+            )
+        elif kept.generation != generation:
+            entry = self._catch_up(session, load, kept, generation)
+        else:
+            entry = kept
+        with self._swap:
+            if self._entry is kept:  # else a rebuild swapped in a newer pool meanwhile
+                self._entry = entry
         return entry.pool
+
+    def rebuild(self, session: Session, load: Loader) -> None:
+        """Build a whole new pool and put it in place of the kept one (beside the requests)."""
+        if self.store is None:
+            return
+        generation = self.store.current()  # before loading, as a request does
+        entry = self._full(session, load, generation, self.clock())
+        with self._swap:
+            self._entry = entry
+            self._due_since = None
+            self.rebuilds += 1
+
+    def start_rebuild(self, load: Loader) -> None:
+        """Have the first pool (or a new one) built beside the requests, if a rebuilder is set."""
+        if self.rebuilder is not None and self.store is not None:
+            self.rebuilder.start(self, load)
+
+    def _due(self, session, load: Loader, kept: _Entry, generation: int, now: float):
+        """A whole load is due: a new entry loaded now (no rebuilder, or the old pool has been
+        due for ``max_age`` already), or None when one is being built beside the requests."""
+        if self.rebuilder is None:
+            return self._full(session, load, generation, now)
+        with self._swap:
+            if self._due_since is None:
+                self._due_since = now
+            overdue = now - self._due_since >= self.max_age
+        if overdue:
+            log.warning("volunteer pool: no new pool built for %.0f s, loading one", self.max_age)
+            entry = self._full(session, load, generation, now)
+            with self._swap:
+                self._due_since = None
+            return entry
+        self.rebuilder.start(self, load)
+        return None
 
     def _full(self, session, load: Loader, generation: int = -1, now: float = 0.0) -> _Entry:
         self.full_loads += 1
         records = {volunteer.id: (user_id, volunteer) for user_id, volunteer in load(session)}
         return _Entry(generation, now, records, engine.Pool(v for _u, v in records.values()))
 
-    def _catch_up(self, session, load: Loader, entry: _Entry, generation: int) -> _Entry:
+    def _catch_up(
+        self, session, load: Loader, entry: _Entry, generation: int, old: _Entry | None = None
+    ) -> _Entry:
+        """The kept records with the changed volunteers loaded again. When the changes are
+        unknown a whole load is due: ``old`` (the kept entry) serves while it is built."""
+
+        def everything() -> _Entry:
+            if old is not None:
+                return old
+            return self._due(session, load, entry, generation, self.clock()) or entry
+
         if not 0 < generation - entry.generation <= MAX_CATCH_UP:
-            return self._full(session, load, generation, self.clock())
+            return everything()
         try:
             entries = self.store.changes(entry.generation + 1, generation)
         except Exception:
             log.warning("volunteer pool: change log unreadable, loading a pool", exc_info=True)
-            return self._full(session, load, generation, self.clock())
+            return everything()
         change = Change()
         for text in entries:
             change.add(Change.decode(text))
         if change.everything:
-            return self._full(session, load, generation, self.clock())
+            return everything()
         self.partial_loads += 1
         records = {
             profile_id: pair
@@ -314,6 +391,49 @@ class VolunteerPool:
             records[volunteer.id] = (user_id, volunteer)
         pool = engine.Pool(v for _u, v in records.values())
         return _Entry(generation, entry.built_at, records, pool)
+
+
+class Rebuilder:
+    """Builds a process's new pool in a thread of its own, one at a time, and swaps it in."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self, kept: VolunteerPool, load: Loader) -> bool:
+        """Start a build unless one is running; whether this call started one."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return False
+            self._thread = threading.Thread(
+                target=self._run, args=(kept, load), name="volunteer-pool-rebuild", daemon=True
+            )
+            self._thread.start()
+            return True
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for a running build to end; whether there was one."""
+        thread = self._thread
+        if thread is None or not thread.is_alive() or thread is threading.current_thread():
+            return False
+        thread.join(timeout)
+        return True
+
+    def _run(self, kept: VolunteerPool, load: Loader) -> None:
+        from matching.extensions import db
+
+        started = time.monotonic()
+        try:
+            with self.app.app_context():
+                try:
+                    kept.rebuild(db.session, load)
+                finally:
+                    db.session.remove()
+        except Exception:  # the old pool keeps serving; the next request due tries again
+            log.exception("volunteer pool: building a new pool failed, the old one stays")
+            return
+        log.info("volunteer pool: new pool built in %d ms", (time.monotonic() - started) * 1000)
 
 
 def _store_for(setting: str):
@@ -329,9 +449,20 @@ def _store_for(setting: str):
 _PROCESS_GENERATION = _ProcessGeneration()
 
 
+def _rebuilder_for(app: Flask) -> Rebuilder | None:
+    setting = app.config["VOLUNTEER_POOL_REBUILD"]
+    if setting == "inline":
+        return None
+    if setting == "background":
+        return Rebuilder(app)
+    raise ValueError(f"VOLUNTEER_POOL_REBUILD: expected background or inline: {setting!r}")
+
+
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = VolunteerPool(
-        _store_for(app.config["VOLUNTEER_POOL_CACHE"]), app.config["VOLUNTEER_POOL_MAX_AGE"]
+        _store_for(app.config["VOLUNTEER_POOL_CACHE"]),
+        app.config["VOLUNTEER_POOL_MAX_AGE"],
+        rebuilder=_rebuilder_for(app),
     )
     for name, listener in (
         ("after_flush", _after_flush),
