@@ -60,6 +60,8 @@ class BaseConfig:
     RETENTION_CLOSED_NEED_TEXT_DAYS = int(os.environ.get("RETENTION_CLOSED_NEED_TEXT_DAYS", 365))
     RETENTION_SENT_MAIL_DAYS = int(os.environ.get("RETENTION_SENT_MAIL_DAYS", 90))
     RETENTION_AUDIT_IP_DAYS = int(os.environ.get("RETENTION_AUDIT_IP_DAYS", 30))
+    # A reported barrier (and the contact given with it) is deleted a year after the report.
+    RETENTION_BARRIER_REPORT_DAYS = int(os.environ.get("RETENTION_BARRIER_REPORT_DAYS", 365))
 
     # Locales: German first
     BABEL_DEFAULT_LOCALE = "de"
@@ -70,6 +72,9 @@ class BaseConfig:
     CONFIRM_MAX_AGE = int(os.environ.get("CONFIRM_MAX_AGE", 3 * 24 * 3600))
     RESET_MAX_AGE = int(os.environ.get("RESET_MAX_AGE", 2 * 3600))
     PASSWORD_MIN_LENGTH = 12
+    # A log-in ends after this many days at the latest (log-out, "Überall abmelden" and a
+    # new password end it at once); the retention job deletes the rows of ended sessions.
+    LOGIN_SESSION_MAX_DAYS = int(os.environ.get("LOGIN_SESSION_MAX_DAYS", 30))
     # argon2id at OWASP's recommended cost (19 MiB, 2 passes): about 30 ms per check here,
     # so a burst of log-ins stays fast; older, costlier hashes are rehashed at log-in.
     ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", 2))
@@ -97,7 +102,12 @@ class BaseConfig:
     # environment, as all its simulated people share one address.
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 10 minutes")
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
-    MAIL_LIMIT_PER_ADDRESS = "10 per hour"
+    # A sign-up evening: thirty people on one Wi-Fi sign up within an hour or two, some twice
+    # (a typo in the address). Only sign-ups that send a mail count; per address typed in,
+    # three mails an hour at most, so nobody's mailbox can be flooded from here.
+    SIGNUP_LIMIT_PER_ADDRESS = os.environ.get("SIGNUP_LIMIT_PER_ADDRESS", "60 per hour")
+    MAIL_LIMIT_PER_ADDRESS = os.environ.get("MAIL_LIMIT_PER_ADDRESS", "30 per hour")
+    MAIL_LIMIT_PER_RECIPIENT = os.environ.get("MAIL_LIMIT_PER_RECIPIENT", "3 per hour")
 
     # The engine's pool of approved volunteers is kept between requests while nothing behind it
     # changed (matching/services/volunteer_pool.py). Every process must see the same change

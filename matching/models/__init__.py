@@ -10,7 +10,7 @@ from matching.models.matches import ACTIVE_MATCH_STATUSES, Match, MatchOrigin, M
 from matching.models.outbox import OutboxMessage, OutboxStatus
 from matching.models.passes import NeedPass, PassReason
 from matching.models.toolkit import Material, MaterialFile, MaterialStatus
-from matching.models.users import ConsentRecord, Role, User, UserRole
+from matching.models.users import ConsentRecord, Role, User, UserRole, UserSession
 from matching.models.volunteers import (
     ProfileStatus,
     VolunteerDistrict,
@@ -48,6 +48,7 @@ __all__ = [
     "Role",
     "User",
     "UserRole",
+    "UserSession",
     "VolunteerDistrict",
     "VolunteerLanguage",
     "VolunteerPhaseLevel",
