@@ -91,10 +91,15 @@ class Settings(BaseSettings):
     RETENTION_CLOSED_NEED_TEXT_DAYS: Days = 365
     RETENTION_SENT_MAIL_DAYS: Days = 90
     RETENTION_AUDIT_IP_DAYS: Days = 30
+    # A reported barrier (and the contact given with it) is deleted a year after the report.
+    RETENTION_BARRIER_REPORT_DAYS: Days = 365
 
     # Accounts
     CONFIRM_MAX_AGE: Seconds = 3 * 24 * 3600
     RESET_MAX_AGE: Seconds = 2 * 3600
+    # A log-in ends after this many days at the latest (log-out, "Überall abmelden" and a
+    # new password end it at once); the retention job deletes the rows of ended sessions.
+    LOGIN_SESSION_MAX_DAYS: Days = 30
     # argon2id at OWASP's recommended cost (19 MiB, 2 passes): about 30 ms per check here,
     # so a burst of log-ins stays fast; older, costlier hashes are rehashed at log-in.
     ARGON2_TIME_COST: Annotated[int, Field(ge=1)] = 2
@@ -106,6 +111,12 @@ class Settings(BaseSettings):
     RATELIMIT_STORAGE_URI: str = "memory://"
     LOGIN_LIMIT_PER_ADDRESS: str = "20 per 10 minutes"
     LOGIN_LIMIT_PER_ACCOUNT: str = "5 per 15 minutes"
+    # A sign-up evening: thirty people on one Wi-Fi sign up within an hour or two, some twice
+    # (a typo in the address). Only sign-ups that send a mail count; per address typed in,
+    # three mails an hour at most, so nobody's mailbox can be flooded from here.
+    SIGNUP_LIMIT_PER_ADDRESS: str = "60 per hour"
+    MAIL_LIMIT_PER_ADDRESS: str = "30 per hour"
+    MAIL_LIMIT_PER_RECIPIENT: str = "3 per hour"
     # The JSON API: per token, and per address for callers without one.
     API_RATE_LIMIT: str = "120 per minute"
     API_RATE_LIMIT_ANONYMOUS: str = "60 per minute"
@@ -210,6 +221,9 @@ class Settings(BaseSettings):
     @field_validator(
         "LOGIN_LIMIT_PER_ADDRESS",
         "LOGIN_LIMIT_PER_ACCOUNT",
+        "SIGNUP_LIMIT_PER_ADDRESS",
+        "MAIL_LIMIT_PER_ADDRESS",
+        "MAIL_LIMIT_PER_RECIPIENT",
         "API_RATE_LIMIT",
         "API_RATE_LIMIT_ANONYMOUS",
     )
@@ -392,7 +406,6 @@ class BaseConfig:
     # bound is per process: workers x hosts x the limit, each guess paying for argon2.
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-    MAIL_LIMIT_PER_ADDRESS = "10 per hour"
     API_MAX_BODY = 64 * 1024
 
     # Jobs process (`flask --app wsgi jobs run`, DESIGN.md §7); times are local to this zone.

@@ -22,6 +22,7 @@ from matching.engine import insight
 from matching.mail import outbox
 from matching.models import (
     AuditEntry,
+    BarrierReport,
     Initiative,
     Match,
     MatchStatus,
@@ -29,6 +30,7 @@ from matching.models import (
     NeedStatus,
     OutboxMessage,
     User,
+    UserSession,
     VolunteerProfile,
 )
 from matching.services import audit, notifications
@@ -349,7 +351,8 @@ def purge_unconfirmed(
 def apply_retention(
     session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
 ) -> dict:
-    """Blank closed needs' texts, delete old sent mail, drop old IP addresses (RETENTION_*)."""
+    """Blank closed needs' texts; delete old sent mail, old barrier reports and ended log-ins;
+    drop old IP addresses (RETENTION_*, LOGIN_SESSION_MAX_DAYS)."""
     ended = (NeedStatus.CLOSED, NeedStatus.WITHDRAWN, NeedStatus.EXPIRED)
     text_cutoff = now - _days("RETENTION_CLOSED_NEED_TEXT_DAYS")
     needs = session.scalars(
@@ -369,7 +372,22 @@ def apply_retention(
     ip_entries = session.scalars(
         select(AuditEntry.id).where(AuditEntry.ip.is_not(None), AuditEntry.at <= ip_cutoff)
     ).all()
+    # A reported barrier holds what the person wrote and how to reach them.
+    barrier_cutoff = now - _days("RETENTION_BARRIER_REPORT_DAYS")
+    barrier_ids = session.scalars(
+        select(BarrierReport.id).where(BarrierReport.created_at <= barrier_cutoff)
+    ).all()
+    session_cutoff = now - _days("LOGIN_SESSION_MAX_DAYS")
+    ended_sessions = session.scalar(
+        select(func.count())
+        .select_from(UserSession)
+        .where(UserSession.created_at <= session_cutoff)
+    )
     if not dry_run:
+        if barrier_ids:
+            session.execute(delete(BarrierReport).where(BarrierReport.id.in_(barrier_ids)))
+        if ended_sessions:
+            session.execute(delete(UserSession).where(UserSession.created_at <= session_cutoff))
         if needs:
             session.execute(
                 update(Need).where(Need.id.in_(needs)).values(description="", status_reason="")
@@ -386,4 +404,6 @@ def apply_retention(
         "need_texts_blanked": len(needs),
         "mails_deleted": len(mail_ids),
         "ips_dropped": len(ip_entries),
+        "barrier_reports_deleted": len(barrier_ids),
+        "sessions_ended": ended_sessions,
     }

@@ -5,15 +5,70 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from flask import session
+from flask import request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectMultipleField, TextAreaField
+from werkzeug.datastructures import MultiDict
+from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields import FileField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from matching.i18n import current_locale
+from matching.text import has_forbidden_characters
+
+ONE_LINE_MESSAGE = _l(
+    "Bitte schreiben Sie alles in eine Zeile, ohne Zeilenumbruch oder Steuerzeichen."
+)
+NOT_A_FORM_MESSAGE = _l("Bitte füllen Sie das Formular auf der Seite aus und schicken Sie es ab.")
+CONTROL_MESSAGE = _l("Der Text enthält ein unzulässiges Steuerzeichen. Bitte entfernen Sie es.")
+
+
+def text_problem(value: str, *, multi_line: bool):
+    """The message for a text with characters it may not hold, or None."""
+    if has_forbidden_characters(value, multi_line=multi_line):
+        return CONTROL_MESSAGE if multi_line else ONE_LINE_MESSAGE
+    return None
+
+
+class BaseForm(FlaskForm):
+    """Every form of the service.
+
+    Reads the posted form fields only: Flask-WTF would also feed uploaded files and JSON
+    bodies into the fields, and a file or a number where text belongs then breaks the
+    validators (a 500 instead of a message). Refuses control characters in every text
+    field: one-line fields take none, multi-line fields (TextAreaField) line breaks and tabs.
+    """
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            wrapped = super().wrap_formdata(form, formdata)
+            if wrapped is None or wrapped is formdata:  # nothing posted, or passed in
+                return wrapped
+            data = MultiDict(request.form)  # never a JSON body
+            for field in form:  # files only where a file belongs
+                if isinstance(field, FileField) and field.name in request.files:
+                    data.setlist(field.name, request.files.getlist(field.name))
+            return data or None
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if request and request.is_json:  # a script's body, not a form: nothing is taken from it
+            self.form_errors.append(NOT_A_FORM_MESSAGE)
+            return False
+        for field in self:
+            if not isinstance(field, StringField) or not isinstance(field.data, str):
+                continue
+            problem = text_problem(field.data, multi_line=isinstance(field, TextAreaField))
+            if problem is None:
+                continue
+            valid = False
+            if isinstance(field, HiddenField):  # not shown: say it above the form
+                self.form_errors.append(problem)
+            else:  # the real cause, said first and alone
+                field.errors = [problem]
+        return valid
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -87,7 +142,7 @@ def remember_submission(submission_id: str) -> None:
 REQUIRED = _l("Bitte füllen Sie dieses Feld aus.")
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(BaseForm):
     reason = TextAreaField(
         _l("Grund"),
         validators=[

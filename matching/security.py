@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
 
 from matching.extensions import db, login_manager
+
+QUERY_CONTROL_MESSAGE = _l(
+    "Die Adresse enthält ein unzulässiges Zeichen. Bitte gehen Sie zurück und "
+    "versuchen Sie es noch einmal."
+)
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -31,6 +36,36 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_user)
     login_manager.anonymous_user = AnonymousUser
+
+    @app.before_request
+    def refuse_nul_in_query():
+        """A NUL byte in the query string (PostgreSQL refuses it in any text) changes nothing.
+
+        Other control characters are harmless here: nothing stores a query parameter, and
+        safe_next() refuses them in a return address.
+        """
+        if request.path.startswith("/api/"):  # the API answers with a problem of its own
+            return None
+        for key, value in request.args.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                from matching.main.errors import render_error
+
+                return render_error(400, QUERY_CONTROL_MESSAGE)
+        return None
+
+    @app.after_request
+    def keep_personal_pages_out_of_caches(response: Response) -> Response:
+        """No browser or proxy cache keeps a page for a logged-in person or from a mail link."""
+        if request.endpoint == "static" or "no-store" in response.headers.get("Cache-Control", ""):
+            return response
+        # Who is logged in is read from the session, not the database: this runs on error
+        # pages too, when the database may be away.
+        logged_in = "_user_id" in session or getattr(g.get("_login_user"), "id", None)
+        from_mail_link = bool(request.view_args and "token" in request.view_args)
+        if logged_in or from_mail_link:
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.pop("Expires", None)
+        return response
 
     @app.after_request
     def set_security_headers(response: Response) -> Response:
@@ -59,13 +94,16 @@ class AnonymousUser(AnonymousUserMixin):
 
 
 def load_user(session_id: str):
-    """Find the user for a session; a changed password ends older sessions."""
-    from matching.models import User
+    """Find the user for a session that the server still knows; a new password ends the rest."""
+    from matching.auth import sessions
+    from matching.models import utcnow
 
     user_id, _, version = session_id.partition(".")
-    if not (user_id.isdigit() and version.isdigit()):
+    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    if len(user_id) > 10:
+        return None
+    user = sessions.find_user(db.session, int(user_id), session.get(sessions.COOKIE_KEY), utcnow())
     if (
         user is None
         or user.session_version != int(version)

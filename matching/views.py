@@ -21,10 +21,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from flask import abort, flash, redirect
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from matching.extensions import db
+from matching.forms import BaseForm
 from matching.services.errors import ServiceError
 
 Row = TypeVar("Row")
@@ -45,7 +45,7 @@ def get_or_404(model: type[Row], ident: Any, *, options: Sequence[Any] = ()) -> 
 
 def require_valid_post() -> None:
     """A button without fields still carries the CSRF token; without it the answer is 400."""
-    if not FlaskForm().validate_on_submit():
+    if not BaseForm().validate_on_submit():
         abort(400)
 
 
@@ -55,7 +55,7 @@ def perform(
     done: str | None,
     then: str,
     refused_then: str | None = None,
-    form: FlaskForm | None = None,
+    form: BaseForm | None = None,
 ) -> Response | None:
     """Run one state change for a POST: commit and flash ``done``, or roll back and say why.
 

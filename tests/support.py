@@ -26,6 +26,9 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        # Buffered, as a server sends the whole answer and then closes it: work a page does
+        # after its answer (response.call_on_close) has happened when the test goes on.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

@@ -82,10 +82,20 @@ def database_state(db) -> tuple:
 
 def link(purpose: str, user: User, **payload) -> str:
     """The path of a correctly signed mail link for ``user`` (payload entries may be replaced)."""
+    if purpose == "email" and user.email_change_key is None:
+        from matching.extensions import db
+
+        user.email_change_key = "die-neueste-anfrage"  # as if the change had been asked for
+        db.session.commit()
     defaults = {
         "confirm": {"uid": user.id, "email": user.email},
         "reset": {"uid": user.id, "h": user.password_hash[-16:]},
-        "email": {"uid": user.id, "email": "neu@example.org"},
+        "email": {
+            "uid": user.id,
+            "email": "neu@example.org",
+            "from": user.email,
+            "key": user.email_change_key,
+        },
     }
     return LINK_PATHS[purpose] + make_token(purpose, {**defaults[purpose], **payload})
 

@@ -32,6 +32,7 @@ from support import DEFAULT_PASSWORD, IsolatedClient, post_form
 
 from config import TestingConfig
 from matching import create_app
+from matching.auth import sessions
 from matching.auth.passwords import hash_password
 from matching.extensions import db as _db
 from matching.mail.backends import SmtpBackend
@@ -68,9 +69,12 @@ def relayed_app(app):
             )
             user.add_role(Role.VOLUNTEER)
             _db.session.add(user)
+            _db.session.flush()
+            session_key = sessions.start(_db.session, user, utcnow())
             _db.session.commit()
             user_id = user.id
             _db.session.remove()
+        relayed.config["FAULTS_SESSION_KEY"] = session_key
         try:
             yield relayed, relay, user_id
         finally:
@@ -78,6 +82,9 @@ def relayed_app(app):
             with relayed.app_context():
                 _db.session.execute(
                     text("DELETE FROM user_roles WHERE user_id = :id"), {"id": user_id}
+                )
+                _db.session.execute(
+                    text("DELETE FROM user_sessions WHERE user_id = :id"), {"id": user_id}
                 )
                 _db.session.execute(text("DELETE FROM users WHERE id = :id"), {"id": user_id})
                 _db.session.commit()
@@ -90,6 +97,7 @@ def _logged_in(app, user_id: int):
     with client.session_transaction() as session:
         session["_user_id"] = f"{user_id}.1"
         session["_fresh"] = True
+        session[sessions.COOKIE_KEY] = app.config["FAULTS_SESSION_KEY"]
     return client
 
 

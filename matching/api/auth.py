@@ -28,6 +28,9 @@ _REFUSALS = {
 }
 
 
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who is calling: the token and its user, or nobody; ``refused`` names a bad token."""
@@ -86,6 +89,9 @@ def require(access: tuple[str, ...] | None) -> User | None:
     (admins pass where coordinators do, as on the pages).
     """
     refuse_bad_token()
+    token = caller().token
+    if token is not None and token.read_only and request.method not in READING_METHODS:
+        raise ApiProblem("forbidden", _l("Dieser Zugangsschlüssel darf nur lesen, nichts ändern."))
     if access is None:
         return caller().user
     user = caller().user

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic_core import PydanticCustomError
 
@@ -22,7 +22,8 @@ def decode(cursor: str) -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, item_id = json.loads(raw)
         position = datetime.fromisoformat(at), item_id
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        position[0].astimezone(UTC)  # a time that does not exist in UTC cannot be compared
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError):
         position = None
     if (
         position is None

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from matching.forms import StrictRadioField
+from matching.forms import BaseForm, StrictRadioField
 
-EXPIRY_DAYS = {"30": 30, "90": 90, "365": 365, "never": None}
+# Every token runs out: a forgotten one does not stay a way in for ever.
+EXPIRY_DAYS = {"30": 30, "90": 90, "365": 365}
 
 
-class TokenForm(FlaskForm):
+class TokenForm(BaseForm):
     name = StringField(
         _l("Wofür ist der Schlüssel?"),
         description=_l("Zum Beispiel „Webseite des Vereins“. So erkennen Sie ihn später wieder."),
@@ -30,12 +30,15 @@ class TokenForm(FlaskForm):
             SelectChoice("30", _l("30 Tage")),
             SelectChoice("90", _l("90 Tage")),
             SelectChoice("365", _l("1 Jahr")),
-            SelectChoice("never", _l("Bis ich ihn widerrufe")),
         ],
-        default="90",
+        default="365",
         invalid_message=_l("Bitte wählen Sie nur aus der Liste."),
     )
 
-    def expires_at(self, now: datetime) -> datetime | None:
-        days = EXPIRY_DAYS[self.expires.data]
-        return None if days is None else now + timedelta(days=days)
+    read_only = BooleanField(
+        _l("Nur lesen"),
+        description=_l("Der Schlüssel kann Daten abrufen, aber nichts ändern."),
+    )
+
+    def expires_at(self, now: datetime) -> datetime:
+        return now + timedelta(days=EXPIRY_DAYS[self.expires.data])

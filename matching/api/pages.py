@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from matching.api.forms import TokenForm
 from matching.extensions import db
+from matching.forms import BaseForm
 from matching.models import ApiToken, utcnow
 from matching.services import api_tokens
 from matching.services.errors import ServiceError
@@ -21,7 +21,7 @@ def _page(form: TokenForm, new_secret: str | None = None):
         "api/tokens.html",
         form=form,
         tokens=api_tokens.tokens_of(db.session, current_user),
-        revoke_form=FlaskForm(),
+        revoke_form=BaseForm(),
         new_secret=new_secret,
         now=utcnow(),
     )
@@ -38,7 +38,12 @@ def tokens():
         now = utcnow()
         try:
             _token, secret = api_tokens.create_token(
-                db.session, current_user, form.name.data, form.expires_at(now), now=now
+                db.session,
+                current_user,
+                form.name.data,
+                form.expires_at(now),
+                now=now,
+                read_only=form.read_only.data,
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -56,7 +61,7 @@ def revoke(token_id: int):
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id:
         abort(404)
-    if not FlaskForm().validate_on_submit():
+    if not BaseForm().validate_on_submit():
         abort(400)
     try:
         api_tokens.revoke_token(db.session, current_user, token, now=utcnow())

@@ -138,6 +138,11 @@ FIELD_MESSAGES = {
     "model_attributes_type": _l("Bitte geben Sie ein JSON-Objekt an."),
     "dict_type": _l("Bitte geben Sie ein JSON-Objekt an."),
     "cursor_invalid": _l("Diese Position ist ungültig. Bitte folgen Sie einem next-Link."),
+    "datetime_range": _l("Dieser Zeitpunkt liegt außerhalb des möglichen Bereichs."),
+    "text_one_line": _l(
+        "Bitte schreiben Sie alles in eine Zeile, ohne Zeilenumbruch oder Steuerzeichen."
+    ),
+    "text_control": _l("Der Text enthält ein unzulässiges Steuerzeichen. Bitte entfernen Sie es."),
 }
 FALLBACK_FIELD_MESSAGE = _l("Dieser Wert ist ungültig.")
 

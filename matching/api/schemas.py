@@ -9,10 +9,11 @@ the services; the models only say what a well-formed request looks like.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model
+from pydantic_core import PydanticCustomError
 
 from matching.api.cursor import decode as decode_cursor
 from matching.models.initiatives import MAX_EXPERTS_WANTED
@@ -26,6 +27,7 @@ from matching.reference import (
     PHASE_CODES,
     URGENCY_CODES,
 )
+from matching.text import has_forbidden_characters
 
 # Literal over the reference data: the document lists the codes, the validator checks them.
 PhaseCode = Literal[PHASE_CODES]  # type: ignore[valid-type]
@@ -44,6 +46,35 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Level = Annotated[int, Field(ge=MIN_LEVEL, le=MAX_LEVEL)]
 # At least one character that is not white space.
 NonBlank = r"\S"
+
+
+def _one_line(value: str) -> str:
+    if has_forbidden_characters(value, multi_line=False):
+        raise PydanticCustomError("text_one_line", "One line without control characters.")
+    return value
+
+
+def _multi_line(value: str) -> str:
+    if has_forbidden_characters(value, multi_line=True):
+        raise PydanticCustomError("text_control", "No control characters except line breaks.")
+    return value
+
+
+# Text fields: a one-line text keeps no control character, a multi-line one its line breaks.
+OneLine = Annotated[str, AfterValidator(_one_line)]
+MultiLine = Annotated[str, AfterValidator(_multi_line)]
+
+
+def _storable_instant(value: datetime) -> datetime:
+    """An aware time that exists in UTC too (0001-01-01T00:00+14:00 does not)."""
+    try:
+        value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise PydanticCustomError("datetime_range", "The time lies outside the range.") from None
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_storable_instant)]
 
 
 class Input(BaseModel):
@@ -130,7 +161,7 @@ Cursor = Annotated[str, Field(max_length=200), AfterValidator(decode_cursor)]
 class NeedQuery(Query):
     phase: PhaseCode | None = Field(None, description="Only needs in this phase.")
     district: DistrictCode | None = Field(None, description="Only needs in this district.")
-    updated_since: AwareDatetime | None = Field(
+    updated_since: Instant | None = Field(
         None,
         description="Only needs changed at or after this time (RFC 3339 with offset; "
         "write + as %2B in a URL).",
@@ -153,8 +184,8 @@ class OwnNeed(PublicNeed):
 class NeedIn(Input):
     """The content of a need, as the initiative writes it (every field, also on update)."""
 
-    title: str = Field(min_length=1, max_length=120, pattern=NonBlank)
-    description: str = Field("", max_length=4000)
+    title: OneLine = Field(min_length=1, max_length=120, pattern=NonBlank)
+    description: MultiLine = Field("", max_length=4000)
     phases: list[PhaseCode] = Field(min_length=1)
     district: DistrictCode
     language: LanguageCode = "de"
@@ -169,11 +200,11 @@ class NewNeed(NeedIn):
 
 
 class ReasonIn(Input):
-    reason: str = Field(min_length=1, max_length=1000, pattern=NonBlank)
+    reason: MultiLine = Field(min_length=1, max_length=1000, pattern=NonBlank)
 
 
 class OptionalReasonIn(Input):
-    reason: str = Field("", max_length=1000)
+    reason: MultiLine = Field("", max_length=1000)
 
 
 # --- Volunteers -------------------------------------------------------------------------
@@ -203,8 +234,8 @@ class ProfileIn(Input):
     formats: list[FormatCode] = Field(min_length=1)
     capacity: int = Field(2, ge=1, le=MAX_CAPACITY)
     paused_until: date | None = Field(None, description="A day in the future, or null.")
-    bio: str = Field("", max_length=1000)
-    phone: str = Field("", max_length=40)
+    bio: MultiLine = Field("", max_length=1000)
+    phone: OneLine = Field("", max_length=40)
 
 
 class Profile(Output):

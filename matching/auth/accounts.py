@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from datetime import datetime
+from types import SimpleNamespace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from matching.auth import sessions
 from matching.auth.passwords import hash_password, needs_rehash, verify_password
 from matching.models import ConsentRecord, Role, User
-from matching.services import audit
+from matching.services import api_tokens, audit
 
 SIGNUP_ROLES = (Role.VOLUNTEER, Role.INITIATIVE)
 
@@ -89,11 +93,53 @@ def record_login(session: Session, user: User, now: datetime) -> None:
     audit.record(session, user, "account.login", "user", user.id, now=now)
 
 
-def set_password(session: Session, user: User, password: str, now: datetime) -> None:
-    """Store a new password and end every other session of this user."""
+def set_password(
+    session: Session, user: User, password: str, now: datetime, *, keep: str | None = None
+) -> None:
+    """Store a new password, end every other session and revoke every API token.
+
+    ``keep`` is the key of the session that changed the password while logged in.
+    """
     user.password_hash = hash_password(password)
     user.session_version += 1
+    sessions.end_all(session, user, keep=keep)
+    api_tokens.revoke_all(session, user, now=now)
     audit.record(session, user, "account.password", "user", user.id, now=now)
+
+
+def end_all_sessions(session: Session, user: User, now: datetime) -> None:
+    """ "Überall abmelden": every session of the user ends, on every device."""
+    user.session_version += 1
+    sessions.end_all(session, user)
+    audit.record(session, user, "account.logout_everywhere", "user", user.id, now=now)
+
+
+def request_email_change(session: Session, user: User) -> str:
+    """Start a change of address; returns the key that only the newest link carries."""
+    user.email_change_key = secrets.token_urlsafe(24)
+    return user.email_change_key
+
+
+def is_current_email_request(user: User, key, from_email) -> bool:
+    """True for the newest request, made while the account still had today's address."""
+    return (
+        isinstance(key, str)
+        and user.email_change_key is not None
+        and hmac.compare_digest(key, user.email_change_key)
+        and from_email == user.email
+    )
+
+
+def stand_in(email: str, locale: str) -> SimpleNamespace:
+    """An account that does not exist, to spend the same work on an unknown address."""
+    return SimpleNamespace(
+        id=0,
+        email=normalise_email(email),
+        first_name="",
+        last_name="",
+        locale=locale,
+        password_hash=dummy_hash(),
+    )
 
 
 def change_email(session: Session, user: User, new_email: str, now: datetime) -> None:
@@ -104,6 +150,7 @@ def change_email(session: Session, user: User, new_email: str, now: datetime) ->
         raise EmailTaken(new_email)
     old = user.email
     user.email = new_email
+    user.email_change_key = None  # the link worked once; no other link of the request will
     audit.record(
         session,
         user,

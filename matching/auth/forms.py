@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
 
 from matching.auth.passwords import PASSWORD_MIN_LENGTH, password_problem
+from matching.forms import BaseForm
 
 EMAIL_MAX = 254
 
@@ -24,19 +23,8 @@ _email_validators = [
 ]
 
 
-class TextForm(FlaskForm):
-    """A form of text fields, read from the posted form fields only.
-
-    Flask-WTF also feeds uploaded files and JSON bodies into the fields; a file or a
-    number where text belongs then breaks the validators (a 500 instead of a message).
-    """
-
-    class Meta:
-        def wrap_formdata(self, form, formdata):
-            wrapped = super().wrap_formdata(form, formdata)
-            if wrapped is None or wrapped is formdata:  # nothing posted, or passed in
-                return wrapped
-            return request.form or None  # never request.files or a JSON body
+# Every account form reads posted text only and refuses control characters (matching.forms).
+TextForm = BaseForm
 
 
 class PolicyPassword:
@@ -141,3 +129,15 @@ class ChangeEmailForm(TextForm):
 
 class ConfirmForm(TextForm):
     """A button that confirms what a mail link asked for (a GET never changes state)."""
+
+
+class ChangePasswordForm(NewPasswordForm):
+    """A new password while logged in: the current one proves it is the account's owner."""
+
+    current_password = PasswordField(
+        _l("Ihr aktuelles Passwort"),
+        validators=[
+            DataRequired(message=_l("Bitte geben Sie Ihr aktuelles Passwort ein.")),
+            Length(max=256, message=_l("Bitte höchstens %(max)d Zeichen.")),
+        ],
+    )

@@ -17,9 +17,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from matching import mail
-from matching.auth import accounts
+from matching.auth import accounts, sessions
 from matching.auth.forms import (
     ChangeEmailForm,
+    ChangePasswordForm,
     ConfirmForm,
     EmailOnlyForm,
     LoginForm,
@@ -27,33 +28,23 @@ from matching.auth.forms import (
     SignupForm,
 )
 from matching.auth.passwords import hash_password, verify_password
-from matching.extensions import db, limiter
+from matching.auth.throttle import mail_limited, mail_requested, password_checked, signup_limited
+from matching.extensions import db
 from matching.i18n import current_locale
+from matching.main.errors import CSRF_MESSAGE
 from matching.models import User, utcnow
+from matching.services import audit
 from matching.tokens import TokenError, make_token, read_token
 from matching.urls import safe_next
 
 bp = Blueprint("auth", __name__)
 
 
-def _failed(response) -> bool:
-    """Only failed attempts count against the log-in limits; success redirects."""
-    return response.status_code != 302
-
-
-def _account_key() -> str:
-    return "login-account:" + accounts.normalise_email(request.form.get("email", ""))[:254]
-
-
-def _limit(name: str) -> str:
-    return current_app.config[name]
-
-
 # ---------------------------------------------------------------- sign-up
 
 
 @bp.route("/registrieren", methods=["GET", "POST"])
-@limiter.limit(lambda: _limit("MAIL_LIMIT_PER_ADDRESS"), methods=["POST"])
+@signup_limited
 def signup():
     """Sign up as volunteer or initiative; a mail with a confirmation link follows."""
     if current_user.is_authenticated:
@@ -62,6 +53,7 @@ def signup():
     if request.method == "GET" and request.args.get("rolle") in ("volunteer", "initiative"):
         form.role.data = request.args["rolle"]
     if form.validate_on_submit():
+        mail_requested()
         now = utcnow()
         try:
             user = accounts.register(
@@ -144,11 +136,12 @@ def confirm(token: str):
 
 
 @bp.route("/bestaetigen/neu", methods=["GET", "POST"])
-@limiter.limit(lambda: _limit("MAIL_LIMIT_PER_ADDRESS"), methods=["POST"])
+@mail_limited
 def resend_confirmation():
     """Send a new confirmation link; the answer is the same whether the address exists."""
     form = EmailOnlyForm()
     if form.validate_on_submit():
+        mail_requested()
         user = accounts.find_by_email(db.session, form.email.data)
         if user is not None and not user.is_confirmed:
             _queue_confirmation(user)
@@ -161,13 +154,7 @@ def resend_confirmation():
 
 
 @bp.route("/anmelden", methods=["GET", "POST"])
-@limiter.limit(lambda: _limit("LOGIN_LIMIT_PER_ADDRESS"), methods=["POST"], deduct_when=_failed)
-@limiter.limit(
-    lambda: _limit("LOGIN_LIMIT_PER_ACCOUNT"),
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-)
+@password_checked
 def login():
     """Log in with e-mail and password; unconfirmed accounts are sent to confirm first."""
     if current_user.is_authenticated:
@@ -189,6 +176,7 @@ def login():
             next_url = safe_next(request.args.get("next"))
             _fresh_session()  # nothing from before the log-in carries over
             login_user(user)
+            session[sessions.COOKIE_KEY] = sessions.start(db.session, user, now)
             accounts.record_login(db.session, user, now)
             db.session.commit()
             return redirect(next_url or url_for("main.home"))
@@ -208,33 +196,61 @@ def _fresh_session() -> None:
 @login_required
 def logout():
     """Log out (a POST with CSRF token, so no link can log someone out)."""
+    sessions.end(db.session, session.get(sessions.COOKIE_KEY))
+    db.session.commit()
     logout_user()
     _fresh_session()
     flash(_("Sie sind abgemeldet. Bis bald!"), "success")
     return redirect(url_for("main.index"))
 
 
+@bp.route("/konto/ueberall-abmelden", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """End every session of this account, on every device, this one included."""
+    if not ConfirmForm().validate_on_submit():
+        flash(CSRF_MESSAGE, "error")
+        return redirect(url_for("auth.account"))
+    accounts.end_all_sessions(db.session, current_user._get_current_object(), utcnow())
+    db.session.commit()
+    logout_user()
+    _fresh_session()
+    flash(_("Sie sind jetzt auf allen Geräten abgemeldet."), "success")
+    return redirect(url_for("auth.login"))
+
+
 # ---------------------------------------------------------------- password reset
 
 
 @bp.route("/passwort-vergessen", methods=["GET", "POST"])
-@limiter.limit(lambda: _limit("MAIL_LIMIT_PER_ADDRESS"), methods=["POST"])
+@mail_limited
 def reset_request():
     """Ask for a reset link; the answer never says whether the address is registered."""
     form = EmailOnlyForm()
     if form.validate_on_submit():
+        mail_requested()
         user = accounts.find_by_email(db.session, form.email.data)
-        if user is not None and user.is_active:
-            token = make_token("reset", {"uid": user.id, "h": user.password_hash[-16:]})
-            mail.queue_for_user(
-                db.session,
-                user,
-                "reset",
-                _l("Neues Passwort für die Vernetzerbörse wählen"),
-                reset_url=mail.absolute_url("auth.reset", token=token),
-                valid_hours=current_app.config["RESET_MAX_AGE"] // 3600,
-            )
-            db.session.commit()
+        known = user is not None and user.is_active
+        # An unknown address gets the same work (a token and a rendered mail, which is then
+        # not sent), so the time of the answer does not tell whether an address is registered.
+        target = user if known else accounts.stand_in(form.email.data, current_locale())
+        token = make_token("reset", {"uid": target.id, "h": target.password_hash[-16:]})
+        reset_mail = mail.build(
+            target.email,
+            "reset",
+            target.locale,
+            _l("Neues Passwort für die Vernetzerbörse wählen"),
+            user=target,
+            reset_url=mail.absolute_url("auth.reset", token=token),
+            valid_hours=current_app.config["RESET_MAX_AGE"] // 3600,
+        )
+        if known:
+            mail.queue(db.session, reset_mail, user_id=user.id)
+            mail.send_after_response()
+        # Both paths write and commit: every request is in the audit log (a flood of them
+        # shows there), the unknown address itself is not kept.
+        audit.record(db.session, None, "account.reset_request", "user", user.id if known else None)
+        db.session.commit()
         return render_template("auth/reset_sent.html")
     return render_template("auth/reset_request.html", form=form)
 
@@ -273,6 +289,38 @@ def reset(token: str):
     return render_template("auth/reset.html", form=form)
 
 
+@bp.route("/konto/passwort", methods=["GET", "POST"])
+@login_required
+@password_checked
+def change_password():
+    """Change the password while logged in: the current one, then the new one twice."""
+    form = ChangePasswordForm()
+    form.account = current_user
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash, form.current_password.data):
+            form.current_password.errors.append(_("Das Passwort stimmt nicht."))
+        else:
+            user = current_user._get_current_object()
+            accounts.set_password(
+                db.session,
+                user,
+                form.password.data,
+                utcnow(),
+                keep=session.get(sessions.COOKIE_KEY),
+            )
+            db.session.commit()
+            login_user(user)  # this session goes on under the new password
+            flash(
+                _(
+                    "Ihr Passwort ist geändert. Auf anderen Geräten sind Sie jetzt abgemeldet; "
+                    "Ihre API-Zugangsschlüssel sind widerrufen."
+                ),
+                "success",
+            )
+            return redirect(url_for("auth.account"))
+    return render_template("auth/change_password.html", form=form)
+
+
 # ---------------------------------------------------------------- account
 
 
@@ -280,12 +328,13 @@ def reset(token: str):
 @login_required
 def account():
     """The account page: address, language, links to change things."""
-    return render_template("auth/account.html")
+    return render_template("auth/account.html", form=ConfirmForm())
 
 
 @bp.route("/konto/email", methods=["GET", "POST"])
 @login_required
-@limiter.limit(lambda: _limit("MAIL_LIMIT_PER_ADDRESS"), methods=["POST"])
+@password_checked
+@mail_limited
 def change_email():
     """Ask to change the address; the new one must be confirmed by a link sent to it."""
     form = ChangeEmailForm()
@@ -294,8 +343,18 @@ def change_email():
             form.current_password.errors.append(_("Das Passwort stimmt nicht."))
         else:
             new_email = accounts.normalise_email(form.email.data)
+            mail_requested()
             if new_email != current_user.email:
-                token = make_token("email", {"uid": current_user.id, "email": new_email})
+                request_key = accounts.request_email_change(db.session, current_user)
+                token = make_token(
+                    "email",
+                    {
+                        "uid": current_user.id,
+                        "email": new_email,
+                        "from": current_user.email,
+                        "key": request_key,
+                    },
+                )
                 confirm_mail = mail.build(
                     new_email,
                     "change_email",
@@ -323,23 +382,44 @@ def confirm_email(token: str):
     except TokenError as exc:
         return render_template("auth/link_invalid.html", expired=exc.expired, kind="email"), 400
     uid, new_email = payload.get("uid"), payload.get("email")
-    user = db.session.get(User, uid) if isinstance(uid, int) else None
+    user = db.session.get(User, uid) if isinstance(uid, int) and 0 < uid < 2**31 else None
     if user is None or not isinstance(new_email, str):
         return render_template("auth/link_invalid.html", expired=False, kind="email"), 400
     if user.email == new_email:
         flash(_("Diese E-Mail-Adresse ist bereits bestätigt."), "info")
         return redirect(url_for("main.index"))
+    # Only the link of the newest request works, and only while the address it was asked
+    # from is still the account's: an older link, or one from before a change, is dead.
+    if not accounts.is_current_email_request(user, payload.get("key"), payload.get("from")):
+        return render_template("auth/link_invalid.html", expired=False, kind="email"), 400
     form = ConfirmForm()
     if form.validate_on_submit():
+        old_email = user.email
         try:
             accounts.change_email(db.session, user, new_email, utcnow())
         except accounts.EmailTaken:
             db.session.rollback()
             flash(_("Diese E-Mail-Adresse kann nicht verwendet werden."), "error")
             return render_template("auth/confirm_email.html", form=form, new_email=new_email), 409
+        _tell_old_address(user, old_email)
         db.session.commit()
         flash(_("Ihre neue E-Mail-Adresse ist bestätigt."), "success")
         return redirect(
             url_for("auth.account") if current_user.is_authenticated else url_for("auth.login")
         )
     return render_template("auth/confirm_email.html", form=form, new_email=new_email)
+
+
+def _tell_old_address(user: User, old_email: str) -> None:
+    """The old address hears of the change, so a stolen account does not go unnoticed."""
+    notice = mail.build(
+        old_email,
+        "email_changed",
+        user.locale,
+        _l("Ihre E-Mail-Adresse bei der Vernetzerbörse wurde geändert"),
+        user=user,
+        new_email=user.email,
+        reset_url=mail.absolute_url("auth.reset_request"),
+        contact_email=current_app.config["CONTACT_EMAIL"],
+    )
+    mail.queue(db.session, notice, user_id=user.id)

@@ -7,14 +7,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from matching.access import role_required
 from matching.coordination.forms import PhoneNeedForm
 from matching.extensions import db
-from matching.forms import ReasonForm, already_submitted, remember_submission
+from matching.forms import BaseForm, ReasonForm, already_submitted, remember_submission
 from matching.initiatives.forms import need_input
 from matching.models import (
     AuditEntry,
@@ -36,6 +35,7 @@ from matching.services import accessibility, assisted, initiatives, matching, pr
 from matching.services import matches as match_service
 from matching.services import waiting as clocks
 from matching.services.errors import ServiceError
+from matching.urls import parse_id
 
 bp = Blueprint("coordination", __name__, url_prefix="/koordination")
 
@@ -108,7 +108,7 @@ def review_profile(profile_id: int):
     return render_template(
         "coordination/review_profile.html",
         profile=profile,
-        approve_form=FlaskForm(),
+        approve_form=BaseForm(),
         return_form=return_form,
         phases=PHASES,
         levels=LEVELS,
@@ -123,7 +123,7 @@ def approve_profile(profile_id: int):
     profile = db.session.get(VolunteerProfile, profile_id)
     if profile is None:
         abort(404)
-    if not FlaskForm().validate_on_submit():
+    if not BaseForm().validate_on_submit():
         abort(400)
     try:
         profiles.approve_profile(db.session, current_user, profile, now=utcnow())
@@ -195,7 +195,7 @@ def queue():
         pagination=pagination,
         waiting=waiting,
         others=others,
-        form=FlaskForm(),
+        form=BaseForm(),
         origins=ORIGIN_LABELS,
         highlighted={m.id for m in waiting if clocks.is_highlighted(m, now)},
         clocks={m.id: clocks.match_clock(m, now) for m in waiting},
@@ -214,7 +214,7 @@ def _proposal(match_id: int) -> Match:
 def approve_match(match_id: int):
     """Approve a proposal: the volunteer is asked to accept."""
     match = _proposal(match_id)
-    if not FlaskForm().validate_on_submit():
+    if not BaseForm().validate_on_submit():
         abort(400)
     try:
         match_service.change_status(db.session, current_user, match, "approve", now=utcnow())
@@ -256,10 +256,10 @@ def assign(need_id: int):
     need = db.session.get(Need, need_id)
     if need is None:
         abort(404)
-    form = FlaskForm()
+    form = BaseForm()
     if form.validate_on_submit():
-        raw = request.form.get("volunteer_id", "")
-        profile = db.session.get(VolunteerProfile, int(raw)) if raw.isdigit() else None
+        volunteer_id = parse_id(request.form.get("volunteer_id"))
+        profile = db.session.get(VolunteerProfile, volunteer_id) if volunteer_id else None
         if profile is None:
             flash(_("Diese Person gibt es nicht. Bitte wählen Sie aus der Liste."), "error")
             return redirect(url_for("coordination.assign", need_id=need_id))
@@ -436,9 +436,9 @@ def invite_initiative(initiative_id: int):
     initiative = db.session.get(Initiative, initiative_id)
     if initiative is None:
         abort(404)
-    if not FlaskForm().validate_on_submit():
+    if not BaseForm().validate_on_submit():
         abort(400)
-    back = request.form.get("need_id", "")
+    back = parse_id(request.form.get("need_id"))
     try:
         sent = assisted.invite(db.session, current_user, initiative, now=utcnow())
     except ServiceError as exc:
@@ -452,8 +452,8 @@ def invite_initiative(initiative_id: int):
             else _("Die Einladung wurde heute schon verschickt."),
             "success" if sent else "info",
         )
-    if back.isdigit():
-        return redirect(url_for("needs.detail", need_id=int(back)))
+    if back is not None:
+        return redirect(url_for("needs.detail", need_id=back))
     return redirect(url_for("reports.dashboard"))
 
 
@@ -464,7 +464,7 @@ def barrier_handled(report_id: int):
     report = db.session.get(BarrierReport, report_id)
     if report is None:
         abort(404)
-    if not FlaskForm().validate_on_submit():
+    if not BaseForm().validate_on_submit():
         abort(400)
     try:
         accessibility.mark_handled(db.session, current_user, report, now=utcnow())
@@ -492,7 +492,7 @@ def matching_page():
         weights=matching.weights(),
         interval=current_app.config["MATCHING_INTERVAL_MINUTES"],
         preview=None,
-        form=FlaskForm(),
+        form=BaseForm(),
     )
 
 
@@ -509,7 +509,7 @@ def matching_preview():
         weights=matching.weights(),
         interval=current_app.config["MATCHING_INTERVAL_MINUTES"],
         preview=preview,
-        form=FlaskForm(),
+        form=BaseForm(),
     )
 
 
@@ -519,7 +519,7 @@ def matching_apply():
     """Propose the previewed pairs that still fit; say what changed since the preview."""
     from matching.matches import planning
 
-    if not FlaskForm().validate_on_submit():
+    if not BaseForm().validate_on_submit():
         abort(400)
     try:
         pairs = planning.read_pairs(request.form.getlist("pair"))

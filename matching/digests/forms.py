@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from matching.forms import StrictRadioField
+from matching.forms import BaseForm, StrictRadioField
 from matching.models import DigestKind
 from matching.services.digests import KIND_LABELS
 
@@ -30,7 +29,7 @@ def _choice_field(kind: DigestKind) -> StrictRadioField:
     )
 
 
-class DigestSettingsForm(FlaskForm):
+class DigestSettingsForm(BaseForm):
     """Weekly or off, for each digest kind; the view removes the kinds a person cannot get."""
 
     volunteer = _choice_field(DigestKind.VOLUNTEER)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from matching.digests.forms import OFF, WEEKLY, DigestSettingsForm
 from matching.extensions import csrf, db
+from matching.forms import BaseForm
 from matching.matches.forms import PassForm
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
@@ -112,7 +112,7 @@ def offer(token: str):
         return render_template("digests/offer.html", state="offered", need=need)
     if need.status != NeedStatus.OPEN or profile.status != ProfileStatus.APPROVED:
         return render_template("digests/offer.html", state="closed", need=need), 409
-    form = FlaskForm()
+    form = BaseForm()
     if not form.validate_on_submit():
         return render_template("digests/offer.html", state="ask", need=need, form=form)
     try:
@@ -156,7 +156,7 @@ def accept(token: str):
         return render_template("digests/accept.html", state="released", **page), 409
     if match.status != MatchStatus.APPROVED:
         return render_template("digests/accept.html", state="gone", **page), 409
-    form = FlaskForm()
+    form = BaseForm()
     if not form.validate_on_submit():
         return render_template("digests/accept.html", state="ask", form=form, **page)
     try:
@@ -217,7 +217,7 @@ def take_over(token: str):
         return _link_invalid(exc.expired, "takeover")
     if not current_user.is_authenticated:
         return render_template("digests/take_over.html", state="login", initiative=initiative)
-    form = FlaskForm()
+    form = BaseForm()
     if not form.validate_on_submit():
         return render_template(
             "digests/take_over.html", state="ask", initiative=initiative, form=form

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     IntegerField,
@@ -15,13 +14,13 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from matching.forms import FutureDate, MultiCheckboxField, SubmissionField, choices_from
+from matching.forms import BaseForm, FutureDate, MultiCheckboxField, SubmissionField, choices_from
 from matching.i18n import current_locale
 from matching.reference import DISTRICTS, FORMATS, LANGUAGES, PHASES, URGENCIES
 from matching.services import needs
 
 
-class InitiativeForm(FlaskForm):
+class InitiativeForm(BaseForm):
     name = StringField(
         _l("Name der Initiative"),
         validators=[
@@ -60,7 +59,7 @@ class InitiativeForm(FlaskForm):
         self.district.choices = choices_from(DISTRICTS, current_locale())
 
 
-class NeedForm(FlaskForm):
+class NeedForm(BaseForm):
     submission = SubmissionField()
     title = StringField(
         _l("Worum geht es? (kurzer Titel)"),

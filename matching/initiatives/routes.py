@@ -207,9 +207,9 @@ def close_need(need_id: int):
 
 def _simple_transition(need_id: int, action: str, done_message: str):
     need = _managed_need(need_id)
-    from flask_wtf import FlaskForm
+    from matching.forms import BaseForm
 
-    if not FlaskForm().validate_on_submit():
+    if not BaseForm().validate_on_submit():
         abort(400)
     try:
         needs.change_status(db.session, current_user, need, action, now=utcnow())

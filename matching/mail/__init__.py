@@ -10,7 +10,7 @@ process drains the outbox every minute.
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,7 @@ __all__ = [
     "queue",
     "queue_for_user",
     "send",
+    "send_after_response",
     "to_email_message",
 ]
 
@@ -56,8 +57,35 @@ def init_app(app: Flask) -> None:
         if app.config.get("OUTBOX_SEND_AFTER_COMMIT"):
             from matching.extensions import db
 
-            outbox.deliver_committed(db.session)
+            if g.get("send_mail_after_response"):
+                ids = outbox.committed_ids(db.session)
+                if ids:
+                    response.call_on_close(lambda: _deliver_after_response(app, ids))
+            else:
+                outbox.deliver_committed(db.session)
         return response
+
+
+def send_after_response() -> None:
+    """This request's mail goes out once the answer is sent, not before.
+
+    For pages whose answer must not take longer when a mail is sent ("Passwort
+    vergessen": the time would tell whether an address is registered).
+    """
+    g.send_mail_after_response = True
+
+
+def _deliver_after_response(app: Flask, ids: list[int]) -> None:
+    from matching.extensions import db
+
+    with app.app_context():
+        try:
+            outbox.drain(db.session, ids=ids)
+        except Exception:  # the rows stay in the outbox for the sender job
+            db.session.rollback()
+            app.logger.exception("sending after the answer failed; the outbox keeps it")
+        finally:
+            db.session.remove()
 
 
 @event.listens_for(Session, "after_commit")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -70,6 +74,26 @@ def render_error(code: int, message=None):
     return render_template("errors/error.html", code=code, title=title, text=message or text), code
 
 
+def too_many_attempts():
+    """The 429 page, saying how long to wait: until the limit that was hit lets one through."""
+    from matching.extensions import limiter
+
+    hit = limiter.current_limit
+    if hit is None:  # not from a limit (nothing to say how long): the general words
+        return render_error(429)
+    seconds = max(1, int(hit.reset_at - time.time()))  # as in Retry-After
+    minutes = max(1, math.ceil(seconds / 60))
+    text = ngettext(
+        "Sie haben es in kurzer Zeit sehr oft versucht. Bitte warten Sie %(num)d Minute "
+        "und versuchen Sie es dann noch einmal.",
+        "Sie haben es in kurzer Zeit sehr oft versucht. Bitte warten Sie %(num)d Minuten "
+        "und versuchen Sie es dann noch einmal.",
+        minutes,
+    )
+    response, status = render_error(429, text)
+    return response, status, {"Retry-After": str(seconds)}
+
+
 def database_unreachable(error: Exception) -> bool:
     """True for errors that mean the database is away (down, restarting, connection lost)."""
     # OperationalError: refused, dropped, restarting; a lost connection can also surface as
@@ -101,6 +125,8 @@ def register(app: Flask) -> None:
         code = error.code or 500
         if code not in MESSAGES:
             return error
+        if code == 429:
+            return too_many_attempts()
         response, status = render_error(code)
         if code == 405 and error.valid_methods:
             return response, status, {"Allow": ", ".join(error.valid_methods)}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from matching.forms import BaseForm
 
-class BarrierForm(FlaskForm):
+
+class BarrierForm(BaseForm):
     page = StringField(
         _l("Auf welcher Seite? (freiwillig)"),
         description=_l("Zum Beispiel „Meine Übersicht“ oder die Adresse der Seite."),

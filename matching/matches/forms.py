@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from matching.forms import StrictRadioField, choices_from
+from matching.forms import BaseForm, StrictRadioField, choices_from
 from matching.reference import PHASES
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(BaseForm):
     reason = TextAreaField(
         _l("Möchten Sie uns sagen, warum? (freiwillig)"),
         validators=[Length(max=1000, message=_l("Bitte höchstens %(max)d Zeichen."))],
     )
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(BaseForm):
     rating = StrictRadioField(
         _l("Wie hilfreich war die Beratung?"),
         choices=[
@@ -54,7 +53,7 @@ class FeedbackForm(FlaskForm):
         ]
 
 
-class PassForm(FlaskForm):
+class PassForm(BaseForm):
     """ "Diesmal nicht" for a need, with an optional reason."""
 
     reason = StrictRadioField(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from matching.access import role_required
 from matching.extensions import db
+from matching.forms import BaseForm
 from matching.matches.forms import DeclineForm, FeedbackForm, PassForm
 from matching.models import Match, MatchStatus, Need, NeedStatus, Role, utcnow
 from matching.reference import PHASES
@@ -61,7 +61,7 @@ def detail(match_id: int):
         part=part,
         contact_visible=contact_visible or part == "coordinator",
         labels=matches.STATUS_LABELS,
-        form=FlaskForm(),
+        form=BaseForm(),
         waiting_clock=waiting.match_clock(match, utcnow()),
         materials=materials.materials_for(db.session, match.need.phases)
         if part in ("volunteer", "coordinator")
@@ -73,7 +73,7 @@ def detail(match_id: int):
 @login_required
 def accept(match_id: int):
     match, _part = _visible_match(match_id)
-    if not FlaskForm().validate_on_submit():
+    if not BaseForm().validate_on_submit():
         abort(400)
     return _act(
         match,
@@ -101,7 +101,7 @@ def decline(match_id: int):
 @login_required
 def complete(match_id: int):
     match, _part = _visible_match(match_id)
-    if not FlaskForm().validate_on_submit():
+    if not BaseForm().validate_on_submit():
         abort(400)
     return _act(
         match,
@@ -163,7 +163,7 @@ def offer(need_id: int):
     if need is None or need.status != NeedStatus.OPEN:
         abort(404)
     profile = current_user.volunteer_profile
-    form = FlaskForm()
+    form = BaseForm()
     if form.validate_on_submit():
         if profile is None:
             flash(_("Bitte legen Sie zuerst Ihr Profil an."), "info")

@@ -11,7 +11,7 @@ from matching.models.matching import MatchingRequest
 from matching.models.outbox import OutboxMessage, OutboxStatus
 from matching.models.passes import NeedPass, PassReason
 from matching.models.toolkit import Material, MaterialFile, MaterialStatus
-from matching.models.users import ConsentRecord, Role, User, UserRole
+from matching.models.users import ConsentRecord, Role, User, UserRole, UserSession
 from matching.models.volunteers import (
     ProfileStatus,
     VolunteerDistrict,
@@ -50,6 +50,7 @@ __all__ = [
     "Role",
     "User",
     "UserRole",
+    "UserSession",
     "VolunteerDistrict",
     "VolunteerLanguage",
     "VolunteerPhaseLevel",

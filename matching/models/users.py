@@ -45,6 +45,8 @@ class User(UserMixin, db.Model):
     privacy_version: Mapped[str | None] = mapped_column(String(20))
     # Bumped when the password changes, so every other session ends.
     session_version: Mapped[int] = mapped_column(default=1)
+    # The newest request to change the address: only its link may change it.
+    email_change_key: Mapped[str | None] = mapped_column(String(64))
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -110,3 +112,18 @@ class ConsentRecord(db.Model):
     kind: Mapped[str] = mapped_column(String(20), default="privacy")
     version: Mapped[str] = mapped_column(String(20))
     given_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserSession(db.Model):
+    """One log-in in one browser: the session cookie names it, log-out deletes it.
+
+    Only the SHA-256 of the key in the cookie is kept. A replayed cookie of a session that
+    was logged out (or ended with "Überall abmelden") finds no row and is a visitor.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

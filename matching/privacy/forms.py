@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from matching.forms import BaseForm
 
-class EraseForm(FlaskForm):
+
+class EraseForm(BaseForm):
     password = PasswordField(
         _l("Ihr Passwort"),
         validators=[
@@ -24,7 +25,7 @@ class EraseForm(FlaskForm):
     )
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(BaseForm):
     agree = BooleanField(
         _l("Ich habe die neue Datenschutzerklärung gelesen und bin einverstanden."),
         validators=[DataRequired(message=_l("Bitte stimmen Sie der Datenschutzerklärung zu."))],

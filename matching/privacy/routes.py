@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from matching.auth.passwords import verify_password
+from matching.auth.throttle import password_checked
 from matching.extensions import db
 from matching.models import ConsentRecord, utcnow
 from matching.privacy import readable
@@ -104,6 +105,7 @@ def download():
 
 @bp.route("/konto/loeschen", methods=["POST"])
 @login_required
+@password_checked
 def erase():
     """Erase the account after the password is confirmed."""
     form = EraseForm()

@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from matching.access import role_required
 from matching.extensions import db
+from matching.forms import BaseForm
 from matching.main.errors import render_error
 from matching.models import Role, utcnow
 from matching.reference import DISTRICT_BY_CODE, PHASE_BY_CODE, PHASES
@@ -36,7 +36,7 @@ def dashboard():
         unanswered_days=reports.unanswered_after().days,
         highlight_days=reports.highlight_after().days,
         barriers=accessibility.open_reports(db.session),
-        handled_form=FlaskForm(),
+        handled_form=BaseForm(),
     )
 
 

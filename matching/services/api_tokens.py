@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from matching.database import lock_row
@@ -45,7 +45,13 @@ def _active_count(session: Session, user: User, now: datetime) -> int:
 
 
 def create_token(
-    session: Session, actor: User, name: str, expires_at: datetime | None, *, now: datetime
+    session: Session,
+    actor: User,
+    name: str,
+    expires_at: datetime | None,
+    *,
+    now: datetime,
+    read_only: bool = False,
 ) -> tuple[ApiToken, str]:
     """A new token for the actor; returns it and its secret, which is never stored."""
     name = name.strip()
@@ -68,6 +74,7 @@ def create_token(
         secret_hash=hash_secret(secret),
         created_at=now,
         expires_at=expires_at,
+        read_only=bool(read_only),
     )
     session.add(token)
     session.flush()
@@ -85,6 +92,16 @@ def revoke_token(session: Session, actor: User, token: ApiToken, *, now: datetim
     token.revoked_at = now
     audit.record(session, actor, "api_token.revoke", "api_token", token.id, now=now)
     return token
+
+
+def revoke_all(session: Session, user: User, *, now: datetime) -> int:
+    """End every token of ``user`` (a new password, an erasure); returns how many."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return result.rowcount or 0
 
 
 def tokens_of(session: Session, user: User) -> list[ApiToken]:

@@ -7,10 +7,11 @@ points to the person any more.
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from matching.models import (
@@ -181,6 +182,7 @@ def erase(session: Session, user: User, *, now: datetime, actor: User | None = N
         .where(OutboxMessage.user_id == user.id)
         .values(recipient="", subject="", text_body="", html_body="", headers=None)
     )
+    _scrub_copies(session, user)
     session.execute(
         update(AuditEntry)
         .where(
@@ -202,6 +204,7 @@ def erase(session: Session, user: User, *, now: datetime, actor: User | None = N
     user.disabled_at = now
     user.last_login_at = None
     user.session_version += 1
+    user.email_change_key = None
     audit.record(session, actor, "account.erase", "user", user.id, now=now)
 
 
@@ -210,8 +213,82 @@ def _delete_side_tables(session: Session, user_id: int) -> None:
     from matching.extensions import db
 
     for table in db.metadata.sorted_tables:
-        if table.name in {"api_tokens"} and "user_id" in table.c:
+        if table.name in {"api_tokens", "user_sessions"} and "user_id" in table.c:
             session.execute(table.delete().where(table.c.user_id == user_id))
+
+
+def _traces(user: User) -> list[str]:
+    """What identifies the person in a text: address, phone and full name."""
+    return [t for t in (user.email, user.phone.strip(), user.display_name.strip()) if len(t) >= 3]
+
+
+def _mentions(text: str | None, traces: list[str]) -> bool:
+    if not text:
+        return False
+    lowered = text.lower()
+    return any(re.search(rf"(?<!\w){re.escape(trace.lower())}(?!\w)", lowered) for trace in traces)
+
+
+def _scrub_copies(session: Session, user: User) -> None:
+    """Copies of the person's data in other people's mail and in barrier reports.
+
+    A mail not sent yet that names the person (an introduction, an offer, a reported
+    barrier) is dropped, one already sent keeps only its envelope; a barrier report loses
+    the contact and its link to the person.
+    """
+    traces = _traces(user)
+    if not traces:
+        return
+    text_columns = (
+        OutboxMessage.subject,
+        OutboxMessage.text_body,
+        OutboxMessage.html_body,
+        OutboxMessage.last_error,
+    )
+    candidates = session.scalars(
+        select(OutboxMessage).where(
+            or_(
+                *(
+                    func.lower(column).contains(trace.lower(), autoescape=True)
+                    for column in text_columns
+                    for trace in traces
+                )
+            )
+        )
+    ).all()
+    for message in candidates:
+        if not any(_mentions(getattr(message, c.key), traces) for c in text_columns):
+            continue
+        if message.status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
+            message.status = OutboxStatus.DROPPED
+        message.subject = ""
+        message.text_body = ""
+        message.html_body = ""
+        message.last_error = ""
+        message.headers = None
+    reports = session.scalars(
+        select(BarrierReport).where(
+            or_(
+                BarrierReport.user_id == user.id,
+                *(
+                    func.lower(column).contains(trace.lower(), autoescape=True)
+                    for column in (
+                        BarrierReport.contact,
+                        BarrierReport.description,
+                        BarrierReport.page,
+                    )
+                    for trace in traces
+                ),
+            )
+        )
+    ).all()
+    for report in reports:
+        report.user_id = None
+        report.contact = ""
+        if _mentions(report.description, traces):
+            report.description = ""
+        if _mentions(report.page, traces):
+            report.page = ""
 
 
 def log_contact_view(

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional
 
-from matching.forms import choices_from
+from matching.forms import BaseForm, choices_from
 from matching.i18n import current_locale
 from matching.reference import LANGUAGES, PHASES
 
 
-class MaterialForm(FlaskForm):
+class MaterialForm(BaseForm):
     phase = SelectField(
         _l("Thema"),
         validators=[InputRequired(message=_l("Bitte wählen Sie ein Thema."))],

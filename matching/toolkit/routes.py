@@ -17,13 +17,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from matching.access import role_required
 from matching.extensions import csrf, db
-from matching.forms import ReasonForm
+from matching.forms import BaseForm, ReasonForm
 from matching.main.errors import render_error
 from matching.models import Material, MaterialFile, MaterialStatus, Role, utcnow
 from matching.reference import PHASES
@@ -108,7 +107,7 @@ def _allow_upload() -> None:
     """Let this request carry a PDF up to the limit (the app's usual limit is smaller).
 
     The app-wide CSRF check reads the body before any view, under the general limit, so
-    the upload views are exempt from it; the form's own CSRF field (FlaskForm) still has
+    the upload views are exempt from it; the form's own CSRF field (BaseForm) still has
     to be valid, so a forged upload is refused all the same.
     """
     request.max_content_length = toolkit.max_upload_bytes() + _FORM_ROOM
@@ -193,7 +192,7 @@ def manage():
         suggested=[m for m in rows if m.status == MaterialStatus.SUGGESTED],
         approved=[m for m in rows if m.status == MaterialStatus.APPROVED],
         rejected=[m for m in rows if m.status == MaterialStatus.REJECTED],
-        form=FlaskForm(),
+        form=BaseForm(),
     )
 
 
@@ -229,7 +228,7 @@ def edit(material_id: int):
 @role_required(Role.COORDINATOR)
 def approve(material_id: int):
     material = _material(material_id)
-    if not FlaskForm().validate_on_submit():
+    if not BaseForm().validate_on_submit():
         abort(400)
     return _review(material, True, "", _("Der Vorschlag ist freigegeben und jetzt öffentlich."))
 
@@ -261,7 +260,7 @@ def _review(material: Material, approve: bool, reason: str, done: str):
 @role_required(Role.COORDINATOR)
 def remove(material_id: int):
     material = _material(material_id)
-    if not FlaskForm().validate_on_submit():
+    if not BaseForm().validate_on_submit():
         abort(400)
     toolkit.remove(db.session, current_user, material, now=utcnow())
     db.session.commit()

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
-from matching.forms import FutureDate, MultiCheckboxField, choices_from
+from matching.forms import BaseForm, FutureDate, MultiCheckboxField, choices_from
 from matching.i18n import current_locale
 from matching.models.volunteers import MAX_CAPACITY
 from matching.reference import DISTRICTS, FORMATS, LANGUAGES, LEVELS, PHASES
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(BaseForm):
     districts = MultiCheckboxField(_l("Stadtbezirke, in denen Sie beraten"), choices=[])
     whole_city = BooleanField(_l("Ganz Stuttgart – ich komme überall hin"))
     languages = MultiCheckboxField(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from matching.access import role_required
 from matching.extensions import db
+from matching.forms import BaseForm
 from matching.models import Match, MatchStatus, Need, ProfileStatus, Role, utcnow
 from matching.reference import DISTRICTS, LEVELS, PHASES, RINGS
 from matching.services import matches as match_service
@@ -85,7 +85,7 @@ def profile():
         rings=RINGS,
         profile=current,
         lowered=passes.lowered_phases(db.session, current) if current else [],
-        reset_form=FlaskForm(),
+        reset_form=BaseForm(),
     )
 
 
@@ -94,7 +94,7 @@ def profile():
 def reset_field_feedback():
     """Every topic counts fully again after "passt fachlich nicht" answers."""
     profile = current_user.volunteer_profile
-    if profile is None or not FlaskForm().validate_on_submit():
+    if profile is None or not BaseForm().validate_on_submit():
         abort(400)
     passes.reset_field_feedback(db.session, current_user, profile, now=utcnow())
     db.session.commit()

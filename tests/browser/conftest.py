@@ -57,9 +57,10 @@ class LiveConfig(TestingConfig):
         self.MAIL_SERVER = "127.0.0.1"
         self.MAIL_PORT = smtp_port
         self.BASE_URL = f"http://127.0.0.1:{port}"
-        # Every browser test signs up from 127.0.0.1: the per-address limit on mail-sending
-        # forms (10 an hour) would count the whole suite as one person.
+        # Every browser test signs up from 127.0.0.1: the per-address limits on mail-sending
+        # forms would count the whole suite as one person.
         self.MAIL_LIMIT_PER_ADDRESS = "200 per hour"
+        self.SIGNUP_LIMIT_PER_ADDRESS = "200 per hour"
 
 
 def _buffered(app):

@@ -1,7 +1,7 @@
 """Matching requests: a proposal run is wanted soon after the picture changed
 
 Revision ID: 7c1e5a9d2f40
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-06 12:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7c1e5a9d2f40'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
