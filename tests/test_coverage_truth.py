@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from matching.models import Match, MatchStatus, Role, utcnow
-from matching.reports import coverage
+from matching.reports import boxes
 
 
 def _cell(picture, district, phase):
@@ -30,7 +30,7 @@ def test_a_persian_need_with_enough_german_experts_is_a_gap(
     make_need(stammheim, title="Auf Persisch", language="fa")
     make_need(stammheim, title="Auf Deutsch")
 
-    picture = coverage.coverage(db.session, utcnow())
+    picture = boxes.coverage(db.session, utcnow())
 
     cell = _cell(picture, "stammheim", "start")
     assert (cell.needs, cell.volunteers, cell.uncovered) == (2, 3, 1)
@@ -53,7 +53,7 @@ def test_a_format_gap_is_named_and_a_proposed_need_counts_as_covered(
     db.session.add(Match(need=proposed, volunteer=someone, status=MatchStatus.PROPOSED))
     db.session.commit()
 
-    picture = coverage.coverage(db.session, utcnow())
+    picture = boxes.coverage(db.session, utcnow())
 
     assert _cell(picture, "mitte", "start").uncovered == 1
     assert _cell(picture, "mitte", "exchange").uncovered == 0

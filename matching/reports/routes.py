@@ -13,7 +13,7 @@ from matching.forms import BaseForm
 from matching.main.errors import render_error
 from matching.models import Role, utcnow
 from matching.reference import DISTRICT_BY_CODE, PHASE_BY_CODE, PHASES
-from matching.reports import exports
+from matching.reports import boxes, exports
 from matching.services import accessibility, reports
 from matching.services import matches as match_service
 from matching.services import needs as need_service
@@ -44,9 +44,7 @@ def dashboard():
 @role_required(Role.COORDINATOR)
 def coverage():
     """Open needs and available experts per district and phase, and the gaps nobody can fill."""
-    from matching.reports import coverage as truthful
-
-    picture = truthful.coverage(db.session, utcnow())
+    picture = boxes.coverage(db.session, utcnow())
     return render_template(
         "reports/coverage.html",
         report=picture.report,
@@ -60,13 +58,11 @@ def coverage():
 @role_required(Role.COORDINATOR)
 def coverage_box(district: str, phase: str):
     """The needs and the available experts behind one box of the coverage picture."""
-    from matching.reports import coverage as truthful
-
     if district not in DISTRICT_BY_CODE or phase not in PHASE_BY_CODE:
         return render_error(404)
     return render_template(
         "reports/coverage_box.html",
-        box=truthful.box(db.session, district, phase, utcnow()),
+        box=boxes.box(db.session, district, phase, utcnow()),
     )
 
 

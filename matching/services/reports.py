@@ -229,7 +229,7 @@ class CoverageCell:
     needs: int
     volunteers: int
     # Open needs here that nobody available could take (every hard filter, language and
-    # format included); filled in by matching.reports.coverage.
+    # format included); filled in by matching.reports.boxes.
     uncovered: int = 0
 
     @property
