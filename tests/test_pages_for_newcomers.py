@@ -1,9 +1,10 @@
-"""What a new user ran into on the pages: counts, and the words that go with them."""
+"""What a new user ran into on the pages: old links to ended needs, counts and their words."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from html_reader import Page
 
 from matching.models import Match, MatchOrigin, MatchStatus, NeedStatus, Role, utcnow
@@ -23,6 +24,93 @@ def _match(db, need, profile, status):
     db.session.add(match)
     db.session.commit()
     return match
+
+
+# Ended needs ------------------------------------------------------------------------------
+
+GONE_WORDING = {
+    NeedStatus.MATCHED: "Diese Anfrage hat schon Hilfe gefunden",
+    NeedStatus.CLOSED: "Diese Anfrage ist abgeschlossen",
+    NeedStatus.WITHDRAWN: "Diese Anfrage wurde zurückgezogen",
+    NeedStatus.EXPIRED: "Diese Anfrage ist abgelaufen",
+}
+
+
+@pytest.mark.parametrize("status", list(GONE_WORDING))
+def test_an_old_link_to_an_ended_need_says_what_happened(
+    client, make_initiative, make_need, status
+):
+    initiative, _member = make_initiative("Nachbarschaft Ost")
+    need = make_need(
+        initiative, title="Mitstreiter:innen gesucht", status=status, phases=("start",)
+    )
+
+    response = client.get(f"/anfragen/{need.id}")
+    assert response.status_code == 410
+    page = Page.of(response)
+    assert page.h1 == GONE_WORDING[status]
+    assert "Mitstreiter:innen gesucht" in page.find("main").text
+    links = {a.text: a.get("href") for a in page.find("main").find_all("a")}
+    assert links["Offene Anfragen zum Thema „Start / Akquise“"] == "/anfragen?thema=start"
+    assert links["Alle offenen Anfragen"] == "/anfragen"
+
+
+def test_an_approved_volunteer_is_led_to_the_needs_that_fit_them(
+    client, db, auth, make_volunteer, make_initiative, make_need
+):
+    profile = make_volunteer("vera@example.org")
+    initiative, _member = make_initiative()
+    need = make_need(initiative, status=NeedStatus.MATCHED)
+    match = _match(db, need, profile, MatchStatus.DECLINED)
+    auth.login("vera@example.org")
+
+    response = client.get(f"/anfragen/{need.id}")
+    assert response.status_code == 410
+    links = {a.text: a.get("href") for a in Page.of(response).find("main").find_all("a")}
+    assert links["Offene Anfragen, die zu Ihnen passen"] == "/uebersicht#needs-title"
+    assert links["Zu Ihrer Vermittlung für diese Anfrage"] == f"/vermittlungen/{match.id}"
+
+
+def test_the_ended_page_speaks_english_too(client, make_initiative, make_need):
+    initiative, _member = make_initiative()
+    need = make_need(initiative, status=NeedStatus.MATCHED)
+    response = client.get(f"/anfragen/{need.id}", headers={"Accept-Language": "en"})
+    assert response.status_code == 410
+    page = Page.of(response)
+    assert page.lang == "en"
+    assert page.h1 == "This request has already found help"
+
+
+def test_drafts_of_others_and_unknown_ids_stay_404(
+    client, auth, make_user, make_initiative, make_need
+):
+    initiative, _member = make_initiative()
+    draft = make_need(initiative, status=NeedStatus.DRAFT)
+    # A draft withdrawn before it was ever published was never public either.
+    never_public = make_need(initiative, status=NeedStatus.WITHDRAWN)
+    never_public.published_at = None
+    make_user("vera@example.org")
+    auth.login("vera@example.org")
+
+    for path in (f"/anfragen/{draft.id}", f"/anfragen/{never_public.id}", "/anfragen/999999"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Hilfe gefunden" not in response.get_data(as_text=True)
+
+
+def test_the_initiative_and_coordinators_still_see_their_ended_need(
+    client, auth, make_user, make_initiative, make_need
+):
+    initiative, member = make_initiative()
+    need = make_need(initiative, status=NeedStatus.CLOSED, title="Fertig beraten")
+    make_user("koo@example.org", roles=(Role.COORDINATOR,))
+
+    for email in (member.email, "koo@example.org"):
+        auth.login(email)
+        response = client.get(f"/anfragen/{need.id}")
+        assert response.status_code == 200, email
+        assert Page.of(response).h1 == "Fertig beraten"
+        auth.logout()
 
 
 # Counts -----------------------------------------------------------------------------------
