@@ -1,4 +1,4 @@
-"""What a new user ran into on the pages: old links to ended needs, counts and their words."""
+"""What a new user ran into on the pages: level explanations, ended needs, counts, words."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from html_reader import Page
+from support import post_form
 
 from matching.models import Match, MatchOrigin, MatchStatus, NeedStatus, Role, utcnow
 
@@ -24,6 +25,29 @@ def _match(db, need, profile, status):
     db.session.add(match)
     db.session.commit()
     return match
+
+
+# Levels ---------------------------------------------------------------------------------
+
+
+def test_each_level_is_explained_in_its_label(client, make_user, auth):
+    make_user("vera@example.org")
+    auth.login("vera@example.org")
+    page = Page.of(client.get("/profil"))
+    labels = {label.get("for"): label.text for label in page.find_all("label") if label.get("for")}
+    assert labels["level_start-0"] == "Keine Dazu kann ich nicht beraten."
+    assert labels["level_start-1"] == "Grundkenntnisse Ich kenne mich etwas aus."
+    assert labels["level_start-2"] == "Praxiserfahrung Ich habe das selbst schon gemacht."
+    assert labels["level_conflicts-3"].startswith("Expert:in Ich habe viel Erfahrung")
+
+
+def test_level_explanations_follow_the_language(client, make_user, auth):
+    make_user("vera@example.org")
+    auth.login("vera@example.org")
+    post_form(client, "/sprache", {"lang": "en", "next": "/profil"}, token_from="/profil")
+    page = Page.of(client.get("/profil"))
+    label = next(el for el in page.find_all("label") if el.get("for") == "level_start-2")
+    assert label.text == "Practical experience I have done this myself."
 
 
 # Ended needs ------------------------------------------------------------------------------
