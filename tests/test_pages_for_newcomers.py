@@ -192,3 +192,35 @@ def test_waiting_times_from_the_settings_are_counted_in_words(
     auth.login("koo@example.org")
     headings = [h.text for h in Page.of(client.get("/koordination/")).find_all("h2")]
     assert "Vorschläge, die seit mehr als 1 Tag auf Entscheidung warten" in headings
+
+
+# Print ------------------------------------------------------------------------------------
+
+
+def test_need_and_match_pages_offer_print_with_and_without_javascript(
+    client, db, auth, make_volunteer, make_initiative, make_need
+):
+    profile = make_volunteer("vera@example.org")
+    initiative, _member = make_initiative()
+    need = make_need(initiative)
+    match = _match(db, make_need(initiative, status=NeedStatus.MATCHED), profile, "accepted")
+    auth.login("vera@example.org")
+
+    for path in (f"/anfragen/{need.id}", f"/vermittlungen/{match.id}"):
+        page = Page.of(client.get(path))
+        action = page.find("div", class_="print-action")
+        assert action is not None, path
+        button = action.find("button")
+        # The button needs JavaScript: it starts hidden and app.js shows it and hides the hint.
+        assert button.text == "Drucken" and button.get("type") == "button"
+        assert "hidden" in button.attrs and "data-print" in button.attrs
+        hint = action.find("p", class_="hint")
+        assert "hidden" not in hint.attrs and "Menü Ihres Browsers" in hint.text
+    assert "print-action" not in client.get("/uebersicht").get_data(as_text=True)
+
+
+def test_the_print_layout_leaves_the_print_action_out(app):
+    css = app.static_folder + "/css/print.css"
+    with open(css, encoding="utf-8") as sheet:
+        hidden = sheet.read().split("{ display: none !important; }")[0]
+    assert ".print-action" in hidden
