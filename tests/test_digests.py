@@ -310,6 +310,29 @@ def test_initiative_digest_shows_each_need_and_what_happens_next(
     assert "Lange her" not in text and "Ruhige Ecke" not in text
 
 
+@pytest.mark.parametrize(
+    "opened, wording",
+    [
+        (NOW - timedelta(hours=1), "Offen (seit heute)"),
+        # 23:30 on Sunday in Stuttgart: less than a day ago, and still yesterday.
+        (datetime(2026, 3, 1, 22, 30, tzinfo=UTC), "Offen (seit gestern)"),
+        (NOW - timedelta(days=2), "Offen (seit 2 Tagen)"),
+    ],
+)
+def test_initiative_digest_counts_calendar_days_in_words(
+    db, make_initiative, make_need, opened, wording
+):
+    initiative, _member = make_initiative("Nachbarschaft Ost")
+    make_need(initiative, title="Wir suchen", published_at=opened)
+    db.session.commit()
+
+    digests.queue_digests(db.session, NOW, kinds=["initiative"])
+    [row] = digest_rows(db, "initiative")
+    assert f"„Wir suchen“: {wording}" in row.text_body
+    assert wording in unescape(row.html_body)
+    assert "seit 0 Tagen" not in row.text_body
+
+
 def test_a_member_of_two_initiatives_gets_one_digest_with_both(db, make_initiative, make_need):
     first, member = make_initiative("Erste Initiative")
     second, _ = make_initiative("Zweite Initiative", member=member)

@@ -159,6 +159,7 @@ def test_initiative_digest():
                     NeedState(41, "Ein Name für unsere Gruppe", "draft", "draft"),
                     NeedState(42, "Wie finden wir Mitstreiter:innen?", "open", "asked", 8),
                     NeedState(43, "Geld für das Straßenfest", "open", "searching", 1),
+                    NeedState(46, "Ein Raum für unsere Treffen", "open", "searching", 0),
                     NeedState(44, "Streit im Vorstand", "matched", "matched"),
                     NeedState(45, "Ein Fest für die Straße", "closed", "closed"),
                 ],

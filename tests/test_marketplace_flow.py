@@ -51,7 +51,8 @@ def test_volunteer_profile_waits_for_approval_then_sees_fitting_needs(
     page = client.get("/uebersicht").get_data(as_text=True)
     assert "Mitstreiter:innen gesucht" in page
     assert "Streit im Team" not in page  # no knowledge of that phase
-    assert "0 von 2" in page
+    assert "<dt>Laufende Beratungen</dt>\n    <dd>0</dd>" in page
+    assert "<dd>2 Beratungen</dd>" in page
 
 
 def test_capacity_change_keeps_approval_but_new_expertise_asks_again(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -79,7 +80,7 @@ def detail(need_id: int):
         abort(404)
     manager = current_user.is_authenticated and can_manage_need(db.session, current_user, need)
     if need.status != NeedStatus.OPEN and not manager:
-        abort(404)
+        return _gone(need)
     need_matches = []
     if manager:
         need_matches = db.session.scalars(
@@ -133,3 +134,54 @@ def detail(need_id: int):
         nobody=nobody,
         nobody_text=planning.nobody_sentence(nobody, need) if nobody else "",
     )
+
+
+# What a reader who may not manage a need learns once it has left the open list.
+GONE = {
+    NeedStatus.MATCHED: (
+        _l("Diese Anfrage hat schon Hilfe gefunden"),
+        _l("Eine Expert:in berät diese Initiative bereits. Danke, dass Sie helfen wollten!"),
+    ),
+    NeedStatus.CLOSED: (
+        _l("Diese Anfrage ist abgeschlossen"),
+        _l("Die Initiative wurde schon beraten. Danke, dass Sie helfen wollten!"),
+    ),
+    NeedStatus.WITHDRAWN: (
+        _l("Diese Anfrage wurde zurückgezogen"),
+        _l("Die Initiative braucht hierfür keinen Rat mehr."),
+    ),
+    NeedStatus.EXPIRED: (
+        _l("Diese Anfrage ist abgelaufen"),
+        _l("Die Initiative hatte ein Ende für ihre Suche angegeben, und das ist vorbei."),
+    ),
+}
+
+
+def _gone(need: Need):
+    """410 for a need that was public and has ended; 404 for one that never was (a draft)."""
+    if need.published_at is None or need.status not in GONE:
+        abort(404)
+    title, text = GONE[NeedStatus(need.status)]
+    profile = current_user.volunteer_profile if current_user.is_authenticated else None
+    own_match = None
+    if profile is not None:
+        own_match = db.session.scalar(
+            select(Match)
+            .where(Match.need_id == need.id, Match.volunteer_id == profile.id)
+            .order_by(Match.id.desc())
+            .limit(1)
+        )
+    phase = PHASE_BY_CODE.get(need.phases[0]) if need.phases else None
+    body = render_template(
+        "needs/gone.html",
+        need=need,
+        heading=title,
+        text=text,
+        own_match=own_match,
+        # An approved volunteer's overview ranks open needs by fit; others filter by topic.
+        ranked=profile is not None and profile.status == "approved",
+        phase=phase,
+    )
+    # 410 Gone, not 404: the page existed and has ended (a matched need returns only if its
+    # expert drops out). Crawlers drop it, and logs tell it apart from a mistyped address.
+    return body, 410

@@ -516,7 +516,10 @@ class _InitiativePlan(_Plan):
     def _state(self, row) -> NeedState:
         days_open = None
         if row.status == NeedStatus.OPEN and row.opened_at is not None:
-            days_open = max(0, (self.now - row.opened_at).days)
+            # Calendar days in Stuttgart: "seit heute" means today's date, not the last 24 hours.
+            zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+            opened = row.opened_at.astimezone(zone).date()
+            days_open = max(0, (self.now.astimezone(zone).date() - opened).days)
         return NeedState(
             id=row.id,
             title=row.title,

@@ -76,6 +76,21 @@ def active_engagements(session: Session, profile_id: int) -> int:
     )
 
 
+def engagements_by_status(session: Session, profile_id: int) -> dict[str, int]:
+    """This volunteer's approved (waiting for their yes) and accepted (running) matches."""
+    rows = session.execute(
+        select(Match.status, func.count())
+        .where(
+            Match.volunteer_id == profile_id,
+            Match.status.in_([MatchStatus.APPROVED, MatchStatus.ACCEPTED]),
+        )
+        .group_by(Match.status)
+    )
+    counts = {MatchStatus.APPROVED.value: 0, MatchStatus.ACCEPTED.value: 0}
+    counts.update(dict(rows.tuples().all()))
+    return counts
+
+
 def is_available(profile: VolunteerProfile, today: date) -> bool:
     return profile.paused_until is None or profile.paused_until <= today
 

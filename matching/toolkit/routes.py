@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -154,10 +155,12 @@ def new():
                 flash(_("Das Material ist jetzt im Werkzeugkoffer."), "success")
                 return redirect(url_for("toolkit.manage"))
             flash(
-                _(
+                ngettext(
                     "Danke für Ihren Vorschlag! Die Koordination schaut ihn sich an, in der Regel "
-                    "innerhalb von %(days)d Tagen.",
-                    days=current_app.config["COORDINATOR_REMINDER_DAYS"],
+                    "innerhalb von %(num)d Tag.",
+                    "Danke für Ihren Vorschlag! Die Koordination schaut ihn sich an, in der Regel "
+                    "innerhalb von %(num)d Tagen.",
+                    current_app.config["COORDINATOR_REMINDER_DAYS"],
                 ),
                 "success",
             )

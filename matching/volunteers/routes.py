@@ -111,7 +111,8 @@ def overview():
         flash(_("Bitte legen Sie zuerst Ihr Profil an. Das dauert nur ein paar Minuten."), "info")
         return redirect(url_for("volunteers.profile"))
     now = utcnow()
-    active = queries.active_engagements(db.session, profile.id)
+    engagements = queries.engagements_by_status(db.session, profile.id)
+    active = sum(engagements.values())
     ranked = []
     if profile.status == ProfileStatus.APPROVED:
         ranked = matching.ranked_needs_for(db.session, profile, now, k=10)
@@ -137,7 +138,8 @@ def overview():
         profile=profile,
         my_matches=my_matches,
         match_labels=match_service.STATUS_LABELS,
-        active=active,
+        running=engagements[MatchStatus.ACCEPTED],
+        waiting_for_yes=engagements[MatchStatus.APPROVED],
         ranked=ranked,
         full=active >= profile.capacity,
         available=queries.is_available(profile, now.date()),

@@ -5,4 +5,15 @@ document.addEventListener("DOMContentLoaded", function () {
   if (summary) {
     summary.focus();
   }
+
+  // "Drucken" needs JavaScript: show the button, and drop the hint that names the browser menu.
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      window.print();
+    });
+  });
+  document.querySelectorAll("[data-print-hint]").forEach(function (hint) {
+    hint.hidden = true;
+  });
 });
