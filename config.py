@@ -60,6 +60,8 @@ class BaseConfig:
     RETENTION_CLOSED_NEED_TEXT_DAYS = int(os.environ.get("RETENTION_CLOSED_NEED_TEXT_DAYS", 365))
     RETENTION_SENT_MAIL_DAYS = int(os.environ.get("RETENTION_SENT_MAIL_DAYS", 90))
     RETENTION_AUDIT_IP_DAYS = int(os.environ.get("RETENTION_AUDIT_IP_DAYS", 30))
+    # Messages of a match that ended this long ago are deleted.
+    RETENTION_MESSAGES_DAYS = int(os.environ.get("RETENTION_MESSAGES_DAYS", 365))
 
     # Locales: German first
     BABEL_DEFAULT_LOCALE = "de"
@@ -171,6 +173,13 @@ class BaseConfig:
     VOLUNTEER_REMINDER_DAYS = int(os.environ.get("VOLUNTEER_REMINDER_DAYS", 7))
     RELEASE_AFTER_DAYS = int(os.environ.get("RELEASE_AFTER_DAYS", 14))
     NO_CANDIDATE_ALERT_DAYS = int(os.environ.get("NO_CANDIDATE_ALERT_DAYS", 14))
+    # An accepted match without any message or meeting this long is shown to coordinators.
+    NO_CONTACT_ALERT_DAYS = int(os.environ.get("NO_CONTACT_ALERT_DAYS", 10))
+
+    # After the match: the thread mails the other side at most once per this many minutes;
+    # a message is plain text up to this length.
+    MESSAGE_MAIL_MINUTES = int(os.environ.get("MESSAGE_MAIL_MINUTES", 15))
+    MESSAGE_MAX_LENGTH = 2000
 
     # The toolkit ("Werkzeugkoffer"): uploaded PDFs up to this size, kept in the database.
     TOOLKIT_MAX_UPLOAD_BYTES = int(os.environ.get("TOOLKIT_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))

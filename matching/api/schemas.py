@@ -33,7 +33,7 @@ DistrictCode = Literal[DISTRICT_CODES]  # type: ignore[valid-type]
 LanguageCode = Literal[LANGUAGE_CODES]  # type: ignore[valid-type]
 FormatCode = Literal[FORMAT_CODES]  # type: ignore[valid-type]
 UrgencyCode = Literal[URGENCY_CODES]  # type: ignore[valid-type]
-NeedStatusCode = Literal["draft", "open", "matched", "closed", "withdrawn", "expired"]
+NeedStatusCode = Literal["draft", "open", "matched", "advised", "closed", "withdrawn", "expired"]
 MatchStatusCode = Literal[
     "proposed", "approved", "accepted", "completed", "rejected", "declined", "cancelled"
 ]
