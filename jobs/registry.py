@@ -81,6 +81,18 @@ JOBS: tuple[Job, ...] = (
         "Konten löschen, deren E-Mail-Adresse 7 Tage lang nicht bestätigt wurde",
         lambda config: {"hour": 3, "minute": 30},
     ),
+    Job(
+        "mail_new_messages",
+        tasks.mail_new_messages,
+        "Neue Nachrichten an die andere Seite melden (höchstens alle 15 Minuten je Vermittlung)",
+        lambda config: {"minute": "*"},
+    ),
+    Job(
+        "mail_message_summaries",
+        tasks.mail_message_summaries,
+        "Tägliche Zusammenfassung neuer Nachrichten für alle, die sie gewählt haben",
+        lambda config: {"hour": 18, "minute": 0},
+    ),
 )
 
 BY_NAME: dict[str, Job] = {job.name: job for job in JOBS}

@@ -366,3 +366,27 @@ def apply_retention(
         "mails_deleted": len(mail_ids),
         "ips_dropped": len(ip_entries),
     }
+
+
+@recorded("mail_new_messages")
+def mail_new_messages(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """Tell the other side of each thread of new messages, at most once per MESSAGE_MAIL_MINUTES."""
+    from matching.matches import message_mail
+
+    summary = message_mail.send_batched(session, now)
+    report(progress, summary["threads"], summary["threads"])
+    return summary
+
+
+@recorded("mail_message_summaries")
+def mail_message_summaries(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """The daily summary of new messages for everyone who chose it."""
+    from matching.matches import message_mail
+
+    summary = message_mail.send_daily(session, now)
+    report(progress, summary["people"], summary["people"])
+    return summary

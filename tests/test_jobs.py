@@ -673,6 +673,8 @@ def test_every_job_is_registered_with_a_german_description():
         "alert_uncovered_needs",
         "apply_retention",
         "purge_unconfirmed",
+        "mail_new_messages",
+        "mail_message_summaries",
     ]
     assert all(job.run.job_name == job.name for job in registry.JOBS)
     assert [registry.describe(job.schedule(_config())) for job in registry.JOBS] == [
@@ -685,6 +687,8 @@ def test_every_job_is_registered_with_a_german_description():
         "täglich 08:30",
         "täglich 03:45",
         "täglich 03:30",
+        "jede Minute",
+        "täglich 18:00",
     ]
 
 

@@ -68,3 +68,22 @@ class PassForm(FlaskForm):
         default="",
         invalid_message=_l("Bitte wählen Sie einen Grund aus der Liste oder „Ohne Angabe“."),
     )
+
+
+class MessageForm(FlaskForm):
+    """A message in the thread; its rules (length, characters) are the service's."""
+
+    body = TextAreaField(_l("Ihre Nachricht"))
+
+
+class MessageMailForm(FlaskForm):
+    frequency = StrictRadioField(
+        _l("E-Mails zu neuen Nachrichten"),
+        choices=[
+            SelectChoice("each", _l("Zu jeder neuen Nachricht (höchstens alle 15 Minuten)")),
+            SelectChoice("daily", _l("Einmal am Tag eine Zusammenfassung")),
+            SelectChoice("off", _l("Keine E-Mails, ich schaue selbst nach")),
+        ],
+        validators=[InputRequired(message=_l("Bitte wählen Sie eine Möglichkeit."))],
+        invalid_message=_l("Bitte wählen Sie eine der angebotenen Möglichkeiten."),
+    )

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 
 from matching.access import role_required
 from matching.extensions import db
+from matching.matches import after
 from matching.matches.forms import DeclineForm, FeedbackForm, PassForm
 from matching.models import Match, MatchStatus, Need, NeedStatus, Role, utcnow
 from matching.reference import PHASES
@@ -66,6 +67,7 @@ def detail(match_id: int):
         materials=materials.materials_for(db.session, match.need.phases)
         if part in ("volunteer", "coordinator")
         else [],
+        after=after.overview(db.session, match, current_user, utcnow()),
     )
 
 
