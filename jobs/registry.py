@@ -93,6 +93,18 @@ JOBS: tuple[Job, ...] = (
         "Tägliche Zusammenfassung neuer Nachrichten für alle, die sie gewählt haben",
         lambda config: {"hour": 18, "minute": 0},
     ),
+    Job(
+        "remind_meetings",
+        tasks.remind_meetings,
+        "Beide Seiten am Tag vor dem ersten Treffen erinnern",
+        lambda config: {"hour": 17, "minute": 0},
+    ),
+    Job(
+        "ask_meeting_outcomes",
+        tasks.ask_meeting_outcomes,
+        "Nach dem ersten Treffen fragen, ob es stattgefunden hat",
+        lambda config: {"minute": 20},
+    ),
 )
 
 BY_NAME: dict[str, Job] = {job.name: job for job in JOBS}

@@ -390,3 +390,44 @@ def mail_message_summaries(
     summary = message_mail.send_daily(session, now)
     report(progress, summary["people"], summary["people"])
     return summary
+
+
+@recorded("remind_meetings")
+def remind_meetings(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """The day before a first meeting (in Stuttgart), remind both sides, once."""
+    from zoneinfo import ZoneInfo
+
+    from matching.matches import meeting_mail, meetings
+
+    zone = ZoneInfo(current_app.config["JOBS_TIMEZONE"])
+    tomorrow = local_today(now) + timedelta(days=1)
+    start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=zone)
+    due = meetings.due_reminders(session, start, start + timedelta(days=1))
+    mails = 0
+    for done, meeting in enumerate(due, 1):
+        if not dry_run:
+            mails += meeting_mail.reminder(session, meeting)
+            meeting.reminded_at = now
+            audit.record(session, None, "meeting.remind", "meeting", meeting.id, now=now)
+        report(progress, done, len(due))
+    return {"reminded": len(due), "mails": mails}
+
+
+@recorded("ask_meeting_outcomes")
+def ask_meeting_outcomes(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """After a first meeting's time: ask both sides, once, whether it took place."""
+    from matching.matches import meeting_mail, meetings
+
+    due = meetings.due_questions(session, now)
+    mails = 0
+    for done, meeting in enumerate(due, 1):
+        if not dry_run:
+            mails += meeting_mail.question(session, meeting)
+            meeting.asked_at = now
+            audit.record(session, None, "meeting.ask", "meeting", meeting.id, now=now)
+        report(progress, done, len(due))
+    return {"asked": len(due), "mails": mails}

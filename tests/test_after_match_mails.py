@@ -76,3 +76,127 @@ def test_thread_summary_mail():
         settings_url=SETTINGS,
     )
     assert_mail_snapshot("thread_summary", message)
+
+
+def _meeting(status="confirmed", sequence=0):
+    from datetime import timedelta
+
+    from matching.models import Meeting, MeetingOption
+
+    start = datetime(2026, 3, 5, 17, 30, tzinfo=UTC)  # Thursday 18:30 in Stuttgart
+    vera = SimpleNamespace(
+        first_name="Vera", display_name="Vera Muster", email="vera@example.org", disabled_at=None
+    )
+    ines = SimpleNamespace(
+        first_name="Ines", display_name="Ines Muster", email="ines@example.org", disabled_at=None
+    )
+    need = _need()
+    need.initiative.member_rows = [SimpleNamespace(user=ines)]
+    match = SimpleNamespace(id=31, need=need, volunteer=SimpleNamespace(user=vera))
+    meeting = Meeting(
+        id=7,
+        uid="treffen-0123456789abcdef01234567",
+        sequence=sequence,
+        status=status,
+        place_kind="phone",
+        place="",
+        starts_at=start,
+        duration_minutes=45,
+        proposed_by_role="initiative",
+    )
+    meeting.options = [
+        MeetingOption(id=1, starts_at=start, duration_minutes=45),
+        MeetingOption(id=2, starts_at=start + timedelta(days=1, hours=-8), duration_minutes=60),
+    ]
+    # A plain stand-in for the relationship, so no session is needed.
+    object.__setattr__(meeting, "__dict__", {**meeting.__dict__, "match": match})
+    return meeting
+
+
+def _meeting_context(meeting):
+    from matching.matches.calendar import place_text
+
+    return {
+        "need": meeting.match.need,
+        "meeting": meeting,
+        "place": place_text(meeting),
+        "match_url": "http://localhost/vermittlungen/31#treffen",
+    }
+
+
+def test_meeting_proposed_mail():
+    meeting = _meeting(status="proposed")
+    message = mail.build(
+        VERA.email,
+        "meeting_proposed",
+        "de",
+        "Terminvorschläge für „Wie finden wir Mitstreiter:innen?“",
+        user=VERA,
+        sender="Ines (Initiative)",
+        moved=False,
+        options=[(o, f"http://localhost/mail/treffen/TOKEN{o.id}") for o in meeting.options],
+        **_meeting_context(meeting),
+    )
+    assert_mail_snapshot("meeting_proposed", message)
+
+
+@pytest.mark.parametrize("update", [False, True])
+def test_meeting_confirmed_mail_and_invitation(update):
+    from matching.matches.calendar import invitation
+
+    meeting = _meeting(sequence=1 if update else 0)
+    message = mail.build(
+        VERA.email,
+        "meeting_confirmed",
+        "de",
+        "Termin steht: Wie finden wir Mitstreiter:innen?",
+        user=VERA,
+        update=update,
+        **_meeting_context(meeting),
+    )
+    name = "meeting_confirmed_update" if update else "meeting_confirmed"
+    assert_mail_snapshot(name, message)
+    from test_mail_snapshots import assert_snapshot
+
+    assert_snapshot(f"{name}.ics", invitation(meeting, now=NOW).replace("\r\n", "\n"))
+
+
+def test_meeting_cancelled_mail_and_cancellation():
+    from matching.matches.calendar import invitation
+
+    meeting = _meeting(status="cancelled", sequence=2)
+    message = mail.build(
+        INES.email,
+        "meeting_cancelled",
+        "de",
+        "Treffen abgesagt: Wie finden wir Mitstreiter:innen?",
+        user=INES,
+        was_confirmed=True,
+        **_meeting_context(meeting),
+    )
+    assert_mail_snapshot("meeting_cancelled", message)
+    from test_mail_snapshots import assert_snapshot
+
+    assert_snapshot("meeting_cancelled.ics", invitation(meeting, now=NOW).replace("\r\n", "\n"))
+
+
+@pytest.mark.parametrize(
+    ("kind", "subject", "extra"),
+    [
+        ("meeting_reminder", "Morgen: Treffen zu „Wie finden wir Mitstreiter:innen?“", {}),
+        ("meeting_question", "Hat das Treffen stattgefunden?", {}),
+        (
+            "meeting_not_held",
+            "Treffen nicht zustande gekommen: Wie finden wir Mitstreiter:innen?",
+            {"reporter": "Ines"},
+        ),
+    ],
+)
+def test_meeting_follow_up_mails(kind, subject, extra):
+    meeting = _meeting()
+    kora = SimpleNamespace(first_name="Kora", email="kora@example.org")
+    user = kora if kind == "meeting_not_held" else VERA
+    message = mail.build(
+        user.email, kind, "de", subject, user=user, **extra, **_meeting_context(meeting)
+    )
+    assert_mail_snapshot(kind, message)

@@ -675,6 +675,8 @@ def test_every_job_is_registered_with_a_german_description():
         "purge_unconfirmed",
         "mail_new_messages",
         "mail_message_summaries",
+        "remind_meetings",
+        "ask_meeting_outcomes",
     ]
     assert all(job.run.job_name == job.name for job in registry.JOBS)
     assert [registry.describe(job.schedule(_config())) for job in registry.JOBS] == [
@@ -689,6 +691,8 @@ def test_every_job_is_registered_with_a_german_description():
         "täglich 03:30",
         "jede Minute",
         "täglich 18:00",
+        "täglich 17:00",
+        "stündlich um :20",
     ]
 
 

@@ -1,4 +1,4 @@
-"""What the match page shows after the match: the thread."""
+"""What the match page shows after the match: the thread, the first meeting, the last contact."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from matching.matches import messages
+from matching.matches import meetings, messages
 from matching.matches.participants import role_in
-from matching.models import Match, MatchMessage, User
+from matching.models import Match, MatchMessage, Meeting, User
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,12 @@ class AfterMatch:
     thread_open: bool
     messages: int
     last_message_at: datetime | None
+    meeting: Meeting | None  # the live one (proposed or confirmed)
+    past_meetings: list[Meeting]
     role: str | None
+    may_pick: bool
+    may_propose: bool
+    ask_outcome: bool
 
 
 def overview(session: Session, match: Match, viewer: User, now: datetime) -> AfterMatch:
@@ -29,9 +34,20 @@ def overview(session: Session, match: Match, viewer: User, now: datetime) -> Aft
         )
     ).one()
     role = role_in(session, viewer, match)
+    live = meetings.current(session, match)
+    past = [m for m in meetings.for_match(session, match) if m is not live]
     return AfterMatch(
         thread_open=match.status in messages.OPEN_STATUSES,
         messages=count,
         last_message_at=last,
+        meeting=live,
+        past_meetings=past,
         role=role,
+        may_pick=live is not None and meetings.may_pick(session, viewer, live),
+        may_propose=match.status == "accepted" and role in meetings.SIDES,
+        ask_outcome=live is not None
+        and live.status == "confirmed"
+        and live.outcome is None
+        and live.ends_at <= now
+        and role in meetings.SIDES,
     )
