@@ -200,3 +200,38 @@ def test_meeting_follow_up_mails(kind, subject, extra):
         user.email, kind, "de", subject, user=user, **extra, **_meeting_context(meeting)
     )
     assert_mail_snapshot(kind, message)
+
+
+def test_coordinator_digest_lists_silent_matches():
+    from datetime import timedelta
+
+    from matching.matches.pulse import Pulse
+    from matching.services import digests
+    from matching.services.digests import CoordinatorDigest, Recipient
+
+    kora = Recipient(id=8, email="kora@example.org", first_name="Kora", locale="de")
+    quiet = Pulse(
+        id=31,
+        need_id=22,
+        need_title="Wie finden wir Mitstreiter:innen?",
+        initiative="Nachbarschaft Gablenberg",
+        volunteer_name="Vera Muster",
+        accepted_at=NOW - timedelta(days=12),
+        last_message_at=None,
+        last_meeting_at=None,
+        next_meeting_at=None,
+        silent=True,
+        days_quiet=12,
+    )
+    content = CoordinatorDigest(
+        waiting_proposals=0,
+        oldest_proposal_at=None,
+        stale_needs=[],
+        waiting_profiles=0,
+        unanswered_matches=[],
+        silent_matches=[quiet],
+    )
+    assert content  # a digest with only a silent match is still sent
+    assert_mail_snapshot(
+        "digest_coordinator_silent", digests.render_digest("coordinator", kora, content)
+    )

@@ -24,6 +24,13 @@ class AfterMatch:
     may_pick: bool
     may_propose: bool
     ask_outcome: bool
+    last_meeting_at: datetime | None = None
+    next_meeting_at: datetime | None = None
+
+    @property
+    def last_contact_at(self) -> datetime | None:
+        moments = [m for m in (self.last_message_at, self.last_meeting_at) if m is not None]
+        return max(moments) if moments else None
 
 
 def overview(session: Session, match: Match, viewer: User, now: datetime) -> AfterMatch:
@@ -35,7 +42,10 @@ def overview(session: Session, match: Match, viewer: User, now: datetime) -> Aft
     ).one()
     role = role_in(session, viewer, match)
     live = meetings.current(session, match)
-    past = [m for m in meetings.for_match(session, match) if m is not live]
+    every = meetings.for_match(session, match)
+    past = [m for m in every if m is not live]
+    held = [m.starts_at for m in every if m.status == "confirmed" and m.starts_at <= now]
+    coming = [m.starts_at for m in every if m.status == "confirmed" and m.starts_at > now]
     return AfterMatch(
         thread_open=match.status in messages.OPEN_STATUSES,
         messages=count,
@@ -50,4 +60,6 @@ def overview(session: Session, match: Match, viewer: User, now: datetime) -> Aft
         and live.outcome is None
         and live.ends_at <= now
         and role in meetings.SIDES,
+        last_meeting_at=max(held) if held else None,
+        next_meeting_at=min(coming) if coming else None,
     )
