@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from matching.feeds.routes import bp as feeds_bp
     from matching.initiatives.routes import bp as initiatives_bp
     from matching.main.routes import bp as main_bp
+    from matching.matches.finishing_routes import bp as finishing_bp
     from matching.matches.meeting_routes import bp as meetings_bp
     from matching.matches.routes import bp as matches_bp
     from matching.matches.thread_routes import bp as thread_bp
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
         matches_bp,
         thread_bp,
         meetings_bp,
+        finishing_bp,
         reports_bp,
         privacy_bp,
         digests_bp,

@@ -235,3 +235,66 @@ def test_coordinator_digest_lists_silent_matches():
     assert_mail_snapshot(
         "digest_coordinator_silent", digests.render_digest("coordinator", kora, content)
     )
+
+
+def test_match_done_mails():
+    to_initiative = mail.build(
+        INES.email,
+        "match_done_initiative",
+        "de",
+        "Wie war die Beratung zu „Wie finden wir Mitstreiter:innen?“?",
+        user=INES,
+        need=_need(),
+        volunteer_name="Vera",
+        advised=True,
+        feedback_url="http://localhost/vermittlungen/31/rueckmeldung",
+    )
+    to_volunteer = mail.build(
+        VERA.email,
+        "match_done_volunteer",
+        "de",
+        "Danke für Ihre Beratung von Nachbarschaft Gablenberg",
+        user=VERA,
+        need=_need(),
+        look_back_url="http://localhost/vermittlungen/31/rueckblick",
+    )
+    assert_mail_snapshot("match_done_initiative", to_initiative)
+    assert_mail_snapshot("match_done_volunteer", to_volunteer)
+
+
+@pytest.mark.parametrize("was_accepted", [True, False])
+def test_match_ended_initiative_mail(was_accepted):
+    message = mail.build(
+        INES.email,
+        "match_ended_initiative",
+        "de",
+        "Neuigkeiten zu „Wie finden wir Mitstreiter:innen?“",
+        user=INES,
+        need=_need(),
+        was_accepted=was_accepted,
+        searching=not was_accepted,
+        need_url="http://localhost/anfragen/22",
+    )
+    suffix = "accepted" if was_accepted else "asked"
+    assert_mail_snapshot(f"match_ended_initiative_{suffix}", message)
+
+
+def test_offer_rejected_mail():
+    other = SimpleNamespace(
+        id=12,
+        title="Mit dem Sportverein zusammenarbeiten",
+        district="mitte",
+        initiative=SimpleNamespace(name="Leonhardsviertel miteinander"),
+    )
+    message = mail.build(
+        VERA.email,
+        "offer_rejected",
+        "de",
+        "Ihr Angebot für „Wie finden wir Mitstreiter:innen?“",
+        user=VERA,
+        need=_need(),
+        reason="Die Initiative wünscht sich jemand aus dem Stadtteil.",
+        others=[(other, "http://localhost/anfragen/12", "http://localhost/mail/helfen/TOKEN")],
+        overview_url="http://localhost/meine-uebersicht",
+    )
+    assert_mail_snapshot("offer_rejected", message)

@@ -151,3 +151,28 @@ class MeetingOutcomeForm(FlaskForm):
         validators=[InputRequired(message=_l("Bitte wählen Sie: ja, verschoben oder nein."))],
         invalid_message=_l("Bitte wählen Sie: ja, verschoben oder nein."),
     )
+
+
+class LookBackForm(FlaskForm):
+    """The volunteer's look back on a completed match."""
+
+    helped = TextAreaField(
+        _l("Was hat geholfen? Was nehmen Sie mit? (freiwillig)"),
+        validators=[Length(max=2000, message=_l("Bitte höchstens %(max)d Zeichen."))],
+    )
+    next_phase = StrictRadioField(
+        _l("Steht für die Initiative als Nächstes ein Thema an? (freiwillig)"),
+        description=_l(
+            "Die Initiative sieht Ihren Vorschlag, wenn sie ihre nächste Anfrage stellt."
+        ),
+        choices=[],
+        default="",
+        invalid_message=_l("Bitte wählen Sie ein Thema aus der Liste oder „Noch nichts“."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.next_phase.choices = [
+            SelectChoice("", _l("Noch nichts / weiß ich noch nicht")),
+            *choices_from(PHASES),
+        ]

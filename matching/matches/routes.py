@@ -120,6 +120,8 @@ def feedback(match_id: int):
     if part != "initiative":
         abort(404)
     form = FeedbackForm()
+    if not form.is_submitted() and match.volunteer_next_phase:
+        form.next_phase.data = match.volunteer_next_phase  # the expert's suggestion
     if form.validate_on_submit():
         now = utcnow()
         draft = None

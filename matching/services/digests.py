@@ -459,7 +459,12 @@ class _InitiativePlan(_Plan):
     kind = DigestKind.INITIATIVE
 
     def recipients(self) -> list[Recipient]:
-        relevant = or_(Need.status.in_(ACTIVE_NEED_STATUSES), Need.closed_at > self.now - RECENTLY)
+        relevant = or_(
+            Need.status.in_(ACTIVE_NEED_STATUSES),
+            Need.closed_at > self.now - RECENTLY,
+            # "Beraten" is told in the digest after the advice, then the need rests.
+            (Need.status == NeedStatus.ADVISED) & (Need.updated_at > self.now - RECENTLY),
+        )
         rows = self.session.execute(
             select(
                 Need.id,
