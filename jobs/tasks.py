@@ -30,6 +30,7 @@ from matching.models import (
     User,
     VolunteerProfile,
 )
+from matching.privacy import after_match
 from matching.services import audit, notifications, reports
 from matching.services import matches as match_service
 from matching.services import needs as need_service
@@ -360,11 +361,13 @@ def apply_retention(
             session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(mail_ids)))
         if ip_entries:
             session.execute(update(AuditEntry).where(AuditEntry.id.in_(ip_entries)).values(ip=None))
+    messages = after_match.purge_messages(session, now, dry_run=dry_run)
     report(progress, 3, 3)
     return {
         "need_texts_blanked": len(needs),
         "mails_deleted": len(mail_ids),
         "ips_dropped": len(ip_entries),
+        "messages_deleted": messages,
     }
 
 

@@ -753,11 +753,13 @@ def test_retention_blanks_old_texts_deletes_old_mail_and_drops_old_ips(
         "need_texts_blanked": 1,
         "mails_deleted": 1,
         "ips_dropped": 1,
+        "messages_deleted": 0,
     }
     assert tasks.apply_retention(db.session, MONDAY_7) == {
         "need_texts_blanked": 0,
         "mails_deleted": 0,
         "ips_dropped": 0,
+        "messages_deleted": 0,
     }
     db.session.expire_all()
     assert (old.description, old.status_reason, old.title) == ("", "", "Alt")
