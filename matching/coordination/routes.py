@@ -70,6 +70,9 @@ ACTION_LABELS = {
     "need.uncovered": _l("Koordination informiert: niemand passt"),
     "need.follow_up": _l("Folge-Anfrage als Entwurf angelegt"),
     "need.record_by_phone": _l("Anfrage am Telefon aufgenommen"),
+    "need.mark_advised": _l("Beraten"),
+    "match.message": _l("Nachricht geschrieben"),
+    "match.volunteer_feedback": _l("Rückblick der Expert:in"),
 }
 # Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
 # instead of the database driver failing with an overflow (a 500).
