@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from matching.database import lock_row
-from matching.models import Match, MatchStatus, User
+from matching.models import Match, MatchStatus, Meeting, MeetingOutcome, MeetingStatus, Need, User
 from matching.reference import PHASE_BY_CODE
 from matching.services import audit
 from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
@@ -55,3 +57,56 @@ def look_back(
         now=now,
     )
     return match
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """One piece of advice for the Engagementnachweis: who, which phases, when, how many meetings."""
+
+    initiative: str
+    district: str
+    need_title: str
+    phases: list[str]
+    accepted_at: datetime | None
+    completed_at: datetime | None
+    meetings: int
+
+
+def engagements(session: Session, user: User, now: datetime) -> list[Engagement]:
+    """The volunteer's accepted and completed advice, oldest first; no message content."""
+    profile = user.volunteer_profile
+    if profile is None:
+        return []
+    rows = session.scalars(
+        select(Match)
+        .options(selectinload(Match.need).selectinload(Need.initiative))
+        .where(
+            Match.volunteer_id == profile.id,
+            Match.status.in_((MatchStatus.ACCEPTED, MatchStatus.COMPLETED)),
+        )
+        .order_by(Match.accepted_at, Match.id)
+    ).all()
+    held = dict(
+        session.execute(
+            select(Meeting.match_id, func.count())
+            .where(
+                Meeting.match_id.in_([m.id for m in rows]),
+                Meeting.status == MeetingStatus.CONFIRMED,
+                Meeting.starts_at <= now,
+                (Meeting.outcome.is_(None)) | (Meeting.outcome == MeetingOutcome.HELD),
+            )
+            .group_by(Meeting.match_id)
+        ).all()
+    )
+    return [
+        Engagement(
+            initiative=m.need.initiative.name,
+            district=m.need.district,
+            need_title=m.need.title,
+            phases=list(m.need.phases),
+            accepted_at=m.accepted_at,
+            completed_at=m.completed_at,
+            meetings=held.get(m.id, 0),
+        )
+        for m in rows
+    ]

@@ -45,3 +45,18 @@ def look_back(match_id: int):
     return render_template(
         "matches/look_back.html", match=match, need=match.need, form=form, phases=PHASES
     ), (422 if form.errors else 200)
+
+
+@bp.route("/engagementnachweis")
+@login_required
+def record():
+    """A printable confirmation of the volunteer's advice: initiatives, phases, dates, meetings."""
+    if current_user.volunteer_profile is None:
+        abort(404)
+    now = utcnow()
+    return render_template(
+        "matches/record.html",
+        person=current_user,
+        engagements=finishing.engagements(db.session, current_user, now),
+        today=now,
+    )
