@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     RETENTION_AUDIT_IP_DAYS: Days = 30
     # A reported barrier (and the contact given with it) is deleted a year after the report.
     RETENTION_BARRIER_REPORT_DAYS: Days = 365
+    # Messages of a match that ended this long ago are deleted.
+    RETENTION_MESSAGES_DAYS: Days = 365
 
     # Accounts
     CONFIRM_MAX_AGE: Seconds = 3 * 24 * 3600
@@ -191,6 +193,11 @@ class Settings(BaseSettings):
     VOLUNTEER_REMINDER_DAYS: Days = 7
     RELEASE_AFTER_DAYS: Days = 14
     NO_CANDIDATE_ALERT_DAYS: Days = 14
+    # An accepted match without any message or meeting this long is shown to coordinators.
+    NO_CONTACT_ALERT_DAYS: Days = 10
+
+    # After the match: the thread mails the other side at most once per this many minutes.
+    MESSAGE_MAIL_MINUTES: Annotated[int, Field(ge=1, le=24 * 60)] = 15
 
     # The toolkit ("Werkzeugkoffer"): uploaded PDFs up to this size, kept in the database.
     TOOLKIT_MAX_UPLOAD_BYTES: Annotated[int, Field(gt=0)] = 5 * 1024 * 1024
@@ -412,6 +419,8 @@ class BaseConfig:
     JOBS_TIMEZONE = "Europe/Berlin"
     # Materials listed with a need, a match and the introduction mail.
     TOOLKIT_MATERIALS_LISTED = 6
+    # A message in a match's thread is plain text up to this length.
+    MESSAGE_MAX_LENGTH = 2000
 
     def __init__(self, settings: Settings | None = None) -> None:
         settings = settings if settings is not None else load_settings()

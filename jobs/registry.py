@@ -105,6 +105,30 @@ JOBS: tuple[Job, ...] = (
         _matching_schedule,
         wanted=autorun.wanted,
     ),
+    Job(
+        "mail_new_messages",
+        tasks.mail_new_messages,
+        "Neue Nachrichten an die andere Seite melden (höchstens alle 15 Minuten je Vermittlung)",
+        lambda config: {"minute": "*"},
+    ),
+    Job(
+        "mail_message_summaries",
+        tasks.mail_message_summaries,
+        "Tägliche Zusammenfassung neuer Nachrichten für alle, die sie gewählt haben",
+        lambda config: {"hour": 18, "minute": 0},
+    ),
+    Job(
+        "remind_meetings",
+        tasks.remind_meetings,
+        "Beide Seiten am Tag vor dem ersten Treffen erinnern",
+        lambda config: {"hour": 17, "minute": 0},
+    ),
+    Job(
+        "ask_meeting_outcomes",
+        tasks.ask_meeting_outcomes,
+        "Nach dem ersten Treffen fragen, ob es stattgefunden hat",
+        lambda config: {"minute": 20},
+    ),
 )
 
 BY_NAME: dict[str, Job] = {job.name: job for job in JOBS}

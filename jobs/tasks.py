@@ -33,6 +33,7 @@ from matching.models import (
     UserSession,
     VolunteerProfile,
 )
+from matching.privacy import after_match
 from matching.services import audit, notifications
 from matching.services import matches as match_service
 from matching.services import needs as need_service
@@ -399,6 +400,7 @@ def apply_retention(
             session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(mail_ids)))
         if ip_entries:
             session.execute(update(AuditEntry).where(AuditEntry.id.in_(ip_entries)).values(ip=None))
+    messages = after_match.purge_messages(session, now, dry_run=dry_run)
     report(progress, 3, 3)
     return {
         "need_texts_blanked": len(needs),
@@ -406,4 +408,70 @@ def apply_retention(
         "ips_dropped": len(ip_entries),
         "barrier_reports_deleted": len(barrier_ids),
         "sessions_ended": ended_sessions,
+        "messages_deleted": messages,
     }
+
+
+@recorded("mail_new_messages")
+def mail_new_messages(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """Tell the other side of each thread of new messages, at most once per MESSAGE_MAIL_MINUTES."""
+    from matching.matches import message_mail
+
+    summary = message_mail.send_batched(session, now)
+    report(progress, summary["threads"], summary["threads"])
+    return summary
+
+
+@recorded("mail_message_summaries")
+def mail_message_summaries(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """The daily summary of new messages for everyone who chose it."""
+    from matching.matches import message_mail
+
+    summary = message_mail.send_daily(session, now)
+    report(progress, summary["people"], summary["people"])
+    return summary
+
+
+@recorded("remind_meetings")
+def remind_meetings(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """The day before a first meeting (in Stuttgart), remind both sides, once."""
+    from zoneinfo import ZoneInfo
+
+    from matching.matches import meeting_mail, meetings
+
+    zone = ZoneInfo(current_app.config["JOBS_TIMEZONE"])
+    tomorrow = local_today(now) + timedelta(days=1)
+    start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=zone)
+    due = meetings.due_reminders(session, start, start + timedelta(days=1))
+    mails = 0
+    for done, meeting in enumerate(due, 1):
+        if not dry_run:
+            mails += meeting_mail.reminder(session, meeting)
+            meeting.reminded_at = now
+            audit.record(session, None, "meeting.remind", "meeting", meeting.id, now=now)
+        report(progress, done, len(due))
+    return {"reminded": len(due), "mails": mails}
+
+
+@recorded("ask_meeting_outcomes")
+def ask_meeting_outcomes(
+    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+) -> dict:
+    """After a first meeting's time: ask both sides, once, whether it took place."""
+    from matching.matches import meeting_mail, meetings
+
+    due = meetings.due_questions(session, now)
+    mails = 0
+    for done, meeting in enumerate(due, 1):
+        if not dry_run:
+            mails += meeting_mail.question(session, meeting)
+            meeting.asked_at = now
+            audit.record(session, None, "meeting.ask", "meeting", meeting.id, now=now)
+        report(progress, done, len(due))
+    return {"asked": len(due), "mails": mails}

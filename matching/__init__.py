@@ -86,7 +86,10 @@ def register_blueprints(app: Flask) -> None:
     from matching.feeds.routes import bp as feeds_bp
     from matching.initiatives.routes import bp as initiatives_bp
     from matching.main.routes import bp as main_bp
+    from matching.matches.finishing_routes import bp as finishing_bp
+    from matching.matches.meeting_routes import bp as meetings_bp
     from matching.matches.routes import bp as matches_bp
+    from matching.matches.thread_routes import bp as thread_bp
     from matching.needs.routes import bp as needs_bp
     from matching.privacy.routes import bp as privacy_bp
     from matching.reports.routes import bp as reports_bp
@@ -101,6 +104,9 @@ def register_blueprints(app: Flask) -> None:
         needs_bp,
         coordination_bp,
         matches_bp,
+        thread_bp,
+        meetings_bp,
+        finishing_bp,
         reports_bp,
         privacy_bp,
         digests_bp,

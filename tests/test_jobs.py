@@ -684,6 +684,10 @@ def test_every_job_is_registered_with_a_german_description():
         "apply_retention",
         "purge_unconfirmed",
         "propose_matches",
+        "mail_new_messages",
+        "mail_message_summaries",
+        "remind_meetings",
+        "ask_meeting_outcomes",
     ]
     assert all(job.run.job_name == job.name for job in registry.JOBS)
     assert [registry.describe(job.schedule(_config())) for job in registry.JOBS] == [
@@ -697,6 +701,10 @@ def test_every_job_is_registered_with_a_german_description():
         "täglich 03:45",
         "täglich 03:30",
         "alle 15 Minuten",
+        "jede Minute",
+        "täglich 18:00",
+        "täglich 17:00",
+        "stündlich um :20",
     ]
 
 
@@ -759,6 +767,7 @@ def test_retention_blanks_old_texts_deletes_old_mail_and_drops_old_ips(
         "ips_dropped": 1,
         "barrier_reports_deleted": 0,
         "sessions_ended": 0,
+        "messages_deleted": 0,
     }
     assert tasks.apply_retention(db.session, MONDAY_7) == {
         "need_texts_blanked": 0,
@@ -766,6 +775,7 @@ def test_retention_blanks_old_texts_deletes_old_mail_and_drops_old_ips(
         "ips_dropped": 0,
         "barrier_reports_deleted": 0,
         "sessions_ended": 0,
+        "messages_deleted": 0,
     }
     db.session.expire_all()
     assert (old.description, old.status_reason, old.title) == ("", "", "Alt")

@@ -21,10 +21,12 @@ S = NeedStatus
 LIFE_CYCLE = {
     "publish": ({S.DRAFT}, S.OPEN),
     "withdraw": ({S.DRAFT, S.OPEN, S.MATCHED}, S.WITHDRAWN),
-    "close": ({S.OPEN, S.MATCHED}, S.CLOSED),
+    "close": ({S.OPEN, S.MATCHED, S.ADVISED}, S.CLOSED),
     "expire": ({S.OPEN}, S.EXPIRED),
     "mark_matched": ({S.OPEN}, S.MATCHED),
     "reopen": ({S.MATCHED}, S.OPEN),
+    # "Beraten" (issue 16): the advice of every expert is done.
+    "mark_advised": ({S.MATCHED}, S.ADVISED),
 }
 SYSTEM_ONLY = {"expire"}
 

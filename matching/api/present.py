@@ -147,3 +147,33 @@ def me(user: User, token: ApiToken) -> schemas.Me:
             name=token.name, created_at=token.created_at, expires_at=token.expires_at
         ),
     )
+
+
+def thread_message(item) -> schemas.ThreadMessage:
+    erased = item.erased_at is not None
+    return schemas.ThreadMessage(
+        id=item.id,
+        author_first_name=item.author_name,
+        author_role=item.author_role,
+        text="" if erased else item.body,
+        erased=erased,
+        created_at=item.created_at,
+    )
+
+
+def meeting(item) -> schemas.Meeting:
+    return schemas.Meeting(
+        id=item.id,
+        status=item.status,
+        sequence=item.sequence,
+        proposed_by_role=item.proposed_by_role,
+        place_kind=item.place_kind,
+        place=item.place,
+        starts_at=item.starts_at,
+        ends_at=item.ends_at,
+        options=[
+            schemas.MeetingTime(id=o.id, starts_at=o.starts_at, ends_at=o.ends_at)
+            for o in item.options
+        ],
+        outcome=item.outcome,
+    )

@@ -37,10 +37,14 @@ from matching.api.schemas import (
     RankedNeeds,
     RankedQuery,
     ReasonIn,
+    ThreadMessage,
 )
 from matching.api.schemas import District as DistrictOut
 from matching.api.schemas import Match as MatchOut
+from matching.api.schemas import Meeting as MeetingOut
 from matching.extensions import csrf, db, limiter
+from matching.matches import meetings as match_meetings_service
+from matching.matches import messages as thread_messages
 from matching.models import (
     Initiative,
     InitiativeMember,
@@ -241,9 +245,11 @@ def decline_match(user: User, match_id: int, body: OptionalReasonIn):
     return _match_step(user, match_id, "decline", body.reason)
 
 
-@table.endpoint("POST", "/matches/{match_id}/complete", access=VOLUNTEER + COORDINATOR, **_STEP)
+@table.endpoint(
+    "POST", "/matches/{match_id}/complete", access=VOLUNTEER + INITIATIVE + COORDINATOR, **_STEP
+)
 def complete_match(user: User, match_id: int):
-    """Mark an accepted match as done (its volunteer or a coordinator)."""
+    """Mark an accepted match as done (its volunteer, its initiative or a coordinator)."""
     return _match_step(user, match_id, "complete")
 
 
@@ -635,3 +641,34 @@ def assign(user: User, need_id: int, body: AssignmentIn):
     match = matching.assign_by_hand(db.session, user, need, profile, utcnow())
     db.session.commit()
     return present.match(match)
+
+
+# --- After the match: the thread and the meetings, read-only ------------------------------
+
+
+@table.endpoint(
+    "GET",
+    "/matches/{match_id}/messages",
+    tag="Matches",
+    access=ANY_TOKEN,
+    response=list[ThreadMessage],
+    problems=(404,),
+)
+def match_messages(user: User, match_id: int):
+    """The match's thread, oldest first, for the people in it and coordinators."""
+    match = _visible_match(user, match_id)
+    return [present.thread_message(m) for m in thread_messages.thread(db.session, match)]
+
+
+@table.endpoint(
+    "GET",
+    "/matches/{match_id}/meetings",
+    tag="Matches",
+    access=ANY_TOKEN,
+    response=list[MeetingOut],
+    problems=(404,),
+)
+def match_meetings(user: User, match_id: int):
+    """The match's meetings, newest first, with their proposed times."""
+    match = _visible_match(user, match_id)
+    return [present.meeting(m) for m in match_meetings_service.for_match(db.session, match)]

@@ -35,7 +35,7 @@ DistrictCode = Literal[DISTRICT_CODES]  # type: ignore[valid-type]
 LanguageCode = Literal[LANGUAGE_CODES]  # type: ignore[valid-type]
 FormatCode = Literal[FORMAT_CODES]  # type: ignore[valid-type]
 UrgencyCode = Literal[URGENCY_CODES]  # type: ignore[valid-type]
-NeedStatusCode = Literal["draft", "open", "matched", "closed", "withdrawn", "expired"]
+NeedStatusCode = Literal["draft", "open", "matched", "advised", "closed", "withdrawn", "expired"]
 MatchStatusCode = Literal[
     "proposed", "approved", "accepted", "completed", "rejected", "declined", "cancelled"
 ]
@@ -383,3 +383,37 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(
         None, description="For invalid input: each field and what is wrong with it."
     )
+
+
+class ThreadMessage(Output):
+    """One message of a match's thread; its author by first name and role only."""
+
+    id: int
+    author_first_name: str = Field(description="Empty once the author's account is erased.")
+    author_role: Literal["volunteer", "initiative", "coordinator"]
+    text: str = Field(description="Plain text; empty for an erased message.")
+    erased: bool
+    created_at: datetime
+
+
+class MeetingTime(Output):
+    """One proposed time of a meeting."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+class Meeting(Output):
+    """A meeting of a match: proposed times, the chosen one, its calendar sequence."""
+
+    id: int
+    status: Literal["proposed", "confirmed", "cancelled"]
+    sequence: int = Field(description="Raised with every move and the cancellation.")
+    proposed_by_role: Literal["volunteer", "initiative"]
+    place_kind: Literal["phone", "video", "address"]
+    place: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    options: list[MeetingTime]
+    outcome: Literal["held", "moved", "not_held"] | None

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, EmailField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
+from matching.forms import ReasonForm
 from matching.initiatives.forms import NeedForm
 
 
@@ -70,3 +71,9 @@ class PhoneNeedForm(NeedForm):
         validate_choice=False,
         validators=[Optional()],
     )
+
+
+class RejectForm(ReasonForm):
+    """Rejecting a proposal; for a volunteer's offer, the reason may be passed on."""
+
+    share = BooleanField(_l("Den Grund an die Expert:in weitergeben"))

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from matching.access import role_required
-from matching.coordination.forms import PhoneNeedForm
+from matching.coordination.forms import PhoneNeedForm, RejectForm
 from matching.extensions import db
 from matching.forms import BaseForm, ReasonForm, already_submitted, remember_submission
 from matching.initiatives.forms import need_input
@@ -71,6 +71,9 @@ ACTION_LABELS = {
     "need.uncovered": _l("Koordination informiert: niemand passt"),
     "need.follow_up": _l("Folge-Anfrage als Entwurf angelegt"),
     "need.record_by_phone": _l("Anfrage am Telefon aufgenommen"),
+    "need.mark_advised": _l("Beraten"),
+    "match.message": _l("Nachricht geschrieben"),
+    "match.volunteer_feedback": _l("Rückblick der Expert:in"),
 }
 # Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
 # instead of the database driver failing with an overflow (a 500).
@@ -233,11 +236,17 @@ def approve_match(match_id: int):
 def reject_match(match_id: int):
     """Reject a proposal with a reason; the pair is never proposed again."""
     match = _proposal(match_id)
-    form = ReasonForm()
+    form = RejectForm()
     if form.validate_on_submit():
         try:
             match_service.change_status(
-                db.session, current_user, match, "reject", now=utcnow(), reason=form.reason.data
+                db.session,
+                current_user,
+                match,
+                "reject",
+                now=utcnow(),
+                reason=form.reason.data,
+                share_reason=bool(form.share.data),
             )
         except ServiceError as exc:
             db.session.rollback()

@@ -22,6 +22,8 @@ class Mail:
     html: str
     kind: str
     headers: dict[str, str] = field(default_factory=dict)
+    # An RFC 5545 calendar (a meeting invitation), sent as text/calendar beside the text.
+    calendar: str = ""
 
 
 class UrlListHeader(UnstructuredHeader):
@@ -82,4 +84,16 @@ def to_email_message(mail: Mail, sender: str) -> EmailMessage:
         message[name] = value
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
+    if mail.calendar:
+        _attach_calendar(message, mail.calendar)
     return message
+
+
+def _attach_calendar(message: EmailMessage, calendar: str) -> None:
+    """The invitation as a text/calendar part with its METHOD, and as an invite.ics download."""
+    method = "CANCEL" if "METHOD:CANCEL" in calendar else "REQUEST"
+    message.add_alternative(calendar, subtype="calendar", params={"method": method})
+    message.make_mixed()
+    message.add_attachment(
+        calendar.encode(), maintype="application", subtype="ics", filename="invite.ics"
+    )

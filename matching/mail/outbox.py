@@ -55,6 +55,7 @@ def enqueue(session: Session, mail: Mail, *, key: str | None = None, user_id: in
         text_body=mail.text,
         html_body=mail.html,
         headers=dict(mail.headers) or None,
+        calendar=mail.calendar or None,
         status=S.PENDING,
         next_attempt_at=utcnow(),
     )
@@ -164,6 +165,7 @@ def _to_mail(row: OutboxMessage) -> Mail:
         html=row.html_body,
         kind=row.kind,
         headers=headers,
+        calendar=row.calendar or "",
     )
 
 

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import TextAreaField
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, Optional
 
 from matching.forms import BaseForm, StrictRadioField, choices_from
 from matching.reference import PHASES
@@ -67,3 +75,103 @@ class PassForm(BaseForm):
         default="",
         invalid_message=_l("Bitte wählen Sie einen Grund aus der Liste oder „Ohne Angabe“."),
     )
+
+
+class MessageForm(BaseForm):
+    """A message in the thread; its rules (length, characters) are the service's."""
+
+    body = TextAreaField(_l("Ihre Nachricht"))
+
+
+class MessageMailForm(BaseForm):
+    frequency = StrictRadioField(
+        _l("E-Mails zu neuen Nachrichten"),
+        choices=[
+            SelectChoice("each", _l("Zu jeder neuen Nachricht (höchstens alle 15 Minuten)")),
+            SelectChoice("daily", _l("Einmal am Tag eine Zusammenfassung")),
+            SelectChoice("off", _l("Keine E-Mails, ich schaue selbst nach")),
+        ],
+        validators=[InputRequired(message=_l("Bitte wählen Sie eine Möglichkeit."))],
+        invalid_message=_l("Bitte wählen Sie eine der angebotenen Möglichkeiten."),
+    )
+
+
+class MeetingTimeForm(Form):
+    """One proposed time: a day, a start and an end (local time in Stuttgart)."""
+
+    day = DateField(_l("Tag"), validators=[Optional()])
+    start = TimeField(_l("Beginn"), validators=[Optional()])
+    end = TimeField(_l("Ende"), validators=[Optional()])
+
+    def filled(self) -> bool:
+        return any(f.data for f in (self.day, self.start, self.end))
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if self.filled() and not all(f.data for f in (self.day, self.start, self.end)):
+            self.day.errors = [_l("Bitte geben Sie Tag, Beginn und Ende an.")]
+            return False
+        return True
+
+
+class MeetingForm(BaseForm):
+    """Up to three times and one place; the rules (future, end after start, at most three)
+    are the meeting service's."""
+
+    times = FieldList(FormField(MeetingTimeForm), min_entries=3)
+    place_kind = StrictRadioField(
+        _l("Wie treffen Sie sich?"),
+        choices=[
+            SelectChoice("phone", _l("Telefon")),
+            SelectChoice("video", _l("Video (Link angeben)")),
+            SelectChoice("address", _l("Vor Ort (Adresse angeben)")),
+        ],
+        default="phone",
+        validators=[
+            InputRequired(message=_l("Bitte wählen Sie Telefon, Video oder eine Adresse."))
+        ],
+        invalid_message=_l("Bitte wählen Sie Telefon, Video oder eine Adresse."),
+    )
+    place = StringField(
+        _l("Link oder Adresse"),
+        description=_l("Nur bei Video oder vor Ort. Zum Beispiel: Stadtteilhaus, Hauptstr. 1"),
+    )
+
+
+class MeetingOutcomeForm(BaseForm):
+    outcome = StrictRadioField(
+        _l("Hat das Treffen stattgefunden?"),
+        choices=[
+            SelectChoice("held", _l("Ja")),
+            SelectChoice("moved", _l("Es wurde verschoben")),
+            SelectChoice("not_held", _l("Nein")),
+        ],
+        validators=[InputRequired(message=_l("Bitte wählen Sie: ja, verschoben oder nein."))],
+        invalid_message=_l("Bitte wählen Sie: ja, verschoben oder nein."),
+    )
+
+
+class LookBackForm(BaseForm):
+    """The volunteer's look back on a completed match."""
+
+    helped = TextAreaField(
+        _l("Was hat geholfen? Was nehmen Sie mit? (freiwillig)"),
+        validators=[Length(max=2000, message=_l("Bitte höchstens %(max)d Zeichen."))],
+    )
+    next_phase = StrictRadioField(
+        _l("Steht für die Initiative als Nächstes ein Thema an? (freiwillig)"),
+        description=_l(
+            "Die Initiative sieht Ihren Vorschlag, wenn sie ihre nächste Anfrage stellt."
+        ),
+        choices=[],
+        default="",
+        invalid_message=_l("Bitte wählen Sie ein Thema aus der Liste oder „Noch nichts“."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.next_phase.choices = [
+            SelectChoice("", _l("Noch nichts / weiß ich noch nicht")),
+            *choices_from(PHASES),
+        ]

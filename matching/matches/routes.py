@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from matching.access import role_required
 from matching.extensions import db
 from matching.forms import BaseForm
+from matching.matches import after
 from matching.matches.forms import DeclineForm, FeedbackForm, PassForm
 from matching.models import Match, MatchStatus, Need, NeedStatus, Role, utcnow
 from matching.reference import PHASES
@@ -66,6 +67,7 @@ def detail(match_id: int):
         materials=materials.materials_for(db.session, match.need.phases)
         if part in ("volunteer", "coordinator")
         else [],
+        after=after.overview(db.session, match, current_user, utcnow()),
     )
 
 
@@ -118,6 +120,8 @@ def feedback(match_id: int):
     if part != "initiative":
         abort(404)
     form = FeedbackForm()
+    if not form.is_submitted() and match.volunteer_next_phase:
+        form.next_phase.data = match.volunteer_next_phase  # the expert's suggestion
     if form.validate_on_submit():
         now = utcnow()
         draft = None

@@ -4,6 +4,17 @@ from matching.models.accessibility import BarrierReport
 from matching.models.api import ApiToken
 from matching.models.audit import AuditEntry
 from matching.models.base import utcnow
+from matching.models.conversations import (
+    MatchMessage,
+    Meeting,
+    MeetingOption,
+    MeetingOutcome,
+    MeetingStatus,
+    MessageMail,
+    MessageMailSetting,
+    PlaceKind,
+    ThreadRole,
+)
 from matching.models.digests import DigestKind, DigestSetting, DigestShown, JobRun
 from matching.models.initiatives import Initiative, InitiativeMember, Need, NeedPhase, NeedStatus
 from matching.models.matches import ACTIVE_MATCH_STATUSES, Match, MatchOrigin, MatchStatus
@@ -33,12 +44,19 @@ __all__ = [
     "InitiativeMember",
     "JobRun",
     "Match",
+    "MatchMessage",
     "MatchOrigin",
     "MatchStatus",
     "MatchingRequest",
     "Material",
     "MaterialFile",
     "MaterialStatus",
+    "Meeting",
+    "MeetingOption",
+    "MeetingOutcome",
+    "MeetingStatus",
+    "MessageMail",
+    "MessageMailSetting",
     "Need",
     "NeedPass",
     "NeedPhase",
@@ -46,8 +64,10 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "PassReason",
+    "PlaceKind",
     "ProfileStatus",
     "Role",
+    "ThreadRole",
     "User",
     "UserRole",
     "UserSession",

@@ -20,6 +20,7 @@ class NeedStatus(StrEnum):
     DRAFT = "draft"
     OPEN = "open"
     MATCHED = "matched"
+    ADVISED = "advised"  # "Beraten": the advice is done; no longer looking for anyone
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"

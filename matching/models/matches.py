@@ -78,6 +78,12 @@ class Match(db.Model):
     feedback_rating: Mapped[int | None]
     feedback_comment: Mapped[str] = mapped_column(Text, default="")
     feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The volunteer's look back: what helped, and whether a next phase is due.
+    volunteer_feedback: Mapped[str] = mapped_column(Text, default="")
+    volunteer_next_phase: Mapped[str | None] = mapped_column(String(20))
+    volunteer_feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A coordinator's reason for rejecting an offer may be passed on to the volunteer.
+    reason_shared: Mapped[bool] = mapped_column(default=False)
 
     need: Mapped[Need] = relationship()
     volunteer: Mapped[VolunteerProfile] = relationship()

@@ -38,6 +38,8 @@ class OutboxMessage(db.Model):
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
     headers: Mapped[dict | None] = mapped_column(JSON)
+    # A meeting invitation (RFC 5545 text) sent with the mail.
+    calendar: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

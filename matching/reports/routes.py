@@ -11,6 +11,7 @@ from matching.access import role_required
 from matching.extensions import db
 from matching.forms import BaseForm
 from matching.main.errors import render_error
+from matching.matches import pulse
 from matching.models import Role, utcnow
 from matching.reference import DISTRICT_BY_CODE, PHASE_BY_CODE, PHASES
 from matching.reports import boxes, exports
@@ -30,6 +31,7 @@ def dashboard():
     return render_template(
         "reports/dashboard.html",
         report=reports.dashboard(db.session, utcnow()),
+        pulse=pulse.accepted(db.session, utcnow()),
         need_labels=need_service.STATUS_LABELS,
         match_labels=match_service.STATUS_LABELS,
         stale_days=reports.STALE_NEED_AFTER.days,

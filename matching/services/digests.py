@@ -183,6 +183,8 @@ class CoordinatorDigest:
     unanswered_matches: list[reports.UnansweredMatch]
     # Proposals undecided past HIGHLIGHT_AFTER_DAYS: listed first, highlighted.
     overdue_proposals: list[reports.OverdueProposal] = field(default_factory=list)
+    # Accepted matches gone quiet (no message, no meeting for NO_CONTACT_ALERT_DAYS).
+    silent_matches: list = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(
@@ -190,6 +192,7 @@ class CoordinatorDigest:
             or self.stale_needs
             or self.waiting_profiles
             or self.unanswered_matches
+            or self.silent_matches
         )
 
 
@@ -445,6 +448,7 @@ class _CoordinatorPlan(_Plan):
             waiting_profiles=board.waiting_profiles,
             unanswered_matches=board.unanswered_matches,
             overdue_proposals=board.overdue_proposals,
+            silent_matches=board.silent_matches,
         )
 
     def digest(self, recipient: Recipient) -> CoordinatorDigest:
@@ -455,7 +459,12 @@ class _InitiativePlan(_Plan):
     kind = DigestKind.INITIATIVE
 
     def recipients(self) -> list[Recipient]:
-        relevant = or_(Need.status.in_(ACTIVE_NEED_STATUSES), Need.closed_at > self.now - RECENTLY)
+        relevant = or_(
+            Need.status.in_(ACTIVE_NEED_STATUSES),
+            Need.closed_at > self.now - RECENTLY,
+            # "Beraten" is told in the digest after the advice, then the need rests.
+            (Need.status == NeedStatus.ADVISED) & (Need.updated_at > self.now - RECENTLY),
+        )
         rows = self.session.execute(
             select(
                 Need.id,

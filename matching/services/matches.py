@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching.database import lock_row
-from matching.matches import autorun
+from matching.matches import autorun, finish_mail
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     InitiativeMember,
@@ -55,6 +55,13 @@ def _volunteer_or_coordinator(session: Session, actor: User | None, match: Match
     return _is_volunteer(session, actor, match) or is_coordinator(actor)
 
 
+def _participant(session: Session, actor: User | None, match: Match) -> bool:
+    """The volunteer, a member of the initiative, or a coordinator."""
+    return _volunteer_or_coordinator(session, actor, match) or is_member(
+        session, actor, match.need.initiative_id
+    )
+
+
 def _coordinator_or_system(session: Session, actor: User | None, match: Match) -> bool:
     return actor is None or is_coordinator(actor)
 
@@ -79,9 +86,8 @@ TRANSITIONS: dict[str, MatchTransition] = {
         MatchTransition("reject", frozenset({M.PROPOSED}), M.REJECTED, _coordinator, True),
         MatchTransition("accept", frozenset({M.APPROVED}), M.ACCEPTED, _is_volunteer),
         MatchTransition("decline", frozenset({M.APPROVED}), M.DECLINED, _is_volunteer),
-        MatchTransition(
-            "complete", frozenset({M.ACCEPTED}), M.COMPLETED, _volunteer_or_coordinator
-        ),
+        # Either side marks the advice done (issue 16), or a coordinator for them.
+        MatchTransition("complete", frozenset({M.ACCEPTED}), M.COMPLETED, _participant),
         MatchTransition(
             "cancel",
             frozenset({M.PROPOSED, M.APPROVED, M.ACCEPTED}),
@@ -224,8 +230,12 @@ def change_status(
     *,
     now: datetime,
     reason: str = "",
+    share_reason: bool = False,
 ) -> Match:
-    """Apply one life-cycle step to a match, or raise without changing anything."""
+    """Apply one life-cycle step to a match, or raise without changing anything.
+
+    ``share_reason``: a rejected volunteer may read the coordinator's reason.
+    """
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise ValueError(f"unknown match action {action!r}")
@@ -249,6 +259,7 @@ def change_status(
         match.reason = reason
     if action in ("approve", "reject"):
         match.decided_at = now
+        match.reason_shared = action == "reject" and share_reason
     elif action == "accept":
         match.accepted_at = now
     elif action == "complete":
@@ -271,6 +282,7 @@ def change_status(
     _notify(session, action, match)
     if action in FREES_A_PLACE:
         autorun.want(session, f"match.{action}", now)
+    finish_mail.after_transition(session, action, match, before, actor, now=now)
     return match
 
 
@@ -315,6 +327,18 @@ def _follow_need(session: Session, actor: User | None, need: Need, now: datetime
             change_status(session, None, other, "cancel", now=now, reason="Anfrage ist vermittelt.")
     elif need.status == NeedStatus.MATCHED and accepted < need.experts_wanted:
         need_service.change_status(session, None, need, "reopen", now=now)
+    elif need.status == NeedStatus.MATCHED and not _still_advising(session, need):
+        # Every expert's advice is done: the need is "Beraten".
+        need_service.change_status(session, None, need, "mark_advised", now=now)
+
+
+def _still_advising(session: Session, need: Need) -> bool:
+    return (
+        session.scalar(
+            select(Match.id).where(Match.need_id == need.id, Match.status == M.ACCEPTED).limit(1)
+        )
+        is not None
+    )
 
 
 def give_feedback(

@@ -54,11 +54,15 @@ TRANSITIONS: dict[str, NeedTransition] = {
         NeedTransition(
             "withdraw", frozenset({S.DRAFT, S.OPEN, S.MATCHED}), S.WITHDRAWN, can_manage_need, True
         ),
-        NeedTransition("close", frozenset({S.OPEN, S.MATCHED}), S.CLOSED, can_manage_need),
+        NeedTransition(
+            "close", frozenset({S.OPEN, S.MATCHED, S.ADVISED}), S.CLOSED, can_manage_need
+        ),
         NeedTransition("expire", frozenset({S.OPEN}), S.EXPIRED, _system_only),
         # Set by the match life cycle (coordination issue); listed here so it is the one way.
         NeedTransition("mark_matched", frozenset({S.OPEN}), S.MATCHED, _manager_or_system),
         NeedTransition("reopen", frozenset({S.MATCHED}), S.OPEN, _manager_or_system),
+        # "Beraten": every expert's advice is done (the match life cycle sets it).
+        NeedTransition("mark_advised", frozenset({S.MATCHED}), S.ADVISED, _manager_or_system),
     )
 }
 
@@ -66,6 +70,7 @@ STATUS_LABELS = {
     S.DRAFT: _l("Entwurf"),
     S.OPEN: _l("Offen"),
     S.MATCHED: _l("Expert:in gefunden"),
+    S.ADVISED: _l("Beraten"),
     S.CLOSED: _l("Abgeschlossen"),
     S.WITHDRAWN: _l("Zurückgezogen"),
     S.EXPIRED: _l("Abgelaufen"),
@@ -78,6 +83,7 @@ _REFUSED = {
     "expire": _l("Nur offene Anfragen können ablaufen."),
     "mark_matched": _l("Diese Anfrage ist nicht mehr offen."),
     "reopen": _l("Diese Anfrage kann nicht wieder geöffnet werden."),
+    "mark_advised": _l("Nur Anfragen mit Expert:in können als beraten gelten."),
 }
 
 

@@ -60,7 +60,15 @@ def match_reminder(session: Session, match: Match) -> None:
         accept_url=mail_links.accept_url(volunteer.id, match.id),
         match_url=_match_url(match),
         release_on=(match.decided_at or match.updated_at) + waiting.after("RELEASE_AFTER_DAYS"),
+        open_question=_open_question(session, match),
+        thread_url=mail.absolute_url("thread.show", match_id=match.id),
     )
+
+
+def _open_question(session: Session, match: Match):
+    from matching.matches.messages import open_question  # the thread lives in matches/
+
+    return open_question(session, match) if session is not None else None
 
 
 def match_accepted(session: Session, match: Match) -> None:

@@ -31,6 +31,7 @@ from matching.models import (
     OutboxStatus,
     User,
 )
+from matching.privacy import after_match
 from matching.services import audit
 from matching.services import matches as match_service
 
@@ -138,11 +139,13 @@ def export(session: Session, user: User) -> dict:
         {"page": b.page, "description": b.description, "at": _iso(b.created_at)}
         for b in session.scalars(select(BarrierReport).where(BarrierReport.user_id == user.id))
     ]
+    data.update(after_match.export(session, user))  # messages and meetings
     return data
 
 
 def erase(session: Session, user: User, *, now: datetime, actor: User | None = None) -> None:
     """Remove or anonymise everything personal about ``user`` at once."""
+    after_match.erase(session, user, now=now)  # messages and meetings, while the address is known
     profile = user.volunteer_profile
     if profile is not None:
         live = session.scalars(

@@ -89,6 +89,8 @@ class Dashboard:
     waiting_profiles: int
     unanswered_matches: list[UnansweredMatch]
     overdue_proposals: list[OverdueProposal] = field(default_factory=list)
+    # Accepted matches with no message and no meeting for NO_CONTACT_ALERT_DAYS (matches.pulse).
+    silent_matches: list = field(default_factory=list)
 
     @property
     def waiting_proposals(self) -> int:
@@ -201,7 +203,7 @@ def overdue_proposals(session: Session, now: datetime) -> list[OverdueProposal]:
 
 
 def dashboard(session: Session, now: datetime) -> Dashboard:
-    """Everything on the coordinators' overview page, in six statements."""
+    """Everything on the coordinators' overview page, in seven statements."""
     waiting = session.scalar(
         select(func.count())
         .select_from(VolunteerProfile)
@@ -215,7 +217,14 @@ def dashboard(session: Session, now: datetime) -> Dashboard:
         waiting_profiles=waiting or 0,
         unanswered_matches=unanswered_matches(session, now),
         overdue_proposals=overdue_proposals(session, now),
+        silent_matches=_silent_matches(session, now),
     )
+
+
+def _silent_matches(session: Session, now: datetime) -> list:
+    from matching.matches import pulse  # the after-match feature lives in matches/
+
+    return pulse.silent(session, now)
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,235 @@
+"""The first meeting on the match page and from the mail: propose, pick, move, cancel, answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from matching.extensions import db
+from matching.forms import BaseForm
+from matching.matches import calendar, meeting_mail, meetings
+from matching.matches.forms import MeetingForm, MeetingOutcomeForm
+from matching.matches.participants import ROLE_LABELS, role_in
+from matching.matches.thread_routes import participant_match
+from matching.models import Meeting, MeetingStatus, User, utcnow
+from matching.services.errors import ServiceError
+from matching.tokens import TokenError
+
+bp = Blueprint("meetings", __name__)
+
+
+@bp.app_context_processor
+def meeting_words() -> dict:
+    """Words the match page and the mails use for meetings and thread roles."""
+    return {
+        "place_text": calendar.place_text,
+        "outcome_labels": meetings.OUTCOME_LABELS,
+        "role_labels": ROLE_LABELS,
+    }
+
+
+def _meeting(match_id: int, meeting_id: int) -> tuple[Meeting, str]:
+    match, role = participant_match(match_id)
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None or meeting.match_id != match.id:
+        abort(404)
+    return meeting, role
+
+
+def _back(match_id: int):
+    return redirect(url_for("matches.detail", match_id=match_id, _anchor="treffen"))
+
+
+def _local(day, time) -> datetime:
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(day, time, tzinfo=zone)
+
+
+@bp.route("/vermittlungen/<id:match_id>/treffen", methods=["GET", "POST"])
+@login_required
+def propose(match_id: int):
+    """Up to three times for the first meeting; with a meeting already there, it is moved."""
+    match, role = participant_match(match_id)
+    if role not in meetings.SIDES:
+        abort(404)
+    form = MeetingForm()
+    live = meetings.current(db.session, match)
+    status = 200
+    if form.validate_on_submit():
+        times = [
+            meetings.ProposedTime(
+                _local(entry.form.day.data, entry.form.start.data),
+                _local(entry.form.day.data, entry.form.end.data),
+            )
+            for entry in form.times
+            if entry.form.filled()
+        ]
+        try:
+            meetings.propose(
+                db.session,
+                current_user,
+                match,
+                times,
+                form.place_kind.data,
+                form.place.data or "",
+                now=utcnow(),
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+            status = 422
+        else:
+            db.session.commit()
+            flash(
+                _("Ihre Vorschläge sind verschickt. Die andere Seite wählt eine Zeit."), "success"
+            )
+            return _back(match.id)
+    elif form.errors:
+        status = 422
+    return render_template(
+        "matches/meeting_form.html", match=match, need=match.need, form=form, moving=live
+    ), status
+
+
+@bp.route("/vermittlungen/<id:match_id>/treffen/<id:meeting_id>/waehlen", methods=["POST"])
+@login_required
+def pick(match_id: int, meeting_id: int):
+    meeting, _role = _meeting(match_id, meeting_id)
+    form = BaseForm()
+    option = _option_id()
+    if not form.validate_on_submit():
+        abort(400)
+    _pick(current_user, meeting, option, None)
+    return _back(match_id)
+
+
+def _option_id() -> int:
+    from flask import request
+
+    value = request.form.get("option", "")
+    return int(value) if value.isdigit() and len(value) < 10 else 0
+
+
+def _pick(person: User, meeting: Meeting, option_id: int, sequence: int | None) -> bool:
+    try:
+        meetings.pick(db.session, person, meeting, option_id, now=utcnow(), sequence=sequence)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return False
+    db.session.commit()
+    flash(_("Der Termin steht. Beide Seiten bekommen eine Einladung für den Kalender."), "success")
+    return True
+
+
+@bp.route("/vermittlungen/<id:match_id>/treffen/<id:meeting_id>/absagen", methods=["POST"])
+@login_required
+def cancel(match_id: int, meeting_id: int):
+    meeting, _role = _meeting(match_id, meeting_id)
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    try:
+        meetings.cancel(db.session, current_user, meeting, now=utcnow())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Das Treffen ist abgesagt. Beide Seiten bekommen Bescheid."), "success")
+    return _back(match_id)
+
+
+@bp.route("/vermittlungen/<id:match_id>/treffen/<id:meeting_id>/ergebnis", methods=["POST"])
+@login_required
+def outcome(match_id: int, meeting_id: int):
+    """ "Hat das Treffen stattgefunden?" yes / moved / no."""
+    meeting, _role = _meeting(match_id, meeting_id)
+    form = MeetingOutcomeForm()
+    if not form.validate_on_submit():
+        flash(_("Bitte wählen Sie: ja, verschoben oder nein."), "error")
+        return _back(match_id)
+    try:
+        meetings.record_outcome(db.session, current_user, meeting, form.outcome.data, now=utcnow())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _back(match_id)
+    db.session.commit()
+    if form.outcome.data == "held":
+        flash(_("Schön, danke! Wenn die Beratung fertig ist, tragen Sie das hier ein."), "success")
+    elif form.outcome.data == "moved":
+        flash(_("Danke! Schlagen Sie gern gleich neue Zeiten vor."), "info")
+        return redirect(url_for("meetings.propose", match_id=match_id))
+    else:
+        flash(
+            _(
+                "Danke für die Rückmeldung. Die Koordination weiß Bescheid und hilft. "
+                "Sie können auch gleich neue Zeiten vorschlagen."
+            ),
+            "info",
+        )
+    return _back(match_id)
+
+
+@bp.route("/vermittlungen/<id:match_id>/treffen/<id:meeting_id>.ics")
+@login_required
+def ics(match_id: int, meeting_id: int):
+    """The invitation to download (or the cancellation, for a cancelled meeting)."""
+    meeting, _role = _meeting(match_id, meeting_id)
+    if meeting.starts_at is None:
+        abort(404)
+    body = calendar.invitation(meeting, now=utcnow(), locale=current_user.locale)
+    return current_app.response_class(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="treffen-{meeting.id}.ics"'},
+    )
+
+
+@bp.route("/mail/treffen/<token>", methods=["GET", "POST"])
+def pick_from_mail(token: str):
+    """A time from the mail: GET shows it with a button, POST confirms it."""
+    try:
+        user_id, meeting_id, option_id, sequence = meeting_mail.read_pick(token)
+    except TokenError as exc:
+        return render_template(
+            "matches/meeting_link.html", state="invalid", expired=exc.expired
+        ), 404
+    person = db.session.get(User, user_id)
+    meeting = db.session.get(Meeting, meeting_id)
+    if (
+        person is None
+        or person.disabled_at is not None
+        or meeting is None
+        or role_in(db.session, person, meeting.match) not in meetings.SIDES
+    ):
+        return render_template("matches/meeting_link.html", state="invalid", expired=False), 404
+    page = {"meeting": meeting, "match": meeting.match, "need": meeting.match.need}
+    if meeting.sequence != sequence or meeting.status == MeetingStatus.CANCELLED:
+        message = meetings.stale_message(meeting)
+        return render_template(
+            "matches/meeting_link.html", state="stale", message=message, **page
+        ), 409
+    if meeting.status == MeetingStatus.CONFIRMED:
+        return render_template("matches/meeting_link.html", state="confirmed", **page), 409
+    option = next((o for o in meeting.options if o.id == option_id), None)
+    if option is None:
+        return render_template("matches/meeting_link.html", state="invalid", expired=False), 404
+    form = BaseForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "matches/meeting_link.html", state="ask", option=option, form=form, **page
+        )
+    try:
+        meetings.pick(db.session, person, meeting, option.id, now=utcnow(), sequence=sequence)
+    except ServiceError as exc:
+        db.session.rollback()
+        return render_template(
+            "matches/meeting_link.html", state="refused", message=exc.message, **page
+        ), 409
+    db.session.commit()
+    return render_template("matches/meeting_link.html", state="done", option=option, **page)

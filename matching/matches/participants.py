@@ -1,0 +1,50 @@
+"""Who takes part in a match, and in which role: the volunteer, the initiative, coordinators."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from matching.models import Match, ThreadRole, User
+from matching.services.permissions import is_coordinator, is_member
+
+ROLE_LABELS = {
+    ThreadRole.VOLUNTEER: _l("Expert:in"),
+    ThreadRole.INITIATIVE: _l("Initiative"),
+    ThreadRole.COORDINATOR: _l("Koordination"),
+}
+
+
+def role_in(session: Session, user: User | None, match: Match) -> ThreadRole | None:
+    """The user's part in the match, or None for someone outside it."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if match.volunteer.user_id == user.id:
+        return ThreadRole.VOLUNTEER
+    if is_member(session, user, match.need.initiative_id):
+        return ThreadRole.INITIATIVE
+    if is_coordinator(user):
+        return ThreadRole.COORDINATOR
+    return None
+
+
+def initiative_people(match: Match) -> list[User]:
+    """The initiative's members who can be mailed (enabled accounts)."""
+    return [row.user for row in match.need.initiative.member_rows if row.user.disabled_at is None]
+
+
+def sides(match: Match) -> list[User]:
+    """Everyone on the two sides of the match: the volunteer and the initiative's members."""
+    volunteer = match.volunteer.user
+    people = [volunteer] if volunteer.disabled_at is None else []
+    return people + initiative_people(match)
+
+
+def other_side(match: Match, role: str) -> list[User]:
+    """Whom a message or meeting from ``role`` concerns: the other side (both for coordinators)."""
+    if role == ThreadRole.VOLUNTEER:
+        return initiative_people(match)
+    if role == ThreadRole.INITIATIVE:
+        volunteer = match.volunteer.user
+        return [volunteer] if volunteer.disabled_at is None else []
+    return sides(match)

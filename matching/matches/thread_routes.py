@@ -1,0 +1,83 @@
+"""The thread of a match: read it, write into it, choose how new messages are mailed."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from matching.extensions import db
+from matching.matches import messages
+from matching.matches.forms import MessageForm, MessageMailForm
+from matching.matches.participants import ROLE_LABELS, role_in
+from matching.models import Match, utcnow
+from matching.services import matches
+from matching.services.errors import ServiceError
+
+bp = Blueprint("thread", __name__)
+
+
+def participant_match(match_id: int) -> tuple[Match, str]:
+    """The match and the viewer's role in it; 404 for everyone outside it."""
+    match = db.session.get(Match, match_id)
+    role = role_in(db.session, current_user, match) if match is not None else None
+    if role is None:
+        abort(404)
+    return match, role
+
+
+def _page(match: Match, role: str, form: MessageForm, status: int = 200):
+    return (
+        render_template(
+            "matches/thread.html",
+            match=match,
+            need=match.need,
+            role=role,
+            thread=messages.thread(db.session, match),
+            role_labels=ROLE_LABELS,
+            labels=matches.STATUS_LABELS,
+            form=form,
+            may_write=messages.may_write(db.session, current_user, match),
+            erased=messages.ERASED,
+        ),
+        status,
+    )
+
+
+@bp.route("/vermittlungen/<id:match_id>/nachrichten", methods=["GET", "POST"])
+@login_required
+def show(match_id: int):
+    """The thread; a POST adds a message (the mail to the other side follows in batches)."""
+    match, role = participant_match(match_id)
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            messages.post(db.session, current_user, match, form.body.data, now=utcnow())
+        except ServiceError as exc:
+            db.session.rollback()
+            form.body.errors = [exc.message]
+            return _page(match, role, form, 422)
+        db.session.commit()
+        flash(_("Ihre Nachricht ist angekommen. Die andere Seite bekommt eine E-Mail."), "success")
+        return redirect(url_for("thread.show", match_id=match.id, _anchor="neu"))
+    return _page(match, role, form, 422 if form.errors else 200)
+
+
+@bp.route("/konto/nachrichten-mail", methods=["GET", "POST"])
+@login_required
+def settings():
+    """Each person chooses: a mail per new message, a daily summary, or none."""
+    form = MessageMailForm()
+    if form.validate_on_submit():
+        try:
+            messages.set_mail_frequency(db.session, current_user, form.frequency.data, now=utcnow())
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Gespeichert."), "success")
+            return redirect(url_for("thread.settings"))
+    elif not form.is_submitted():
+        form.frequency.data = messages.mail_frequency(db.session, current_user)
+    return render_template("matches/message_settings.html", form=form)

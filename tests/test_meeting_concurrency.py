@@ -1,0 +1,104 @@
+"""Two people pick different times for the same meeting at once: one wins, the other is told.
+
+Real rows and two real transactions on PostgreSQL, as in test_concurrency.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+from test_concurrency import _need, _user, _volunteer
+
+from matching.extensions import db as _db
+from matching.matches import meetings
+from matching.models import InitiativeMember, Meeting, MeetingStatus, Role, User, utcnow
+from matching.services import matches
+from matching.services.errors import TransitionError
+
+pytestmark = pytest.mark.postgres
+
+TABLES = (
+    "audit_log, meeting_options, meetings, match_messages, matches, need_phases, needs, "
+    "initiative_members, initiatives, volunteer_phase_levels, volunteer_districts, "
+    "volunteer_languages, volunteer_profiles, consent_records, user_roles, outbox, users"
+)
+
+
+@pytest.fixture()
+def committed(app):
+    with app.app_context():
+        if _db.engine.dialect.name != "postgresql":
+            pytest.skip("row locks need PostgreSQL (set TEST_DATABASE_URL; CI does)")
+        try:
+            yield _db
+        finally:
+            _db.session.rollback()
+            _db.session.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+            _db.session.commit()
+            _db.session.remove()
+
+
+def test_two_members_pick_different_times_at_once(app, committed):
+    first_member = _user("ines@example.org", Role.INITIATIVE)
+    second_member = _user("ida@example.org", Role.INITIATIVE)
+    coordinator = _user("koo@example.org", Role.COORDINATOR)
+    need = _need("Zwei wählen", first_member)
+    volunteer = _volunteer("vera@example.org")
+    _db.session.flush()
+    need.initiative.member_rows.append(InitiativeMember(user=second_member))
+    _db.session.commit()
+    now = utcnow()
+    match = matches.create_match(
+        _db.session, coordinator, need, volunteer, origin="manual", now=now
+    )
+    matches.change_status(_db.session, coordinator, match, "approve", now=now)
+    matches.change_status(_db.session, volunteer.user, match, "accept", now=now)
+    times = [
+        meetings.ProposedTime(now + timedelta(days=d), now + timedelta(days=d, hours=1))
+        for d in (2, 3)
+    ]
+    meeting = meetings.propose(_db.session, volunteer.user, match, times, "phone", "", now=now)
+    _db.session.commit()
+    picks = [(first_member.id, meeting.options[0].id), (second_member.id, meeting.options[1].id)]
+    meeting_id = meeting.id
+    _db.session.remove()
+
+    barrier = threading.Barrier(2)
+    results = [""] * 2
+
+    def pick(index: int) -> None:
+        with app.app_context():
+            session = _db.session
+            try:
+                person = session.get(User, picks[index][0])
+                chosen = session.get(Meeting, meeting_id)
+                assert chosen.options  # loaded before the race, as a page would have them
+                barrier.wait(timeout=10)
+                meetings.pick(session, person, chosen, picks[index][1], now=utcnow())
+                session.commit()
+                results[index] = "picked"
+            except TransitionError as exc:
+                session.rollback()
+                results[index] = f"refused: {exc.message}"
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=pick, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert sorted(r.split(":")[0] for r in results) == ["picked", "refused"]
+    assert any("schon eine Zeit gewählt" in r for r in results)
+    winner = picks[results.index("picked")][1]
+    stored = _db.session.scalar(select(Meeting).where(Meeting.id == meeting_id))
+    assert stored.status == MeetingStatus.CONFIRMED
+    assert stored.starts_at == next(o.starts_at for o in stored.options if o.id == winner)
+    confirmed = _db.session.scalar(
+        text("SELECT count(*) FROM outbox WHERE kind = 'meeting_confirmed'")
+    )
+    assert confirmed == 3  # one invitation per person, once: the volunteer and both members
