@@ -42,6 +42,7 @@ from sqlalchemy import event, insert, inspect  # noqa: E402
 
 from config import BaseConfig  # noqa: E402
 from matching import create_app, mail  # noqa: E402
+from matching.digests import queue_digests  # noqa: E402
 from matching.extensions import db  # noqa: E402
 from matching.models import (  # noqa: E402
     Initiative,
@@ -57,7 +58,6 @@ from matching.models import (  # noqa: E402
     VolunteerProfile,
 )
 from matching.reference import DISTRICTS, LANGUAGE_CODES, NEIGHBOURS, PHASE_CODES  # noqa: E402
-from matching.services.digests import queue_digests  # noqa: E402
 
 SEED = 20260302
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # Monday 07:00 in Stuttgart

@@ -381,9 +381,9 @@ def pool(size: str, dense: bool) -> None:
 
     from matching import engine
     from matching.extensions import db
+    from matching.matches import volunteer_pool
+    from matching.matches.proposals import approved_volunteer_records
     from matching.models import VolunteerProfile
-    from matching.services import volunteer_pool
-    from matching.services.matching import approved_volunteer_records
     from wsgi import app
 
     with app.app_context():
@@ -649,7 +649,7 @@ def _reload_stall(size: str, dense: bool, browser: Browser, redis_url: str, work
     """Tell every worker the whole pool changed, then time the proposal queue right after."""
     import redis
 
-    from matching.services.volunteer_pool import KEPT_CHANGES, REDIS_CHANGES, REDIS_KEY
+    from matching.matches.volunteer_pool import KEPT_CHANGES, REDIS_CHANGES, REDIS_KEY
 
     client = redis.Redis.from_url(redis_url)
     generation = client.incr(REDIS_KEY)

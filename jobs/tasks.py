@@ -17,9 +17,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from jobs.base import Progress, local_today, recorded, report
-from matching import engine
+from matching import audit, engine, matches, needs
 from matching.engine import insight
+from matching.errors import TransitionError
 from matching.mail import outbox
+from matching.matches import mails as match_mails
+from matching.matches.proposals import load_volunteers, to_engine_need
 from matching.models import (
     AuditEntry,
     BarrierReport,
@@ -34,11 +37,6 @@ from matching.models import (
     VolunteerProfile,
 )
 from matching.privacy import after_match
-from matching.services import audit, notifications
-from matching.services import matches as match_service
-from matching.services import needs as need_service
-from matching.services.errors import TransitionError
-from matching.services.matching import load_volunteers, to_engine_need
 
 
 def _days(name: str) -> timedelta:
@@ -61,7 +59,7 @@ def send_weekly_digests(
     kinds: list[str] | None = None,
 ) -> dict:
     """Queue this week's digests; one per person, kind and ISO week, however often it runs."""
-    from matching.services.digests import queue_digests  # built beside this module
+    from matching.digests import queue_digests  # built beside this module
 
     run = queue_digests(session, now, kinds=kinds, dry_run=dry_run, progress=progress)
     return run.as_dict()
@@ -112,7 +110,7 @@ def expire_needs(
             expired += 1
         else:
             try:
-                need_service.change_status(session, None, need, "expire", now=now)
+                needs.change_status(session, None, need, "expire", now=now)
                 expired += 1
             except TransitionError:  # changed by someone else since we selected it
                 skipped += 1
@@ -147,7 +145,7 @@ def remind_unanswered(
         if not dry_run:
             # The outbox key remind:<match> makes a second mail impossible even if
             # two runs overlap; reminded_at keeps later runs from selecting it.
-            notifications.match_reminder(session, match)
+            match_mails.match_reminder(session, match)
             match.reminded_at = now
             audit.record(session, None, "match.remind", "match", match.id, now=now)
         report(progress, done, len(due))
@@ -176,7 +174,7 @@ def remind_coordinators(
     mails = 0
     if due and not dry_run:
         key = _set_key("remind-proposals", [str(m.id) for m in due])
-        mails = notifications.proposals_waiting(session, list(due), key, days)
+        mails = match_mails.proposals_waiting(session, list(due), key, days)
         for match in due:
             match.coordinators_reminded_at = now
             audit.record(session, None, "match.remind_coordinators", "match", match.id, now=now)
@@ -204,7 +202,7 @@ def release_unanswered(
             released += 1
         else:
             try:
-                match_service.change_status(
+                matches.change_status(
                     session,
                     None,
                     match,
@@ -280,7 +278,7 @@ def alert_uncovered_needs(
             due.append(need)
     mails = 0
     if due and not dry_run:
-        mails = notifications.needs_uncovered(
+        mails = match_mails.needs_uncovered(
             session, _uncovered(due, volunteers, now), _uncovered_key(due), limit.days
         )
         for need in due:

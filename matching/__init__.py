@@ -49,8 +49,7 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from matching import database, i18n, mail
     from matching.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from matching.matches import autorun
-    from matching.services import volunteer_pool
+    from matching.matches import autorun, volunteer_pool
 
     db.init_app(app)
     database.configure_engine(app)
@@ -92,14 +91,14 @@ def register_blueprints(app: Flask) -> None:
     from matching.matches.thread_routes import bp as thread_bp
     from matching.needs.routes import bp as needs_bp
     from matching.privacy.routes import bp as privacy_bp
+    from matching.profiles.routes import bp as profiles_bp
     from matching.reports.routes import bp as reports_bp
     from matching.toolkit.routes import bp as toolkit_bp
-    from matching.volunteers.routes import bp as volunteers_bp
 
     for blueprint in (
         main_bp,
         auth_bp,
-        volunteers_bp,
+        profiles_bp,
         initiatives_bp,
         needs_bp,
         coordination_bp,

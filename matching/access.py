@@ -8,7 +8,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from matching.models import Role
-from matching.services.permissions import is_coordinator
+from matching.permissions import is_coordinator
 
 
 def role_required(role: Role):

@@ -19,7 +19,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
 from matching.extensions import db
-from matching.services import volunteer_pool
+from matching.matches import volunteer_pool
 
 
 class BackupError(Exception):

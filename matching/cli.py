@@ -35,10 +35,10 @@ def _read_password() -> str:
 @click.option("--first-name", default="Admin", show_default=True, help="Vorname")
 def create_admin(email: str, first_name: str) -> None:
     """Make EMAIL an administrator (password from a prompt, or one line on stdin)."""
+    from matching import audit
     from matching.auth import accounts
     from matching.auth.passwords import password_problem
     from matching.models import Role, utcnow
-    from matching.services import audit
 
     email = accounts.normalise_email(email)
     if "@" not in email or len(email) > 254 or " " in email:

@@ -23,9 +23,9 @@ from typing import Any, TypeVar
 from flask import abort, flash, redirect
 from werkzeug.wrappers import Response
 
+from matching.errors import ServiceError
 from matching.extensions import db
 from matching.forms import BaseForm
-from matching.services.errors import ServiceError
 
 Row = TypeVar("Row")
 

@@ -9,7 +9,7 @@ ones. ``warm_up`` does that work once, before the worker accepts requests
 - compiles every template;
 - answers a few public pages through the app itself (health check, home, open needs, their feed,
   log-in form; in German and English), which reads the database and writes nothing;
-- has the volunteers' pool the proposal queue ranks with (matching/services/volunteer_pool.py)
+- has the volunteers' pool the proposal queue ranks with (matching/matches/volunteer_pool.py)
   built by a thread of its own, so the worker accepts requests at once (at city scale the pool
   takes seconds) and the first coordinator does not wait for all of it; where pools are
   rebuilt in the request (tests), it is loaded here;
@@ -94,15 +94,15 @@ def _pages(app: Flask) -> dict[str, int]:
 def _volunteer_pool(app: Flask) -> int:
     """The volunteers loaded now (0 when the pool is being built beside the requests)."""
     from matching.extensions import db
-    from matching.services import matching, volunteer_pool
+    from matching.matches import proposals, volunteer_pool
 
     kept = app.extensions[volunteer_pool.EXTENSION]
     if kept.rebuilder is not None and kept.store is not None:
-        kept.start_rebuild(matching.approved_volunteer_records)
+        kept.start_rebuild(proposals.approved_volunteer_records)
         return 0
     with app.app_context():
         try:
-            return len(volunteer_pool.pool(db.session, matching.approved_volunteer_records))
+            return len(volunteer_pool.pool(db.session, proposals.approved_volunteer_records))
         finally:
             db.session.remove()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from matching import matches
 from matching.models import Match, MatchOrigin, Need, Role, User, VolunteerProfile, utcnow
-from matching.services import matches
 
 
 @dataclass

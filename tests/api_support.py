@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from matching.api import api_tokens
 from matching.extensions import db
 from matching.models import utcnow
-from matching.services import api_tokens
 
 PROBLEM = "application/problem+json"
 

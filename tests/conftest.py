@@ -23,6 +23,7 @@ from matching import create_app
 from matching.auth.passwords import hash_password
 from matching.extensions import db as _db
 from matching.extensions import limiter
+from matching.matches import volunteer_pool
 from matching.models import (
     Initiative,
     InitiativeMember,
@@ -39,7 +40,6 @@ from matching.models import (
     utcnow,
 )
 from matching.reference import PHASE_CODES
-from matching.services import volunteer_pool
 
 
 def _admin_engine(url: str):

@@ -205,9 +205,9 @@ def test_meeting_follow_up_mails(kind, subject, extra):
 def test_coordinator_digest_lists_silent_matches():
     from datetime import timedelta
 
+    from matching import digests
+    from matching.digests import CoordinatorDigest, Recipient
     from matching.matches.pulse import Pulse
-    from matching.services import digests
-    from matching.services.digests import CoordinatorDigest, Recipient
 
     kora = Recipient(id=8, email="kora@example.org", first_name="Kora", locale="de")
     quiet = Pulse(

@@ -9,9 +9,9 @@ from after_match import build_scene
 from sqlalchemy import func, select
 
 from jobs import tasks
+from matching import matches, privacy
 from matching.matches import meetings, messages
 from matching.models import MatchMessage, OutboxMessage, utcnow
-from matching.services import matches, privacy
 
 
 @pytest.fixture()

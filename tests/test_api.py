@@ -12,6 +12,7 @@ from api_support import NEED_BODY, PROFILE_BODY, assert_problem, bearer, token_f
 from sqlalchemy import func, select
 from support import DEFAULT_PASSWORD
 
+from matching.api import api_tokens
 from matching.extensions import db as _db
 from matching.models import (
     ApiToken,
@@ -26,7 +27,6 @@ from matching.models import (
     utcnow,
 )
 from matching.reference import DISTRICT_CODES, PHASE_CODES
-from matching.services import api_tokens
 
 
 @pytest.fixture()

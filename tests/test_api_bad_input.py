@@ -13,8 +13,8 @@ from db_state import changed_tables, snapshot
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from matching.api import api_tokens
 from matching.models import ApiToken, Match, MatchStatus, NeedStatus, Role, utcnow
-from matching.services import api_tokens
 
 
 @pytest.fixture()
@@ -356,7 +356,7 @@ def test_database_outage_is_503_not_500(client, world, monkeypatch):
 
 
 def test_database_outage_inside_a_view_is_503(client, monkeypatch):
-    from matching.services import queries
+    from matching.needs import queries
 
     monkeypatch.setattr(queries, "open_needs_page", _outage)
     assert_problem(client.get("/api/v1/needs"), 503, "unavailable")

@@ -8,8 +8,8 @@ from api_support import bearer, token_for
 from sqlalchemy import func, select
 from support import csrf_token, post_form
 
+from matching.api import api_tokens
 from matching.models import ApiToken, AuditEntry, Role
-from matching.services import api_tokens
 
 PAGE = "/konto/api-zugang"
 SECRET = re.compile(r'value="(vb_[A-Za-z0-9_-]{43})"')

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from support import NEED_FORM, post_form
 
+from matching import matches
 from matching.models import (
     AuditEntry,
     BarrierReport,
@@ -21,7 +22,6 @@ from matching.models import (
     Role,
     utcnow,
 )
-from matching.services import matches
 
 PHONE_FORM = {
     **NEED_FORM,

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from jobs import registry, tasks
-from matching.matches import autorun
+from matching import matches, needs, profiles
+from matching.matches import autorun, passes
 from matching.models import (
     JobRun,
     Match,
@@ -18,7 +19,6 @@ from matching.models import (
     Role,
     utcnow,
 )
-from matching.services import matches, needs, passes, profiles
 from tests.support import post_form
 
 

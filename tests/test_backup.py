@@ -11,8 +11,8 @@ from config import TestingConfig
 from matching import create_app
 from matching.backup import BackupError, create, restore
 from matching.extensions import db
+from matching.matches import proposals, volunteer_pool
 from matching.models import Need, User
-from matching.services import matching, volunteer_pool
 
 OWN_DB = f"vernetzer_backup_{os.getpid()}"
 
@@ -37,7 +37,7 @@ def _round_trip(app, tmp_path: Path) -> None:
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(Need)) == 0
         kept = app.extensions["volunteer_pool"]
-        volunteer_pool.pool(db.session, matching.approved_volunteer_records)
+        volunteer_pool.pool(db.session, proposals.approved_volunteer_records)
         loads = kept.full_loads
         db.session.remove()
         result = runner.invoke(args=["backup", "restore", "--yes", str(backup)])
@@ -45,7 +45,7 @@ def _round_trip(app, tmp_path: Path) -> None:
         assert db.session.scalar(select(func.count()).select_from(Need)) == 20
         assert db.session.scalar(select(func.count()).select_from(User)) == users
         # What processes kept of the old content is not used after a restore.
-        volunteer_pool.pool(db.session, matching.approved_volunteer_records)
+        volunteer_pool.pool(db.session, proposals.approved_volunteer_records)
         assert kept.full_loads == loads + 1
 
 

@@ -12,7 +12,9 @@ import threading
 import pytest
 from sqlalchemy import func, select, text
 
+from matching import matches
 from matching.auth.passwords import hash_password
+from matching.errors import TransitionError
 from matching.extensions import db as _db
 from matching.models import (
     Initiative,
@@ -30,8 +32,6 @@ from matching.models import (
     VolunteerProfile,
     utcnow,
 )
-from matching.services import matches
-from matching.services.errors import TransitionError
 
 pytestmark = pytest.mark.postgres
 

@@ -13,7 +13,9 @@ from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select
 from support import post_form
 
+from matching import digests, mail_links
 from matching.mail import Mail, to_email_message
+from matching.matches import mails as match_mails
 from matching.models import (
     DigestSetting,
     DigestShown,
@@ -25,7 +27,6 @@ from matching.models import (
     ProfileStatus,
     Role,
 )
-from matching.services import digests, mail_links, notifications
 from matching.tokens import make_token
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday, 07:00 in Stuttgart
@@ -582,7 +583,7 @@ def approved(db, make_volunteer, make_initiative, make_need):
 
 def test_the_approval_mail_has_the_accept_link_first_and_the_match_page(db, approved):
     match, _url = approved
-    notifications.match_approved(db.session, match)
+    match_mails.match_approved(db.session, match)
     row = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "match_approved")
     ).one()

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import pytest
 from support import NEED_FORM, post_form
 
+from matching import needs, profiles
 from matching.models import Need, NeedStatus, Role, VolunteerProfile
-from matching.services import needs, profiles
-from matching.services.needs import NeedInput
+from matching.needs import NeedInput
 
 NOW = datetime(2030, 3, 4, 9, 30, tzinfo=UTC)
 

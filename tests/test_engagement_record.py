@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from after_match import build_scene
 
+from matching import matches
 from matching.matches import meetings, messages
 from matching.models import utcnow
-from matching.services import matches
 
 
 @pytest.fixture()

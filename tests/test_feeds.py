@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 
 from matching.models import NeedStatus, utcnow
-from matching.services import needs as need_service
+from matching.needs import change_status
 
 A = "{http://www.w3.org/2005/Atom}"
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -122,7 +122,7 @@ def test_updated_moves_when_a_need_leaves_the_feed(client, db, needs):
     need = needs["start_ost"]
     member = needs["member"]
     later = utcnow().replace(year=utcnow().year + 1)
-    need_service.change_status(db.session, member, need, "close", now=later)
+    change_status(db.session, member, need, "close", now=later)
     db.session.commit()
     feed = parse(client.get("/feeds/needs.atom"))
     assert titles(check_atom(feed)) == ["Streit im Treff"]

@@ -11,7 +11,9 @@ from sqlalchemy import select
 from support import post_form
 
 from jobs import tasks
-from matching.matches import finishing
+from matching import digests, matches
+from matching.errors import PermissionDenied, TransitionError
+from matching.matches import finishing, proposals
 from matching.models import (
     Match,
     MatchOrigin,
@@ -20,8 +22,6 @@ from matching.models import (
     OutboxMessage,
     utcnow,
 )
-from matching.services import digests, matches, matching
-from matching.services.errors import PermissionDenied, TransitionError
 
 
 @pytest.fixture()
@@ -172,7 +172,7 @@ def test_a_rejected_offer_gets_a_kind_mail_with_two_other_needs(
     wanted = make_need(initiative, title="Leute finden")
     for title in ("Zweite Anfrage", "Dritte Anfrage", "Vierte Anfrage"):
         make_need(initiative, title=title)
-    offer = matching.offer_help(db.session, volunteer.user, wanted, volunteer, utcnow())
+    offer = proposals.offer_help(db.session, volunteer.user, wanted, volunteer, utcnow())
     db.session.commit()
 
     auth.login("koo@example.org")

@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from matching.auth.passwords import hash_password
 from matching.extensions import db as _db
+from matching.matches import volunteer_pool
 from matching.models import (
     Initiative,
     InitiativeMember,
@@ -41,7 +42,6 @@ from matching.models import (
     VolunteerProfile,
     utcnow,
 )
-from matching.services import volunteer_pool
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "zwei Häuser, ein Gedächtnis"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-import types
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -260,7 +259,7 @@ class FakeDigestRun:
 
 @pytest.fixture()
 def fake_digests(monkeypatch):
-    """Stands in for matching.services.digests (built separately): records its calls."""
+    """Stands in for matching.digests.building (built separately): records its calls."""
     calls: list[dict] = []
 
     def queue_digests(session, now, kinds=None, dry_run=False, progress=None):
@@ -280,9 +279,9 @@ def fake_digests(monkeypatch):
             }
         )
 
-    module = types.ModuleType("matching.services.digests")
-    module.queue_digests = queue_digests
-    monkeypatch.setitem(sys.modules, "matching.services.digests", module)
+    import matching.digests
+
+    monkeypatch.setattr(matching.digests, "queue_digests", queue_digests)
     return calls
 
 

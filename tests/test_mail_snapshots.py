@@ -15,9 +15,8 @@ from types import SimpleNamespace
 import pytest
 from itsdangerous.timed import TimestampSigner
 
-from matching import engine, mail
-from matching.services import digests, notifications, reports
-from matching.services.digests import (
+from matching import digests, engine, mail, reports
+from matching.digests import (
     CoordinatorDigest,
     InitiativeDigest,
     InitiativeSection,
@@ -26,7 +25,8 @@ from matching.services.digests import (
     SuggestedNeed,
     VolunteerDigest,
 )
-from matching.services.matching import explanation_record
+from matching.matches import mails as match_mails
+from matching.matches.proposals import explanation_record
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday, 07:00 in Stuttgart
@@ -224,7 +224,7 @@ def test_match_introduction_mails():
 def test_match_approved_mail(monkeypatch):
     sent = []
     monkeypatch.setattr(
-        notifications.mail, "queue_for_user", lambda *args, **kwargs: sent.append((args, kwargs))
+        match_mails.mail, "queue_for_user", lambda *args, **kwargs: sent.append((args, kwargs))
     )
     vera = SimpleNamespace(id=7, first_name="Vera", email="vera@example.org", locale="de")
     # The reasons the engine kept on the match, as written for the volunteer.
@@ -243,7 +243,7 @@ def test_match_approved_mail(monkeypatch):
         score=fit.value,
         explanation=explanation_record(fit),
     )
-    notifications.match_approved(None, match)
+    match_mails.match_approved(None, match)
     [((_session, user, kind, subject), context)] = sent
     assert_mail_snapshot(
         "match_approved", mail.build(user.email, kind, "de", subject, user=user, **context)

@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import func, select
 from support import post_form
 
+from matching import matches
+from matching.errors import PermissionDenied, TransitionError
 from matching.models import AuditEntry, Match, MatchStatus, Need, NeedStatus, Role, utcnow
-from matching.services import matches
-from matching.services.errors import PermissionDenied, TransitionError
 
 
 @pytest.fixture()

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from jobs import tasks
+from matching import matches
 from matching.models import (
     AuditEntry,
     JobRun,
@@ -19,7 +20,6 @@ from matching.models import (
     Role,
     utcnow,
 )
-from matching.services import matches
 from tests.support import csrf_token
 
 PAGE = "/koordination/vermittlung"

@@ -4,8 +4,8 @@ import json
 
 from sqlalchemy import func, select
 
+from matching.matches.proposals import propose_matches
 from matching.models import AuditEntry, Match, MatchOrigin, MatchStatus, ProfileStatus, Role, utcnow
-from matching.services.matching import propose_matches
 
 
 def _count(db, model, *where):
@@ -107,13 +107,13 @@ def test_records_from_rows_equal_records_from_profiles(
     db, make_volunteer, make_initiative, make_need, make_user
 ):
     """The row-built records the busy pages use say exactly what the ORM-built ones say."""
-    from matching.models import Need, VolunteerProfile
-    from matching.services.matching import (
+    from matching.matches.proposals import (
         approved_volunteers,
         load_volunteers,
         open_need_records,
         to_engine_need,
     )
+    from matching.models import Need, VolunteerProfile
 
     vera = make_volunteer(
         "vera@example.org", levels={"start": 3, "conflicts": 1}, districts=("ost", "mitte")

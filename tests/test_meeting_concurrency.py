@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select, text
 from test_concurrency import _need, _user, _volunteer
 
+from matching import matches
+from matching.errors import TransitionError
 from matching.extensions import db as _db
 from matching.matches import meetings
 from matching.models import InitiativeMember, Meeting, MeetingStatus, Role, User, utcnow
-from matching.services import matches
-from matching.services.errors import TransitionError
 
 pytestmark = pytest.mark.postgres
 

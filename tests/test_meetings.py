@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from support import post_form
 
 from jobs import tasks
+from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.mail import to_email_message
 from matching.matches import meetings
 from matching.models import (
@@ -23,7 +24,6 @@ from matching.models import (
     OutboxMessage,
     utcnow,
 )
-from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from matching import privacy
 from matching.models import Match, MatchStatus
-from matching.services import privacy
 
 PAGE = "/konto/meine-daten/ansehen"
 

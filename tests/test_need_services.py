@@ -9,10 +9,10 @@ import pytest
 from db_state import changed_tables, snapshot
 from sqlalchemy import select
 
+from matching import needs, profiles
+from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import AuditEntry, Need, NeedStatus, ProfileStatus, Role
 from matching.reference import PHASE_CODES
-from matching.services import needs, profiles
-from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
 
 NOW = datetime(2030, 3, 4, 9, 30, tzinfo=UTC)
 S = NeedStatus

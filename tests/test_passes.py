@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import func, select
 from support import post_form
 
+from matching import mail_links
+from matching.errors import TransitionError
+from matching.matches import passes, proposals
 from matching.models import AuditEntry, Match, MatchStatus, NeedPass, NeedStatus, utcnow
-from matching.services import mail_links, matching, passes
-from matching.services.errors import TransitionError
 
 
 @pytest.fixture()
@@ -50,11 +51,11 @@ def test_diesmal_nicht_on_the_need_page_asks_then_records_with_a_reason(client, 
 def test_the_engine_never_offers_a_passed_need_and_no_reason_lowers_nothing(db, setting):
     need, profile = setting
     user = profile.user
-    before = matching.score_pair(db.session, need, profile, utcnow())
+    before = proposals.score_pair(db.session, need, profile, utcnow())
     passes.pass_need(db.session, user, need, profile, "", now=utcnow())
-    [record] = matching.load_volunteers(db.session, [profile])
+    [record] = proposals.load_volunteers(db.session, [profile])
     assert need.id in record.excluded_needs and record.phase_factors == {}
-    assert matching.score_pair(db.session, need, profile, utcnow()) is None
+    assert proposals.score_pair(db.session, need, profile, utcnow()) is None
     assert before is not None
 
 
@@ -68,11 +69,11 @@ def test_passt_fachlich_nicht_lowers_the_phases_down_to_the_floor_and_can_be_res
     for target in [need, *others]:
         passes.pass_need(db.session, profile.user, target, profile, "not_my_field", now=now)
     db.session.commit()
-    [record] = matching.load_volunteers(db.session, [profile])
+    [record] = proposals.load_volunteers(db.session, [profile])
     assert record.phase_factors == {"start": 0.4, "cooperation": 0.75}  # 0.75**5 < floor 0.4
 
     later = make_need(initiative, phases=("start",), title="Später")
-    lowered = matching.score_pair(db.session, later, profile, now)
+    lowered = proposals.score_pair(db.session, later, profile, now)
     assert "passt fachlich nicht" in lowered.part("phase").text("de")
 
     auth.login("vera@example.org")
@@ -82,10 +83,10 @@ def test_passt_fachlich_nicht_lowers_the_phases_down_to_the_floor_and_can_be_res
     assert "1-mal „passt fachlich nicht“, zählt noch zu 75 %" in page
 
     post_form(client, "/profil/themen-zuruecksetzen", {}, token_from="/profil")
-    [record] = matching.load_volunteers(db.session, [profile])
+    [record] = proposals.load_volunteers(db.session, [profile])
     assert record.phase_factors == {}
     assert "Themen, die für Sie weniger zählen" not in client.get("/profil").get_data(as_text=True)
-    reset = matching.score_pair(db.session, later, profile, utcnow())
+    reset = proposals.score_pair(db.session, later, profile, utcnow())
     assert reset.value > lowered.value
 
 

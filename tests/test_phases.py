@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from support import post_form
 
+from matching.matches import proposals
 from matching.models import AuditEntry, Match, MatchStatus, Need, NeedStatus, utcnow
-from matching.services import matching
 
 
 @pytest.fixture()
@@ -82,7 +82,7 @@ def test_the_expert_who_advised_before_gets_the_continuity_bonus(
     match, _member = completed
     stranger = make_volunteer("sam@example.org", levels={"start": 3, "planning": 2})
     follow_up = make_need(match.need.initiative, phases=("planning",), title="Weiter geht's")
-    ranked = matching.candidates_for(db.session, follow_up, utcnow())
+    ranked = proposals.candidates_for(db.session, follow_up, utcnow())
     assert [p.user.email for p, _s in ranked] == ["vera@example.org", "sam@example.org"]
     vera_score, sam_score = ranked[0][1], ranked[1][1]
     assert "Hat Ihre Initiative schon beraten" in vera_score.explain("de")

@@ -5,6 +5,7 @@ import json
 from sqlalchemy import func, select
 from support import DEFAULT_PASSWORD, post_form
 
+from matching import matches
 from matching.models import (
     AuditEntry,
     ConsentRecord,
@@ -15,7 +16,6 @@ from matching.models import (
     User,
     utcnow,
 )
-from matching.services import matches
 
 
 def test_download_contains_profile_matches_and_mails(

@@ -8,9 +8,9 @@ import pytest
 from after_match import build_scene
 from sqlalchemy import select
 
+from matching import digests
 from matching.matches import meetings, messages, pulse
 from matching.models import OutboxMessage, utcnow
-from matching.services import digests
 
 
 @pytest.fixture()

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 
+from matching import reports
 from matching.auth.passwords import hash_password
 from matching.extensions import db as _db
 from matching.models import (
@@ -31,7 +32,6 @@ from matching.models import (
     utcnow,
 )
 from matching.reference import DISTRICT_CODES, PHASE_CODES
-from matching.services import reports
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 BOM = b"\xef\xbb\xbf"

@@ -17,6 +17,7 @@ from sqlalchemy import JSON, String, Text, select
 from support import DEFAULT_PASSWORD, post_form
 
 from jobs import tasks
+from matching import matches
 from matching.extensions import db as _db
 from matching.mail import outbox
 from matching.models import (
@@ -28,7 +29,6 @@ from matching.models import (
     Role,
     utcnow,
 )
-from matching.services import matches
 
 EMAIL = "zelinda.quirrenbach@example.org"
 PHONE = "0711 8765432"

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from support import post_form
 
 from jobs import tasks
+from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.matches import messages
 from matching.models import MatchMessage, MessageMail, OutboxMessage, utcnow
-from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -111,7 +111,7 @@ def test_lines_and_tabs_are_text(db, scene):
 
 
 def test_no_messages_once_the_match_ended(db, scene):
-    from matching.services import matches
+    from matching import matches
 
     matches.change_status(
         db.session, scene.coordinator, scene.match, "cancel", now=NOW, reason="Test"

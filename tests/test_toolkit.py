@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from support import post_form
 
+from matching import matches
 from matching.models import (
     Match,
     MatchStatus,
@@ -19,7 +20,6 @@ from matching.models import (
     Role,
     utcnow,
 )
-from matching.services import matches
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 FORM = {

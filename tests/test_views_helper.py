@@ -6,9 +6,9 @@ import pytest
 from flask import get_flashed_messages
 from werkzeug.exceptions import BadRequest, NotFound
 
+from matching.errors import InvalidInput
 from matching.forms import ReasonForm
 from matching.models import Initiative
-from matching.services.errors import InvalidInput
 from matching.views import get_or_404, perform, require_valid_post
 
 

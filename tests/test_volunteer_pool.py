@@ -12,6 +12,7 @@ from sqlalchemy import delete, update
 
 from config import DevelopmentConfig
 from matching import engine, warmup
+from matching.matches import proposals, volunteer_pool
 from matching.models import (
     InitiativeMember,
     Match,
@@ -26,7 +27,6 @@ from matching.models import (
     VolunteerLanguage,
 )
 from matching.models.base import utcnow
-from matching.services import matching, volunteer_pool
 
 
 @pytest.fixture()
@@ -46,7 +46,7 @@ def _cache(app) -> volunteer_pool.VolunteerPool:
 
 
 def _names(db, need) -> set[str]:
-    return {p.user.first_name for p, _s in matching.candidates_for(db.session, need, utcnow())}
+    return {p.user.first_name for p, _s in proposals.candidates_for(db.session, need, utcnow())}
 
 
 def _warm(app, scene) -> int:
@@ -156,8 +156,8 @@ def test_a_committed_change_is_seen_at_once(app, scene, change):
 
 def _same_as_a_fresh_load(app, db):
     """The kept pool holds exactly what loading every approved volunteer now gives."""
-    kept = volunteer_pool.pool(db.session, matching.approved_volunteer_records)
-    assert sorted(kept.volunteers, key=lambda v: v.id) == matching.approved_volunteers(db.session)
+    kept = volunteer_pool.pool(db.session, proposals.approved_volunteer_records)
+    assert sorted(kept.volunteers, key=lambda v: v.id) == proposals.approved_volunteers(db.session)
 
 
 def test_a_newly_approved_volunteer_is_seen_at_once(app, scene, make_volunteer):
@@ -168,7 +168,7 @@ def test_a_newly_approved_volunteer_is_seen_at_once(app, scene, make_volunteer):
 
 
 def test_an_erased_account_leaves_the_candidates_at_once(app, scene):
-    from matching.services import privacy
+    from matching import privacy
 
     builds = _warm(app, scene)
     privacy.erase(scene["db"].session, scene["anna"].user, now=utcnow())
@@ -292,7 +292,7 @@ def test_an_unreadable_store_means_a_fresh_pool_each_time(db, caplog):
     cache = volunteer_pool.VolunteerPool(store, max_age=300)
     cache.get(db.session, _nobody)
     store.broken_read = True
-    with caplog.at_level(logging.WARNING, logger="matching.services.volunteer_pool"):
+    with caplog.at_level(logging.WARNING, logger="matching.matches.volunteer_pool"):
         cache.get(db.session, _nobody)
         cache.get(db.session, _nobody)
     assert cache.loads == 3
@@ -304,7 +304,7 @@ def test_a_failed_raise_drops_this_process_pool_and_keeps_the_commit(db, caplog)
     cache = volunteer_pool.VolunteerPool(store, max_age=300)
     cache.get(db.session, _nobody)
     store.broken_write = True
-    with caplog.at_level(logging.WARNING, logger="matching.services.volunteer_pool"):
+    with caplog.at_level(logging.WARNING, logger="matching.matches.volunteer_pool"):
         cache.changed(volunteer_pool.Change({1}))  # must not raise: the commit has happened
     assert "could not raise the generation" in caplog.text
     cache.get(db.session, _nobody)
@@ -465,7 +465,7 @@ def test_a_failing_rebuild_keeps_the_old_pool_and_logs(app, db, caplog):
     def broken(session, profiles=None, users=None):
         raise ConnectionError("database restarting")
 
-    with caplog.at_level(logging.ERROR, logger="matching.services.volunteer_pool"):
+    with caplog.at_level(logging.ERROR, logger="matching.matches.volunteer_pool"):
         assert _ids(cache.get(db.session, broken)) == {1}
         rebuilder.wait(timeout=10)
     assert "building a new pool failed, the old one stays" in caplog.text
@@ -488,7 +488,7 @@ def test_a_pool_due_for_long_without_a_new_one_is_loaded_by_the_request(db, capl
     clock.now += 299
     assert _ids(cache.get(db.session, _records(1, 2))) == {1}
     clock.now += 1  # every build since the change failed or never ended: the bound holds
-    with caplog.at_level(logging.WARNING, logger="matching.services.volunteer_pool"):
+    with caplog.at_level(logging.WARNING, logger="matching.matches.volunteer_pool"):
         assert _ids(cache.get(db.session, _records(1, 2))) == {1, 2}
     assert "no new pool built for 300 s" in caplog.text
     assert cache.full_loads == 2
@@ -594,7 +594,7 @@ def test_the_queue_names_the_other_candidates_with_their_fit(
     scene["db"].session.commit()
     fits = {
         p.user.first_name: round(s.value * 100)
-        for p, s in matching.candidates_for(scene["db"].session, scene["need"], utcnow())
+        for p, s in proposals.candidates_for(scene["db"].session, scene["need"], utcnow())
     }
     auth.login("koo@example.org")
     page = client.get("/koordination/vorschlaege").get_data(as_text=True)

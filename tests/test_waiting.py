@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from support import post_form
 
 from jobs import tasks
+from matching import mail_links, reports
+from matching.matches import proposals
 from matching.models import (
     AuditEntry,
     Match,
@@ -22,7 +24,6 @@ from matching.models import (
     Role,
     utcnow,
 )
-from matching.services import mail_links, matching, reports
 
 
 def count(db, model, *where) -> int:
@@ -125,7 +126,7 @@ def test_proposals_older_than_a_week_are_highlighted(client, db, auth, pair, coo
 
 
 def test_the_coordinator_digest_lists_overdue_proposals_first(db, pair, coordinators):
-    from matching.services.digests import queue_digests
+    from matching.digests import queue_digests
 
     pair(days_ago=9)
     queue_digests(db.session, utcnow(), kinds=["coordinator"])
@@ -159,7 +160,7 @@ def test_release_cancels_unanswered_matches_once_and_tells_the_volunteer_kindly(
     assert mail.subject == "„Anfrage 1“: Wir fragen jemand anderen"
     assert "das ist nicht schlimm" in mail.text_body and "Pause" in mail.text_body
     # The engine does not offer the same person that need again.
-    [record] = matching.load_volunteers(db.session, [due.volunteer])
+    [record] = proposals.load_volunteers(db.session, [due.volunteer])
     assert due.need_id in record.excluded_needs
 
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from flask import current_app, g, request
 from flask_babel import lazy_gettext as _l
 
+from matching.api import api_tokens
 from matching.api.problems import ApiProblem
 from matching.extensions import db
 from matching.models import ApiToken, Role, User, utcnow
-from matching.services import api_tokens
-from matching.services.permissions import is_coordinator
+from matching.permissions import is_coordinator
 
 _REFUSALS = {
     "missing": _l("Bitte senden Sie einen Zugangsschlüssel: Authorization: Bearer …"),

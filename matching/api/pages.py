@@ -6,12 +6,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from matching.api import api_tokens
 from matching.api.forms import TokenForm
+from matching.errors import ServiceError
 from matching.extensions import db
 from matching.forms import BaseForm
 from matching.models import ApiToken, utcnow
-from matching.services import api_tokens
-from matching.services.errors import ServiceError
 
 bp = Blueprint("api_pages", __name__)
 

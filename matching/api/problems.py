@@ -16,10 +16,10 @@ from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from matching.errors import ServiceError
 from matching.extensions import db
 from matching.main.errors import RETRY_AFTER_SECONDS, database_unreachable, render_error
 from matching.reference import UI_LOCALES
-from matching.services.errors import ServiceError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 API_PREFIX = "/api/"

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from matching import matches, needs, profiles
 from matching.api import auth, cursor, limits, openapi, present, problems
 from matching.api.endpoints import ANY_TOKEN, PUBLIC, RouteTable, json_response
 from matching.api.problems import ApiProblem
@@ -45,6 +46,7 @@ from matching.api.schemas import Meeting as MeetingOut
 from matching.extensions import csrf, db, limiter
 from matching.matches import meetings as match_meetings_service
 from matching.matches import messages as thread_messages
+from matching.matches import proposals
 from matching.models import (
     Initiative,
     InitiativeMember,
@@ -58,9 +60,9 @@ from matching.models import (
     VolunteerProfile,
     utcnow,
 )
+from matching.needs import queries
+from matching.permissions import can_manage_need, is_coordinator, is_member
 from matching.reference import DISTRICTS, PHASES
-from matching.services import matches, matching, needs, profiles, queries
-from matching.services.permissions import can_manage_need, is_coordinator, is_member
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # tokens travel in a header a foreign site cannot set; no cookies are read
@@ -345,14 +347,14 @@ def ranked_needs(user: User, query: RankedQuery):
         raise ApiProblem("conflict", _NO_PROFILE)
     ranked = []
     if profile.status == ProfileStatus.APPROVED:
-        ranked = matching.ranked_needs_for(db.session, profile, utcnow(), k=query.limit)
+        ranked = proposals.ranked_needs_for(db.session, profile, utcnow(), k=query.limit)
     return RankedNeeds(
         profile_status=profile.status,
         items=[
             RankedNeed(
                 need=present.public_need(need),
                 score=score.value,
-                explanation=present.score_parts(matching.explanation_record(score)),
+                explanation=present.score_parts(proposals.explanation_record(score)),
             )
             for need, score in ranked
         ],
@@ -399,7 +401,7 @@ def offer_help(user: User, need_id: int):
     profile = user.volunteer_profile
     if profile is None:
         raise ApiProblem("conflict", _NO_PROFILE)
-    match = matching.offer_help(db.session, user, need, profile, utcnow())
+    match = proposals.offer_help(db.session, user, need, profile, utcnow())
     db.session.commit()
     return present.match(match)
 
@@ -601,12 +603,12 @@ def candidates(user: User, need_id: int, query: CandidateQuery):
     need = _any_need(need_id)
     if need.status != NeedStatus.OPEN:
         return []
-    ranked = matching.candidates_for(db.session, need, utcnow(), k=query.limit)
+    ranked = proposals.candidates_for(db.session, need, utcnow(), k=query.limit)
     return [
         Candidate(
             volunteer=present.volunteer(profile),
             score=score.value,
-            explanation=present.score_parts(matching.explanation_record(score)),
+            explanation=present.score_parts(proposals.explanation_record(score)),
         )
         for profile, score in ranked
     ]
@@ -638,7 +640,7 @@ def assign(user: User, need_id: int, body: AssignmentIn):
                 }
             ],
         )
-    match = matching.assign_by_hand(db.session, user, need, profile, utcnow())
+    match = proposals.assign_by_hand(db.session, user, need, profile, utcnow())
     db.session.commit()
     return present.match(match)
 

@@ -10,10 +10,11 @@ from types import SimpleNamespace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from matching import audit
+from matching.api import api_tokens
 from matching.auth import sessions
 from matching.auth.passwords import hash_password, needs_rehash, verify_password
 from matching.models import ConsentRecord, Role, User
-from matching.services import api_tokens, audit
 
 SIGNUP_ROLES = (Role.VOLUNTEER, Role.INITIATIVE)
 

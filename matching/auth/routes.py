@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from matching import mail
+from matching import audit, mail
 from matching.auth import accounts, sessions
 from matching.auth.forms import (
     ChangeEmailForm,
@@ -33,7 +33,6 @@ from matching.extensions import db
 from matching.i18n import current_locale
 from matching.main.errors import CSRF_MESSAGE
 from matching.models import User, utcnow
-from matching.services import audit
 from matching.tokens import TokenError, make_token, read_token
 from matching.urls import safe_next
 

@@ -10,11 +10,15 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from matching import accessibility, initiatives, matches, privacy, profiles
 from matching.access import role_required
 from matching.coordination.forms import PhoneNeedForm, RejectForm
+from matching.errors import ServiceError
 from matching.extensions import db
 from matching.forms import BaseForm, ReasonForm, already_submitted, remember_submission
+from matching.initiatives import assisted
 from matching.initiatives.forms import need_input
+from matching.matches import proposals
 from matching.models import (
     AuditEntry,
     BarrierReport,
@@ -30,11 +34,8 @@ from matching.models import (
     VolunteerProfile,
     utcnow,
 )
+from matching.needs import clocks
 from matching.reference import DISTRICT_BY_CODE, LANGUAGES, LEVELS, PHASES, URGENCIES
-from matching.services import accessibility, assisted, initiatives, matching, privacy, profiles
-from matching.services import matches as match_service
-from matching.services import waiting as clocks
-from matching.services.errors import ServiceError
 from matching.urls import parse_id
 
 bp = Blueprint("coordination", __name__, url_prefix="/koordination")
@@ -192,7 +193,7 @@ def queue():
     # Ranking the other candidates costs time per need: only for the page shown.
     needs = list({m.need_id: m.need for m in waiting}.values())
     now = utcnow()
-    others = matching.candidates_by_need(db.session, needs, now, k=4)
+    others = proposals.candidates_by_need(db.session, needs, now, k=4)
     return render_template(
         "coordination/queue.html",
         pagination=pagination,
@@ -220,7 +221,7 @@ def approve_match(match_id: int):
     if not BaseForm().validate_on_submit():
         abort(400)
     try:
-        match_service.change_status(db.session, current_user, match, "approve", now=utcnow())
+        matches.change_status(db.session, current_user, match, "approve", now=utcnow())
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -239,7 +240,7 @@ def reject_match(match_id: int):
     form = RejectForm()
     if form.validate_on_submit():
         try:
-            match_service.change_status(
+            matches.change_status(
                 db.session,
                 current_user,
                 match,
@@ -273,7 +274,7 @@ def assign(need_id: int):
             flash(_("Diese Person gibt es nicht. Bitte wählen Sie aus der Liste."), "error")
             return redirect(url_for("coordination.assign", need_id=need_id))
         try:
-            matching.assign_by_hand(db.session, current_user, need, profile, utcnow())
+            proposals.assign_by_hand(db.session, current_user, need, profile, utcnow())
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -286,7 +287,7 @@ def assign(need_id: int):
         return redirect(url_for("needs.detail", need_id=need_id))
     query = request.args.get("name", "").strip()[:80]
     ranked = (
-        matching.candidates_for(db.session, need, utcnow(), k=20)
+        proposals.candidates_for(db.session, need, utcnow(), k=20)
         if need.status == NeedStatus.OPEN
         else []
     )
@@ -498,7 +499,7 @@ def matching_page():
     return render_template(
         "coordination/matching.html",
         runs=planning.last_runs(db.session),
-        weights=matching.weights(),
+        weights=proposals.weights(),
         interval=current_app.config["MATCHING_INTERVAL_MINUTES"],
         preview=None,
         form=BaseForm(),
@@ -515,7 +516,7 @@ def matching_preview():
     return render_template(
         "coordination/matching.html",
         runs=planning.last_runs(db.session),
-        weights=matching.weights(),
+        weights=proposals.weights(),
         interval=current_app.config["MATCHING_INTERVAL_MINUTES"],
         preview=preview,
         form=BaseForm(),

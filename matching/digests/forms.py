@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
+from matching.digests import KIND_LABELS
 from matching.forms import BaseForm, StrictRadioField
 from matching.models import DigestKind
-from matching.services.digests import KIND_LABELS
 
 WEEKLY, OFF = "weekly", "off"
 

@@ -11,9 +11,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from matching import digests, mail_links, matches
 from matching.digests.forms import OFF, WEEKLY, DigestSettingsForm
+from matching.errors import ServiceError
 from matching.extensions import csrf, db
 from matching.forms import BaseForm
+from matching.initiatives import assisted
+from matching.matches import passes, proposals
 from matching.matches.forms import PassForm
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
@@ -26,8 +30,6 @@ from matching.models import (
     User,
     utcnow,
 )
-from matching.services import assisted, digests, mail_links, matches, matching, passes
-from matching.services.errors import ServiceError
 from matching.tokens import TokenError
 
 bp = Blueprint("digests", __name__)
@@ -116,7 +118,7 @@ def offer(token: str):
     if not form.validate_on_submit():
         return render_template("digests/offer.html", state="ask", need=need, form=form)
     try:
-        matching.offer_help(db.session, user, need, profile, utcnow())
+        proposals.offer_help(db.session, user, need, profile, utcnow())
     except ServiceError as exc:
         db.session.rollback()
         return render_template(

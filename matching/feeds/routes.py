@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 from matching.extensions import db
 from matching.feeds import atom
 from matching.models import Need, utcnow
+from matching.needs import queries
 from matching.reference import DISTRICT_BY_CODE, PHASE_BY_CODE
-from matching.services import queries
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 

@@ -14,10 +14,10 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
+from matching import needs
 from matching.forms import BaseForm, FutureDate, MultiCheckboxField, SubmissionField, choices_from
 from matching.i18n import current_locale
 from matching.reference import DISTRICTS, FORMATS, LANGUAGES, PHASES, URGENCIES
-from matching.services import needs
 
 
 class InitiativeForm(BaseForm):

@@ -9,15 +9,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from matching import initiatives, needs
 from matching.access import role_required
+from matching.errors import ServiceError
 from matching.extensions import db
 from matching.forms import ReasonForm, already_submitted, remember_submission
 from matching.initiatives.forms import InitiativeForm, NeedForm, need_input
 from matching.models import Initiative, InitiativeMember, Need, Role, utcnow
+from matching.needs import clocks, phases
+from matching.permissions import acts_for_initiative, can_manage_need, is_coordinator
 from matching.reference import PHASES, URGENCIES
-from matching.services import initiatives, needs, phases, waiting
-from matching.services.errors import ServiceError
-from matching.services.permissions import acts_for_initiative, can_manage_need, is_coordinator
 
 bp = Blueprint("initiatives", __name__)
 # Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
@@ -108,7 +109,7 @@ def my_needs():
         initiative=initiative,
         needs=rows,
         labels=needs.STATUS_LABELS,
-        clocks=waiting.need_clocks(db.session, rows, utcnow()),
+        clocks=clocks.need_clocks(db.session, rows, utcnow()),
         path=phases.phase_path(db.session, initiative.id),
     )
 

@@ -18,12 +18,12 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from matching.accessibility import report_barrier
+from matching.errors import ServiceError
 from matching.extensions import csrf, db, limiter
 from matching.main.forms import BarrierForm
 from matching.models import utcnow
 from matching.reference import PHASES, UI_LOCALES
-from matching.services import accessibility as barriers
-from matching.services.errors import ServiceError
 from matching.urls import safe_next
 
 bp = Blueprint("main", __name__)
@@ -45,7 +45,7 @@ def home():
     if current_user.has_role("initiative"):
         return redirect(url_for("initiatives.my_needs"))
     if current_user.has_role("volunteer"):
-        return redirect(url_for("volunteers.overview"))
+        return redirect(url_for("profiles.overview"))
     return redirect(url_for("main.index"))
 
 
@@ -100,7 +100,7 @@ def accessibility():
         form.page.data = request.args.get("seite", "")[:300]
     if form.validate_on_submit():
         try:
-            barriers.report_barrier(
+            report_barrier(
                 db.session,
                 current_user,
                 form.description.data,

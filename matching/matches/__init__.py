@@ -1,1 +1,9 @@
 """A match seen by the people in it: offer help, accept or decline, complete, give feedback."""
+
+# The feature's state changes, called by pages, the API and jobs alike.
+from matching.matches.lifecycle import (  # noqa: F401
+    STATUS_LABELS,
+    change_status,
+    create_match,
+    give_feedback,
+)

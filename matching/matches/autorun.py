@@ -58,7 +58,7 @@ def serialise(session: Session) -> None:
 
 def run(session: Session, actor: User | None, now: datetime, dry_run: bool = False, progress=None):
     """One proposal run over the whole open picture, serving the wishes seen at its start."""
-    from matching.services.matching import propose_matches
+    from matching.matches.proposals import propose_matches
 
     serialise(session)
     seen = session.scalar(select(func.max(MatchingRequest.id)))

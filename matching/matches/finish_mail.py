@@ -11,9 +11,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from matching import mail
+from matching.mail_links import offer_url
 from matching.matches.participants import initiative_people
 from matching.models import Match, MatchOrigin, MatchStatus, NeedStatus, User
-from matching.services.mail_links import offer_url
 
 OTHER_NEEDS = 2
 
@@ -84,7 +84,7 @@ def initiative_told(session: Session, match: Match, before: str) -> None:
 
 def offer_rejected(session: Session, match: Match, now: datetime) -> None:
     """A volunteer whose offer was not taken hears so kindly, with two other needs that fit."""
-    from matching.services.matching import ranked_needs_for  # it imports the match services
+    from matching.matches.proposals import ranked_needs_for  # it imports the match services
 
     volunteer = match.volunteer.user
     if volunteer.disabled_at is not None:
@@ -106,5 +106,5 @@ def offer_rejected(session: Session, match: Match, now: datetime) -> None:
             (n, mail.absolute_url("needs.detail", need_id=n.id), offer_url(volunteer.id, n.id))
             for n in others
         ],
-        overview_url=mail.absolute_url("volunteers.overview"),
+        overview_url=mail.absolute_url("profiles.overview"),
     )

@@ -9,11 +9,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from matching import audit
 from matching.database import lock_row
+from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import Match, MatchStatus, Meeting, MeetingOutcome, MeetingStatus, Need, User
 from matching.reference import PHASE_BY_CODE
-from matching.services import audit
-from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
 
 MAX_LENGTH = 2000
 

@@ -6,13 +6,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from matching.errors import ServiceError
 from matching.extensions import db
 from matching.matches import finishing
 from matching.matches.forms import LookBackForm
 from matching.matches.thread_routes import participant_match
 from matching.models import utcnow
 from matching.reference import PHASES
-from matching.services.errors import ServiceError
 
 bp = Blueprint("finishing", __name__)
 

@@ -7,10 +7,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from matching import mail
+from matching.mail.recipients import coordinators
 from matching.matches.calendar import invitation, place_text
 from matching.matches.participants import ROLE_LABELS, other_side, sides
 from matching.models import Meeting, User, utcnow
-from matching.services.notifications import coordinators
 from matching.tokens import TokenError, make_token, read_token
 
 PICK = "meeting-pick"

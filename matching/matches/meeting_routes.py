@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from matching.errors import ServiceError
 from matching.extensions import db
 from matching.forms import BaseForm
 from matching.matches import calendar, meeting_mail, meetings
@@ -16,7 +17,6 @@ from matching.matches.forms import MeetingForm, MeetingOutcomeForm
 from matching.matches.participants import ROLE_LABELS, role_in
 from matching.matches.thread_routes import participant_match
 from matching.models import Meeting, MeetingStatus, User, utcnow
-from matching.services.errors import ServiceError
 from matching.tokens import TokenError
 
 bp = Blueprint("meetings", __name__)

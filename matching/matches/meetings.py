@@ -16,7 +16,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching import audit
 from matching.database import lock_row
+from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.matches import meeting_mail
 from matching.matches.participants import role_in
 from matching.models import (
@@ -30,8 +32,6 @@ from matching.models import (
     ThreadRole,
     User,
 )
-from matching.services import audit
-from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
 
 MAX_OPTIONS = 3
 MIN_MINUTES = 15

@@ -14,6 +14,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from matching import audit
+from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.matches.participants import role_in
 from matching.models import (
     Match,
@@ -24,8 +26,6 @@ from matching.models import (
     ThreadRole,
     User,
 )
-from matching.services import audit
-from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
 
 # Before the answer (a question), after acceptance, and after the end of the advice.
 OPEN_STATUSES = (MatchStatus.APPROVED, MatchStatus.ACCEPTED, MatchStatus.COMPLETED)

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from matching.models import Match, ThreadRole, User
-from matching.services.permissions import is_coordinator, is_member
+from matching.permissions import is_coordinator, is_member
 
 ROLE_LABELS = {
     ThreadRole.VOLUNTEER: _l("Expert:in"),

@@ -13,9 +13,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from matching import engine
+from matching import engine, matches
 from matching.engine import insight
+from matching.errors import InvalidInput, ServiceError
 from matching.matches import autorun
+from matching.matches.proposals import (
+    explanation_record,
+    load_open_needs,
+    load_volunteers,
+    to_engine_need,
+    weights,
+)
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     JobRun,
@@ -24,15 +32,6 @@ from matching.models import (
     Need,
     User,
     VolunteerProfile,
-)
-from matching.services import matches
-from matching.services.errors import InvalidInput, ServiceError
-from matching.services.matching import (
-    explanation_record,
-    load_open_needs,
-    load_volunteers,
-    to_engine_need,
-    weights,
 )
 
 MAX_PAIRS = 5000  # a form with more is not one this page made

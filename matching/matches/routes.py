@@ -6,16 +6,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from matching import matches, privacy
 from matching.access import role_required
+from matching.errors import ServiceError
 from matching.extensions import db
 from matching.forms import BaseForm
-from matching.matches import after
+from matching.matches import after, passes, proposals
 from matching.matches.forms import DeclineForm, FeedbackForm, PassForm
 from matching.models import Match, MatchStatus, Need, NeedStatus, Role, utcnow
+from matching.needs import clocks, phases
+from matching.permissions import is_coordinator, is_member
 from matching.reference import PHASES
-from matching.services import matches, matching, materials, passes, phases, privacy, waiting
-from matching.services.errors import ServiceError
-from matching.services.permissions import is_coordinator, is_member
+from matching.toolkit import materials
 
 bp = Blueprint("matches", __name__)
 
@@ -63,7 +65,7 @@ def detail(match_id: int):
         contact_visible=contact_visible or part == "coordinator",
         labels=matches.STATUS_LABELS,
         form=BaseForm(),
-        waiting_clock=waiting.match_clock(match, utcnow()),
+        waiting_clock=clocks.match_clock(match, utcnow()),
         materials=materials.materials_for(db.session, match.need.phases)
         if part in ("volunteer", "coordinator")
         else [],
@@ -171,9 +173,9 @@ def offer(need_id: int):
     if form.validate_on_submit():
         if profile is None:
             flash(_("Bitte legen Sie zuerst Ihr Profil an."), "info")
-            return redirect(url_for("volunteers.profile"))
+            return redirect(url_for("profiles.profile"))
         try:
-            matching.offer_help(db.session, current_user, need, profile, utcnow())
+            proposals.offer_help(db.session, current_user, need, profile, utcnow())
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -185,7 +187,7 @@ def offer(need_id: int):
                 ),
                 "success",
             )
-        return redirect(url_for("volunteers.overview"))
+        return redirect(url_for("profiles.overview"))
     return render_template("matches/offer.html", need=need, profile=profile, form=form)
 
 
@@ -217,7 +219,7 @@ def pass_need(need_id: int):
                 ),
                 "info",
             )
-        return redirect(url_for("volunteers.overview"))
+        return redirect(url_for("profiles.overview"))
     if need.status != NeedStatus.OPEN:
         abort(404)
     return render_template("matches/pass.html", state="ask", need=need, form=form)

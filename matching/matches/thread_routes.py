@@ -6,13 +6,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from matching import matches
+from matching.errors import ServiceError
 from matching.extensions import db
 from matching.matches import messages
 from matching.matches.forms import MessageForm, MessageMailForm
 from matching.matches.participants import ROLE_LABELS, role_in
 from matching.models import Match, utcnow
-from matching.services import matches
-from matching.services.errors import ServiceError
 
 bp = Blueprint("thread", __name__)
 

@@ -1,1 +1,12 @@
 """Public pages of open needs: the list with filters and each need's own page."""
+
+# The feature's state changes, called by pages, the API and jobs alike.
+from matching.needs.lifecycle import (  # noqa: F401
+    EDITABLE,
+    STATUS_LABELS,
+    TRANSITIONS,
+    NeedInput,
+    change_status,
+    create_need,
+    update_need,
+)

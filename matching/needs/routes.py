@@ -8,8 +8,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from matching import matches, needs, privacy
 from matching.extensions import db
-from matching.matches import planning
+from matching.matches import planning, proposals
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     Match,
@@ -19,11 +20,10 @@ from matching.models import (
     VolunteerProfile,
     utcnow,
 )
+from matching.needs import clocks, queries
+from matching.permissions import acts_for_initiative, can_manage_need, is_coordinator
 from matching.reference import DISTRICT_BY_CODE, DISTRICTS, PHASE_BY_CODE, PHASES, RINGS
-from matching.services import matches as match_service
-from matching.services import matching, materials, privacy, queries, waiting
-from matching.services import needs as need_service
-from matching.services.permissions import acts_for_initiative, can_manage_need, is_coordinator
+from matching.toolkit import materials
 
 bp = Blueprint("needs", __name__)
 # Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
@@ -106,7 +106,7 @@ def detail(need_id: int):
         passed = db.session.get(NeedPass, (need.id, profile.id))
     candidates = []
     if is_coordinator(current_user) and need.status == NeedStatus.OPEN:
-        candidates = matching.candidates_for(db.session, need, now, k=10)
+        candidates = proposals.candidates_for(db.session, need, now, k=10)
     nobody = None
     live = any(m.status in ACTIVE_MATCH_STATUSES for m in need_matches)
     if manager and need.status == NeedStatus.OPEN and not live and not candidates:
@@ -121,14 +121,12 @@ def detail(need_id: int):
         and profile.status == "approved"
         and need.status == NeedStatus.OPEN
         and own_match is None,
-        match_labels=match_service.STATUS_LABELS,
+        match_labels=matches.STATUS_LABELS,
         manager=manager,
         acts_for=manager and acts_for_initiative(db.session, current_user, need),
-        labels=need_service.STATUS_LABELS,
-        editable=need.status in need_service.EDITABLE,
-        waiting_clock=waiting.need_clocks(db.session, [need], now).get(need.id)
-        if manager
-        else None,
+        labels=needs.STATUS_LABELS,
+        editable=need.status in needs.EDITABLE,
+        waiting_clock=clocks.need_clocks(db.session, [need], now).get(need.id) if manager else None,
         materials=materials.materials_for(db.session, need.phases),
         passed=passed,
         nobody=nobody,

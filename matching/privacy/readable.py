@@ -13,8 +13,12 @@ from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from matching.digests import KIND_LABELS as DIGEST_LABELS
 from matching.i18n import current_locale
+from matching.matches import STATUS_LABELS as MATCH_LABELS
+from matching.matches.passes import REASON_LABELS as PASS_LABELS
 from matching.models import MaterialStatus, OutboxStatus, ProfileStatus, Role
+from matching.needs import STATUS_LABELS as NEED_LABELS
 from matching.reference import (
     DISTRICT_BY_CODE,
     FORMATS,
@@ -22,10 +26,6 @@ from matching.reference import (
     LEVELS,
     PHASE_BY_CODE,
 )
-from matching.services.digests import KIND_LABELS as DIGEST_LABELS
-from matching.services.matches import STATUS_LABELS as MATCH_LABELS
-from matching.services.needs import STATUS_LABELS as NEED_LABELS
-from matching.services.passes import REASON_LABELS as PASS_LABELS
 
 ROLE_LABELS = {
     Role.VOLUNTEER: _l("Vernetzungs-Expert:in"),

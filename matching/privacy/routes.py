@@ -18,13 +18,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
+from matching import audit, privacy
 from matching.auth.passwords import verify_password
 from matching.auth.throttle import password_checked
 from matching.extensions import db
 from matching.models import ConsentRecord, utcnow
 from matching.privacy import readable
 from matching.privacy.forms import ConsentForm, EraseForm
-from matching.services import audit, privacy
 from matching.urls import safe_next
 
 bp = Blueprint("privacy", __name__)

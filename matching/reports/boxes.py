@@ -10,8 +10,9 @@ from datetime import datetime
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from matching import engine
+from matching import engine, reports
 from matching.engine import insight
+from matching.matches.proposals import load_volunteers, to_engine_need
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     Match,
@@ -23,8 +24,6 @@ from matching.models import (
     VolunteerProfile,
 )
 from matching.reference import FORMAT_CODES
-from matching.services import reports
-from matching.services.matching import load_volunteers, to_engine_need
 
 # The reason classes a short list names: what no amount of free time fixes.
 LISTED_GAPS = (insight.LANGUAGE, insight.FORMAT)

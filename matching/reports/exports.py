@@ -27,12 +27,12 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
+from matching import reports
 from matching.i18n import URGENCY_BY_CODE, current_locale
+from matching.matches import STATUS_LABELS as MATCH_STATUS_LABELS
 from matching.models import MatchOrigin
+from matching.needs import STATUS_LABELS as NEED_STATUS_LABELS
 from matching.reference import DISTRICT_BY_CODE, PHASE_BY_CODE
-from matching.services import reports
-from matching.services.matches import STATUS_LABELS as MATCH_STATUS_LABELS
-from matching.services.needs import STATUS_LABELS as NEED_STATUS_LABELS
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DELIMITERS = {"semikolon": ";", "komma": ","}

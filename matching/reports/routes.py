@@ -1,4 +1,4 @@
-"""Coordinator pages that read figures; the queries live in ``matching.services.reports``."""
+"""Coordinator pages that read figures; the queries live in ``matching.reports.figures``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 
+from matching import accessibility, matches, needs, reports
 from matching.access import role_required
 from matching.extensions import db
 from matching.forms import BaseForm
@@ -15,9 +16,6 @@ from matching.matches import pulse
 from matching.models import Role, utcnow
 from matching.reference import DISTRICT_BY_CODE, PHASE_BY_CODE, PHASES
 from matching.reports import boxes, exports
-from matching.services import accessibility, reports
-from matching.services import matches as match_service
-from matching.services import needs as need_service
 
 bp = Blueprint("reports", __name__, url_prefix="/koordination")
 
@@ -32,8 +30,8 @@ def dashboard():
         "reports/dashboard.html",
         report=reports.dashboard(db.session, utcnow()),
         pulse=pulse.accepted(db.session, utcnow()),
-        need_labels=need_service.STATUS_LABELS,
-        match_labels=match_service.STATUS_LABELS,
+        need_labels=needs.STATUS_LABELS,
+        match_labels=matches.STATUS_LABELS,
         stale_days=reports.STALE_NEED_AFTER.days,
         unanswered_days=reports.unanswered_after().days,
         highlight_days=reports.highlight_after().days,

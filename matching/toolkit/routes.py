@@ -21,15 +21,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from matching import toolkit
 from matching.access import role_required
+from matching.errors import ServiceError
 from matching.extensions import csrf, db
 from matching.forms import BaseForm, ReasonForm
 from matching.main.errors import render_error
 from matching.models import Material, MaterialFile, MaterialStatus, Role, utcnow
+from matching.permissions import is_coordinator
 from matching.reference import PHASES
-from matching.services import materials, toolkit
-from matching.services.errors import ServiceError
-from matching.services.permissions import is_coordinator
+from matching.toolkit import materials
 from matching.toolkit.forms import MaterialForm
 
 bp = Blueprint("toolkit", __name__)

@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 from smtp import body
 
 from jobs import tasks
+from matching import matches
 from matching.auth.passwords import hash_password
 from matching.extensions import db
 from matching.models import (
@@ -41,7 +42,6 @@ from matching.models import (
     VolunteerProfile,
     utcnow,
 )
-from matching.services import matches
 
 pytestmark = pytest.mark.browser
 

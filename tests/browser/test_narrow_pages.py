@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from browser_support import ARTIFACTS, DESKTOP, PHONE, axe_violations, describe, screenshot
 
+from matching import audit
 from matching.auth.passwords import hash_password
 from matching.extensions import db
 from matching.models import (
@@ -35,7 +36,6 @@ from matching.models import (
     VolunteerProfile,
     utcnow,
 )
-from matching.services import audit
 from matching.tokens import make_token
 
 pytestmark = pytest.mark.browser

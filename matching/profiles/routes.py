@@ -8,17 +8,18 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from matching import matches, profiles
 from matching.access import role_required
+from matching.errors import ServiceError
 from matching.extensions import db
 from matching.forms import BaseForm
+from matching.matches import passes, proposals
 from matching.models import Match, MatchStatus, Need, ProfileStatus, Role, utcnow
+from matching.needs import clocks, queries
+from matching.profiles.forms import ProfileForm
 from matching.reference import DISTRICTS, LEVELS, PHASES, RINGS
-from matching.services import matches as match_service
-from matching.services import matching, passes, profiles, queries, waiting
-from matching.services.errors import ServiceError
-from matching.volunteers.forms import ProfileForm
 
-bp = Blueprint("volunteers", __name__)
+bp = Blueprint("profiles", __name__)
 
 
 def _form_from_profile(profile) -> ProfileForm:
@@ -75,9 +76,9 @@ def profile():
                 )
             else:
                 flash(_("Ihr Profil ist gespeichert."), "success")
-            return redirect(url_for("volunteers.overview"))
+            return redirect(url_for("profiles.overview"))
     return render_template(
-        "volunteers/profile.html",
+        "profiles/profile.html",
         form=form,
         phases=PHASES,
         levels=LEVELS,
@@ -99,7 +100,7 @@ def reset_field_feedback():
     passes.reset_field_feedback(db.session, current_user, profile, now=utcnow())
     db.session.commit()
     flash(_("Alle Themen zählen wieder voll."), "success")
-    return redirect(url_for("volunteers.profile"))
+    return redirect(url_for("profiles.profile"))
 
 
 @bp.route("/uebersicht")
@@ -109,13 +110,13 @@ def overview():
     profile = current_user.volunteer_profile
     if profile is None:
         flash(_("Bitte legen Sie zuerst Ihr Profil an. Das dauert nur ein paar Minuten."), "info")
-        return redirect(url_for("volunteers.profile"))
+        return redirect(url_for("profiles.profile"))
     now = utcnow()
     engagements = queries.engagements_by_status(db.session, profile.id)
     active = sum(engagements.values())
     ranked = []
     if profile.status == ProfileStatus.APPROVED:
-        ranked = matching.ranked_needs_for(db.session, profile, now, k=10)
+        ranked = proposals.ranked_needs_for(db.session, profile, now, k=10)
     my_matches = db.session.scalars(
         select(Match)
         .options(selectinload(Match.need).selectinload(Need.initiative))
@@ -134,14 +135,14 @@ def overview():
         .limit(20)
     ).all()
     return render_template(
-        "volunteers/overview.html",
+        "profiles/overview.html",
         profile=profile,
         my_matches=my_matches,
-        match_labels=match_service.STATUS_LABELS,
+        match_labels=matches.STATUS_LABELS,
         running=engagements[MatchStatus.ACCEPTED],
         waiting_for_yes=engagements[MatchStatus.APPROVED],
         ranked=ranked,
         full=active >= profile.capacity,
         available=queries.is_available(profile, now.date()),
-        clocks={m.id: waiting.match_clock(m, now) for m in my_matches},
+        clocks={m.id: clocks.match_clock(m, now) for m in my_matches},
     )

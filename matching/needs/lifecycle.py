@@ -13,9 +13,12 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from matching import audit
 from matching.database import lock_row
+from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.matches import autorun
 from matching.models import Initiative, Need, NeedPhase, NeedStatus, User
+from matching.permissions import can_manage_need, is_coordinator, is_member
 from matching.reference import (
     DISTRICT_CODES,
     FORMAT_CODES,
@@ -23,9 +26,6 @@ from matching.reference import (
     PHASE_CODES,
     URGENCY_CODES,
 )
-from matching.services import audit
-from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
-from matching.services.permissions import can_manage_need, is_coordinator, is_member
 
 S = NeedStatus
 

@@ -18,11 +18,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 
+from matching import audit
+from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import Material, MaterialFile, MaterialStatus, Role, User
+from matching.permissions import is_coordinator
 from matching.reference import LANGUAGE_CODES, PHASE_CODES
-from matching.services import audit, notifications
-from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
-from matching.services.permissions import is_coordinator
+from matching.toolkit import mails
 
 PDF_MAGIC = b"%PDF-"
 
@@ -151,7 +152,7 @@ def add_material(session: Session, actor: User, data: MaterialInput, *, now: dat
         now=now,
     )
     if not coordinator:
-        notifications.material_suggested(session, material, actor)
+        mails.material_suggested(session, material, actor)
     return material
 
 

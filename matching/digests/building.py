@@ -31,7 +31,8 @@ from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload, lazyload
 
-from matching import engine, mail
+from matching import audit, engine, mail, mail_links, needs, reports
+from matching.matches.proposals import load_volunteers, to_engine_need, weights
 from matching.models import (
     DigestKind,
     DigestSetting,
@@ -51,9 +52,6 @@ from matching.models import (
     VolunteerProfile,
     utcnow,
 )
-from matching.services import audit, mail_links, reports
-from matching.services import needs as need_service
-from matching.services.matching import load_volunteers, to_engine_need, weights
 
 KINDS: tuple[str, ...] = tuple(kind.value for kind in DigestKind)
 # A volunteer's digest names at most this many needs, the best-fitting first.
@@ -280,7 +278,7 @@ def _links(kind: DigestKind, digest) -> dict:
             "unanswered_days": reports.unanswered_after().days,
         }
     return {
-        "status_labels": need_service.STATUS_LABELS,
+        "status_labels": needs.STATUS_LABELS,
         "my_needs_url": mail.absolute_url("initiatives.my_needs"),
         "need_urls": {
             n.id: mail.absolute_url("needs.detail", need_id=n.id)

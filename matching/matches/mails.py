@@ -1,25 +1,15 @@
-"""Mails that follow a change, built in each recipient's language and sent after commit."""
+"""Mails that follow a match's changes, in each recipient's language, sent after commit."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching import mail
-from matching.models import Match, Role, User, UserRole
-from matching.services import mail_links, materials, waiting
-
-
-def coordinators(session: Session) -> list[User]:
-    """Everyone who coordinates (coordinators and admins), enabled accounts only."""
-    return session.scalars(
-        select(User)
-        .join(UserRole)
-        .where(UserRole.role.in_([Role.COORDINATOR, Role.ADMIN]), User.disabled_at.is_(None))
-        .distinct()
-        .order_by(User.id)
-    ).all()
+from matching import mail, mail_links
+from matching.mail.recipients import coordinators
+from matching.models import Match
+from matching.needs import clocks
+from matching.toolkit import materials
 
 
 def material_links(found) -> list[tuple]:
@@ -59,7 +49,7 @@ def match_reminder(session: Session, match: Match) -> None:
         need=match.need,
         accept_url=mail_links.accept_url(volunteer.id, match.id),
         match_url=_match_url(match),
-        release_on=(match.decided_at or match.updated_at) + waiting.after("RELEASE_AFTER_DAYS"),
+        release_on=(match.decided_at or match.updated_at) + clocks.after("RELEASE_AFTER_DAYS"),
         open_question=_open_question(session, match),
         thread_url=mail.absolute_url("thread.show", match_id=match.id),
     )
@@ -140,8 +130,8 @@ def match_released(session: Session, match: Match) -> None:
         key=f"release:{match.id}",
         match=match,
         need=match.need,
-        profile_url=mail.absolute_url("volunteers.profile"),
-        overview_url=mail.absolute_url("volunteers.overview"),
+        profile_url=mail.absolute_url("profiles.profile"),
+        overview_url=mail.absolute_url("profiles.overview"),
     )
 
 
@@ -180,55 +170,3 @@ def needs_uncovered(session: Session, needs: list, key: str, days: int) -> int:
         )
         sent += row is not None
     return sent
-
-
-def material_suggested(session: Session, material, author: User) -> None:
-    """Coordinators learn that a volunteer suggested a material for the toolkit."""
-    for coordinator in coordinators(session):
-        mail.queue_for_user(
-            session,
-            coordinator,
-            "material_suggested",
-            _l("Vorschlag für den Werkzeugkoffer: „%(title)s“", title=material.title),
-            key=f"material:{material.id}:{coordinator.id}",
-            material=material,
-            author=author,
-            review_url=mail.absolute_url("toolkit.manage"),
-        )
-
-
-def barrier_reported(session: Session, report) -> None:
-    """Coordinators learn of a barrier someone reported (BITV 2.0 feedback)."""
-    for coordinator in coordinators(session):
-        mail.queue_for_user(
-            session,
-            coordinator,
-            "barrier_reported",
-            _l("Gemeldete Barriere auf der Vernetzerbörse"),
-            key=f"barrier:{report.id}:{coordinator.id}",
-            report=report,
-            dashboard_url=mail.absolute_url("reports.dashboard"),
-        )
-
-
-def profile_approved(session: Session, profile) -> None:
-    """The volunteer learns that their profile is approved."""
-    mail.queue_for_user(
-        session,
-        profile.user,
-        "profile_approved",
-        _l("Ihr Profil ist freigegeben"),
-        overview_url=mail.absolute_url("volunteers.overview"),
-    )
-
-
-def profile_returned(session: Session, profile) -> None:
-    """The volunteer learns what the coordinators ask them to add."""
-    mail.queue_for_user(
-        session,
-        profile.user,
-        "profile_returned",
-        _l("Bitte ergänzen Sie Ihr Profil"),
-        reason=profile.review_reason,
-        profile_url=mail.absolute_url("volunteers.profile"),
-    )

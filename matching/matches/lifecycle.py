@@ -17,8 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matching import audit, needs
 from matching.database import lock_row
-from matching.matches import autorun, finish_mail
+from matching.errors import InvalidInput, PermissionDenied, TransitionError
+from matching.matches import autorun, finish_mail, mails
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     InitiativeMember,
@@ -31,10 +33,7 @@ from matching.models import (
     User,
     VolunteerProfile,
 )
-from matching.services import audit, notifications
-from matching.services import needs as need_service
-from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
-from matching.services.permissions import is_coordinator, is_member
+from matching.permissions import is_coordinator, is_member
 
 M = MatchStatus
 ENGAGED = (M.APPROVED, M.ACCEPTED)  # count against a volunteer's capacity
@@ -218,7 +217,7 @@ def create_match(
         now=now,
     )
     if origin == MatchOrigin.OFFER:
-        notifications.new_offer(session, match)
+        mails.new_offer(session, match)
     return match
 
 
@@ -288,13 +287,13 @@ def change_status(
 
 def _notify(session: Session, action: str, match: Match) -> None:
     if action == "approve":
-        notifications.match_approved(session, match)
+        mails.match_approved(session, match)
     elif action == "accept":
-        notifications.match_accepted(session, match)
+        mails.match_accepted(session, match)
     elif action == "decline":
-        notifications.match_declined(session, match)
+        mails.match_declined(session, match)
     elif action == "release":
-        notifications.match_released(session, match)
+        mails.match_released(session, match)
 
 
 def _check_room(session: Session, match: Match, need: Need) -> None:
@@ -317,7 +316,7 @@ def _follow_need(session: Session, actor: User | None, need: Need, now: datetime
         .where(Match.need_id == need.id, Match.status.in_((M.ACCEPTED, M.COMPLETED)))
     ).scalar_one()
     if need.status == NeedStatus.OPEN and accepted >= need.experts_wanted:
-        need_service.change_status(session, None, need, "mark_matched", now=now)
+        needs.change_status(session, None, need, "mark_matched", now=now)
         waiting = session.scalars(
             select(Match).where(
                 Match.need_id == need.id, Match.status.in_((M.PROPOSED, M.APPROVED))
@@ -326,10 +325,10 @@ def _follow_need(session: Session, actor: User | None, need: Need, now: datetime
         for other in waiting:
             change_status(session, None, other, "cancel", now=now, reason="Anfrage ist vermittelt.")
     elif need.status == NeedStatus.MATCHED and accepted < need.experts_wanted:
-        need_service.change_status(session, None, need, "reopen", now=now)
+        needs.change_status(session, None, need, "reopen", now=now)
     elif need.status == NeedStatus.MATCHED and not _still_advising(session, need):
         # Every expert's advice is done: the need is "Beraten".
-        need_service.change_status(session, None, need, "mark_advised", now=now)
+        needs.change_status(session, None, need, "mark_advised", now=now)
 
 
 def _still_advising(session: Session, need: Need) -> bool:

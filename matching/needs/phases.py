@@ -12,12 +12,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching import audit, needs
+from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import Match, MatchStatus, Need, NeedPhase, NeedStatus, User
+from matching.permissions import is_member
 from matching.reference import PHASE_BY_CODE, PHASE_CODES
-from matching.services import audit
-from matching.services import needs as need_service
-from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
-from matching.services.permissions import is_member
 
 ADVISED = (MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
 
@@ -100,7 +99,7 @@ def draft_next_need(
             title=previous.title,
             phase=label,
         )
-    data = need_service.NeedInput(
+    data = needs.NeedInput(
         title=title,
         description=description[:4000],
         phases=[phase],
@@ -111,9 +110,7 @@ def draft_next_need(
         experts_wanted=1,
         expires_on=None,
     )
-    need = need_service.create_need(
-        session, actor, previous.initiative, data, now=now, publish=False
-    )
+    need = needs.create_need(session, actor, previous.initiative, data, now=now, publish=False)
     need.follows_need_id = previous.id
     audit.record(
         session,

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from matching import audit, matches
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     AuditEntry,
@@ -32,8 +33,6 @@ from matching.models import (
     User,
 )
 from matching.privacy import after_match
-from matching.services import audit
-from matching.services import matches as match_service
 
 ERASED_NAME = "Gelöschtes Konto"
 
@@ -154,9 +153,7 @@ def erase(session: Session, user: User, *, now: datetime, actor: User | None = N
             )
         ).all()
         for match in live:
-            match_service.change_status(
-                session, None, match, "cancel", now=now, reason="Konto gelöscht."
-            )
+            matches.change_status(session, None, match, "cancel", now=now, reason="Konto gelöscht.")
         profile.bio = ""
         profile.paused_until = None
     session.execute(

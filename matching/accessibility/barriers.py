@@ -8,10 +8,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching import audit
+from matching.accessibility import mails
+from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import BarrierReport, User
-from matching.services import audit, notifications
-from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
-from matching.services.permissions import is_coordinator
+from matching.permissions import is_coordinator
 
 
 def report_barrier(
@@ -42,7 +43,7 @@ def report_barrier(
     audit.record(
         session, user if signed_in else None, "barrier.report", "barrier", report.id, now=now
     )
-    notifications.barrier_reported(session, report)
+    mails.barrier_reported(session, report)
     return report
 
 

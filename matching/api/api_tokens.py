@@ -15,10 +15,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from matching import audit
 from matching.database import lock_row
+from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import ApiToken, User
-from matching.services import audit
-from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
 
 PREFIX = "vb_"
 SECRET_RE = re.compile(r"^vb_[A-Za-z0-9_-]{43}$")

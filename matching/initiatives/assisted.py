@@ -17,11 +17,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching import mail
+from matching import audit, initiatives, mail, needs
+from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import Initiative, InitiativeMember, Need, Role, User
-from matching.services import audit, initiatives, needs
-from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
-from matching.services.permissions import is_coordinator
+from matching.permissions import is_coordinator
 from matching.tokens import TokenError, make_token, read_token
 
 TAKEOVER = "takeover"

@@ -8,11 +8,11 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from matching import audit
+from matching.errors import InvalidInput, PermissionDenied
 from matching.models import Initiative, InitiativeMember, Role, User
+from matching.permissions import is_member
 from matching.reference import DISTRICT_CODES
-from matching.services import audit
-from matching.services.errors import InvalidInput, PermissionDenied
-from matching.services.permissions import is_member
 
 
 @dataclass

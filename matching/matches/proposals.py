@@ -11,7 +11,9 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from matching import engine
+from matching import engine, matches
+from matching.errors import ServiceError
+from matching.matches import passes, volunteer_pool
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     InitiativeMember,
@@ -29,8 +31,6 @@ from matching.models import (
     VolunteerProfile,
 )
 from matching.reference import PHASE_CODES
-from matching.services import matches, passes, volunteer_pool
-from matching.services.errors import ServiceError
 
 NEVER_AGAIN = (MatchStatus.REJECTED, MatchStatus.DECLINED)
 # An expert with such a match "hat Ihre Initiative schon beraten" (the continuity bonus).

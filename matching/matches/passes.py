@@ -19,6 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matching import audit
+from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     Match,
@@ -31,8 +33,6 @@ from matching.models import (
     VolunteerProfile,
 )
 from matching.reference import PHASE_CODES
-from matching.services import audit
-from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
 
 REASON_LABELS = {
     PassReason.NO_TIME: _l("keine Zeit"),

@@ -8,7 +8,9 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from matching import audit
 from matching.database import lock_row
+from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.matches import autorun
 from matching.models import (
     ProfileStatus,
@@ -20,6 +22,8 @@ from matching.models import (
     VolunteerProfile,
 )
 from matching.models.volunteers import MAX_CAPACITY
+from matching.permissions import is_coordinator
+from matching.profiles import mails
 from matching.reference import (
     DISTRICT_CODES,
     FORMAT_CODES,
@@ -28,9 +32,6 @@ from matching.reference import (
     MIN_LEVEL,
     PHASE_CODES,
 )
-from matching.services import audit, notifications
-from matching.services.errors import InvalidInput, PermissionDenied, TransitionError
-from matching.services.permissions import is_coordinator
 
 P = ProfileStatus
 
@@ -184,10 +185,10 @@ def _review(
         now=now,
     )
     if target == P.APPROVED:
-        notifications.profile_approved(session, profile)
+        mails.profile_approved(session, profile)
         autorun.want(session, "profile.approve", now)
     else:
-        notifications.profile_returned(session, profile)
+        mails.profile_returned(session, profile)
     return profile
 
 

@@ -1,1 +1,0 @@
-"""Volunteers: their profile and their overview ("Meine Übersicht")."""
