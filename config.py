@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     API_RATE_LIMIT_ANONYMOUS: str = "60 per minute"
 
     # The engine's pool of approved volunteers is kept between requests while nothing behind it
-    # changed (matching/services/volunteer_pool.py). Every process must see the same change
+    # changed (matching/matches/volunteer_pool.py). Every process must see the same change
     # counter: "off" (each request loads its own), "process" (one process only: tests), or a
     # redis:// URL; by default the rate limits' Redis, else off.
     VOLUNTEER_POOL_CACHE: str = ""
