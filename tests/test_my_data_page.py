@@ -53,6 +53,9 @@ def test_every_part_of_the_download_has_a_place_on_the_page(client, db, auth, ma
         "not_this_time": "„Diesmal nicht“",
         "materials_suggested": "Materialien, die Sie vorgeschlagen haben",
         "barriers_reported": "Barrieren, die Sie gemeldet haben",
+        "messages_written": "Ihre Nachrichten",
+        "message_mail": "E-Mails zu neuen Nachrichten",
+        "meetings": "Treffen Ihrer Vermittlungen",
         "activity": "Was Sie getan haben",
     }
     assert keys == set(titles), "a new part of the export needs its section on the page"

@@ -66,3 +66,14 @@ def test_a_message_or_a_meeting_counts_as_contact(client, db, auth, scene):
     assert "Letzter Kontakt:" in page and "Nächstes Treffen:" in page
     dashboard = client.get("/koordination/").get_data(as_text=True)
     assert 'class="highlight"' not in dashboard
+
+
+def test_an_accepted_match_without_its_time_still_shows_on_the_overview(client, db, auth, scene):
+    """Matches accepted before the time was recorded have no accepted_at: no 500, no alarm."""
+    scene.match.accepted_at = None
+    db.session.commit()
+
+    [row] = pulse.accepted(db.session, utcnow())
+    assert row.id == scene.match.id and not row.silent
+    auth.login("koo@example.org")
+    assert client.get("/koordination/").status_code == 200

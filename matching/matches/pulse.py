@@ -82,6 +82,8 @@ def accepted(session: Session, now: datetime) -> list[Pulse]:
         select(
             Match.id,
             Match.accepted_at,
+            Match.updated_at,
+            Match.created_at,
             Need.id.label("need_id"),
             Need.title,
             Initiative.name.label("initiative"),
@@ -106,7 +108,8 @@ def accepted(session: Session, now: datetime) -> list[Pulse]:
     limit = now - no_contact_after()
     found = []
     for row in rows:
-        accepted_at = _aware(row.accepted_at)
+        # Matches accepted before the time was recorded count from their last change.
+        accepted_at = _aware(row.accepted_at or row.updated_at or row.created_at)
         activity = [
             _aware(m)
             for m in (row.last_message_at, row.meeting_activity_at, accepted_at)

@@ -16,8 +16,10 @@ from flask_babel import lazy_gettext as _l
 from matching.digests import KIND_LABELS as DIGEST_LABELS
 from matching.i18n import current_locale
 from matching.matches import STATUS_LABELS as MATCH_LABELS
+from matching.matches.meetings import OUTCOME_LABELS
+from matching.matches.participants import ROLE_LABELS as THREAD_ROLE_LABELS
 from matching.matches.passes import REASON_LABELS as PASS_LABELS
-from matching.models import MaterialStatus, OutboxStatus, ProfileStatus, Role
+from matching.models import MaterialStatus, MeetingStatus, OutboxStatus, ProfileStatus, Role
 from matching.needs import STATUS_LABELS as NEED_LABELS
 from matching.reference import (
     DISTRICT_BY_CODE,
@@ -45,6 +47,16 @@ MAIL_LABELS = {
     OutboxStatus.SENT: _l("Gesendet"),
     OutboxStatus.FAILED: _l("Nicht zustellbar"),
     OutboxStatus.DROPPED: _l("Nicht gesendet"),
+}
+MEETING_LABELS = {
+    MeetingStatus.PROPOSED: _l("Zeiten vorgeschlagen"),
+    MeetingStatus.CONFIRMED: _l("Vereinbart"),
+    MeetingStatus.CANCELLED: _l("Abgesagt"),
+}
+MESSAGE_MAIL_LABELS = {
+    "each": _l("Zu jeder neuen Nachricht"),
+    "daily": _l("Einmal am Tag eine Zusammenfassung"),
+    "off": _l("Keine E-Mails"),
 }
 MATERIAL_LABELS = {
     MaterialStatus.SUGGESTED: _l("Vorgeschlagen"),
@@ -243,6 +255,42 @@ def sections(data: dict) -> list[Section]:
             headers=[_("Seite"), _("Beschreibung"), _("Am")],
             rows=[[b["page"], b["description"], when(b["at"])] for b in data["barriers_reported"]],
             empty=_("Keine."),
+        )
+    )
+    result.append(
+        Section(
+            _("Ihre Nachrichten"),
+            headers=[_("Vermittlung Nr."), _("Als"), _("Text"), _("Am")],
+            rows=[
+                [str(m["match"]), _said(THREAD_ROLE_LABELS, m["as"]), m["text"], when(m["at"])]
+                for m in data.get("messages_written", [])
+            ],
+            empty=_("Keine Nachrichten."),
+        )
+    )
+    result.append(
+        Section(
+            _("E-Mails zu neuen Nachrichten"),
+            facts=[
+                (_("Einstellung"), _said(MESSAGE_MAIL_LABELS, data.get("message_mail", "each")))
+            ],
+        )
+    )
+    result.append(
+        Section(
+            _("Treffen Ihrer Vermittlungen"),
+            headers=[_("Vermittlung Nr."), _("Stand"), _("Ort"), _("Beginn"), _("Ergebnis")],
+            rows=[
+                [
+                    str(m["match"]),
+                    _said(MEETING_LABELS, m["status"]),
+                    m["place"] or "–",
+                    when(m["starts_at"]) or "–",
+                    _said(OUTCOME_LABELS, m["outcome"]) if m["outcome"] else "–",
+                ]
+                for m in data.get("meetings", [])
+            ],
+            empty=_("Keine Treffen."),
         )
     )
     result.append(
