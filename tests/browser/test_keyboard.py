@@ -81,8 +81,17 @@ def press(page, key: str) -> None:
     page.keyboard.press(key)
 
 
+_STYLED = """() => {
+  const link = document.querySelector(".skip-link");
+  return !link || getComputedStyle(link).position === "absolute";
+}"""
+
+
 def tab_to(page, target, limit: int = 150) -> None:
     """Press Tab until ``target`` has the focus; every stop on the way must show it."""
+    # The focus ring comes from the stylesheet: judge it only once the sheet applies (on a
+    # busy machine the first Tab after a reload can come before it does).
+    page.wait_for_function(_STYLED)
     for _ in range(limit):
         press(page, "Tab")
         problem = page.evaluate(_FOCUS_SHOWN)
