@@ -207,3 +207,18 @@ def test_a_run_failing_half_way_through_its_writes_leaves_nothing(
     monkeypatch.undo()
     assert tasks.propose_matches(db.session, utcnow())["experts_proposed"] == 3
     assert _count(db, AuditEntry, AuditEntry.action == "match.propose") == 3
+
+
+def test_the_command_says_when_a_run_took_too_long(
+    app, db, make_volunteer, make_initiative, make_need
+):
+    make_volunteer()
+    initiative, _member = make_initiative()
+    make_need(initiative)
+    app.config["MATCHING_MAX_SECONDS"] = 1e-9  # any run takes longer
+
+    result = app.test_cli_runner().invoke(args=["match", "propose"])
+
+    assert result.exit_code == 1
+    assert "länger als 1e-09 Sekunden" in result.output and "nichts gespeichert" in result.output
+    assert _count(db, Match) == 0
