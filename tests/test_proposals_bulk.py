@@ -154,12 +154,12 @@ def _clock(*readings):
 
 
 def test_a_run_past_the_time_limit_stops_writes_nothing_and_is_recorded(
-    app, db, make_volunteer, make_initiative, make_need
+    app, db, monkeypatch, make_volunteer, make_initiative, make_need
 ):
     make_volunteer()
     initiative, _member = make_initiative()
     make_need(initiative)
-    app.config["MATCHING_MAX_SECONDS"] = 60
+    monkeypatch.setitem(app.config, "MATCHING_MAX_SECONDS", 60)
     # Start, loaded after 10 s, planned after 61 s: stopped before anything is written.
     with pytest.raises(TooLong) as stopped:
         tasks.propose_matches(db.session, utcnow(), clock=_clock(0, 10, 61))
@@ -173,12 +173,12 @@ def test_a_run_past_the_time_limit_stops_writes_nothing_and_is_recorded(
 
 
 def test_a_run_past_the_limit_after_writing_keeps_none_of_it(
-    app, db, make_volunteer, make_initiative, make_need
+    app, db, monkeypatch, make_volunteer, make_initiative, make_need
 ):
     make_volunteer()
     initiative, _member = make_initiative()
     make_need(initiative)
-    app.config["MATCHING_MAX_SECONDS"] = 60
+    monkeypatch.setitem(app.config, "MATCHING_MAX_SECONDS", 60)
     with pytest.raises(TooLong):
         tasks.propose_matches(db.session, utcnow(), clock=_clock(0, 1, 2, 99))
     assert _count(db, Match) == 0 and _count(db, AuditEntry) == 0
@@ -210,12 +210,12 @@ def test_a_run_failing_half_way_through_its_writes_leaves_nothing(
 
 
 def test_the_command_says_when_a_run_took_too_long(
-    app, db, make_volunteer, make_initiative, make_need
+    app, db, monkeypatch, make_volunteer, make_initiative, make_need
 ):
     make_volunteer()
     initiative, _member = make_initiative()
     make_need(initiative)
-    app.config["MATCHING_MAX_SECONDS"] = 1e-9  # any run takes longer
+    monkeypatch.setitem(app.config, "MATCHING_MAX_SECONDS", 1e-9)  # any run takes longer
 
     result = app.test_cli_runner().invoke(args=["match", "propose"])
 
