@@ -179,6 +179,8 @@ class Settings(BaseSettings):
     # Without a jobs process (make run), a request that changed the picture runs the proposal
     # right after its commit, as development mail is sent; production leaves it to the jobs.
     MATCHING_AFTER_COMMIT: bool = True
+    # A proposal run that takes longer stops, writes nothing and is recorded as failed.
+    MATCHING_MAX_SECONDS: Annotated[float, Field(gt=0, le=24 * 3600, allow_inf_nan=False)] = 600
     # "Diesmal nicht – passt fachlich nicht": each such answer multiplies the weight of the
     # need's phases for this volunteer by this factor, down to the floor.
     NOT_MY_FIELD_FACTOR: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.75

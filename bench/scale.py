@@ -512,6 +512,7 @@ def pages(database_url: str, size: str, dense: bool, redis_url: str, workers: in
     env = {
         **os.environ,
         "VERNETZER_ENV": "production",
+        "BASE_URL": "http://127.0.0.1",
         "SECRET_KEY": secrets.token_urlsafe(32),
         "DATABASE_URL": database_url,
         "RATELIMIT_STORAGE_URI": redis_url,
@@ -703,6 +704,7 @@ def run_size(args, size: str) -> None:
     env = {
         **os.environ,
         "VERNETZER_ENV": "production",
+        "BASE_URL": "http://127.0.0.1",
         "SECRET_KEY": secrets.token_urlsafe(32),
         "DATABASE_URL": database_url,
         "RATELIMIT_STORAGE_URI": args.redis,

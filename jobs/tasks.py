@@ -9,6 +9,7 @@ that a crash loses nothing; that is the outbox's design).
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,12 +68,20 @@ def send_weekly_digests(
 
 @recorded("propose_matches")
 def propose_matches(
-    session: Session, now: datetime, dry_run: bool = False, progress: Progress | None = None
+    session: Session,
+    now: datetime,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    clock=time.monotonic,
 ) -> dict:
-    """Propose experts for every open need that still wants one; waiting proposals stay."""
+    """Propose experts for every open need that still wants one; waiting proposals stay.
+
+    A run past MATCHING_MAX_SECONDS (measured on ``clock``) raises: nothing of it is kept and
+    the run is recorded as failed with the reason."""
     from matching.matches import autorun
 
-    return autorun.run(session, None, now, dry_run=dry_run, progress=progress).as_dict()
+    run = autorun.run(session, None, now, dry_run=dry_run, progress=progress, clock=clock)
+    return run.as_dict()
 
 
 @recorded("drain_outbox")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import has_request_context, request
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from matching.models import AuditEntry, User
@@ -37,3 +38,34 @@ def record(
         entry.at = now
     session.add(entry)
     return entry
+
+
+def record_many(
+    session: Session,
+    actor: User | None,
+    action: str,
+    object_type: str,
+    entries: list[dict],
+    *,
+    now: datetime,
+) -> None:
+    """Audit entries for many objects at once, in one bulk INSERT: each of ``entries`` holds
+    ``object_id`` and optionally ``from_state``, ``to_state`` and ``detail``."""
+    if not entries:
+        return
+    ip = request.remote_addr if has_request_context() else None
+    rows = [
+        {
+            "at": now,
+            "actor_id": actor.id if actor is not None else None,
+            "action": action,
+            "object_type": object_type,
+            "object_id": entry["object_id"],
+            "from_state": entry.get("from_state"),
+            "to_state": entry.get("to_state"),
+            "detail": entry.get("detail"),
+            "ip": ip,
+        }
+        for entry in entries
+    ]
+    session.execute(insert(AuditEntry), rows)

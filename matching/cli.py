@@ -112,8 +112,14 @@ def match_propose(dry_run: bool, as_json: bool) -> None:
         if show_progress:
             click.echo(f"\rVorschläge: {done}/{total}", nl=done == total, err=True)
 
+    from matching.matches.proposals import TooLong
+
     # The job's run without its record: same lock, so it never races the jobs process.
-    run = autorun.run(db.session, None, utcnow(), dry_run=dry_run, progress=progress)
+    try:
+        run = autorun.run(db.session, None, utcnow(), dry_run=dry_run, progress=progress)
+    except TooLong as exc:  # nothing of it is kept
+        db.session.rollback()
+        raise click.ClickException(str(exc.message)) from exc
     if dry_run:
         db.session.rollback()
     else:

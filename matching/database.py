@@ -5,8 +5,12 @@ from __future__ import annotations
 import sqlite3
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import Integer, any_, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.types import NullType
 
 
 @event.listens_for(Engine, "connect")
@@ -56,3 +60,32 @@ def lock_row(session, obj, attribute_names=None) -> None:
     """
     session.flush()
     session.refresh(obj, attribute_names, with_for_update=True)
+
+
+class _Among(ColumnElement):
+    """``column`` is one of ``ids``, written for the dialect at hand (see ``among``)."""
+
+    inherit_cache = False
+    type = NullType()
+
+    def __init__(self, column, ids: list[int]) -> None:
+        self.column = column
+        self.ids = ids
+
+
+@compiles(_Among)
+def _among_in(element: _Among, compiler, **kw) -> str:
+    return compiler.process(element.column.in_(element.ids), **kw)
+
+
+@compiles(_Among, "postgresql")
+def _among_any(element: _Among, compiler, **kw) -> str:
+    array = bindparam(None, element.ids, type_=ARRAY(Integer))
+    return compiler.process(element.column == any_(array), **kw)
+
+
+def among(column, ids) -> ColumnElement:
+    """``column`` is one of ``ids``: on PostgreSQL ``= ANY(:array)``, one parameter however many
+    ids (an ``IN`` list of 50,000 ids costs the driver and the server more than the query);
+    elsewhere an ordinary ``IN``."""
+    return _Among(column, sorted(set(ids)))

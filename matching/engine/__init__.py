@@ -8,7 +8,7 @@
 
 from matching.engine.assignment import assign
 from matching.engine.pool import Pool
-from matching.engine.proposal import Proposal, propose, rank, rank_each, rank_needs
+from matching.engine.proposal import Plan, Proposal, plan, propose, rank, rank_each, rank_needs
 from matching.engine.records import PART_NAMES, Need, Volunteer, Weights
 from matching.engine.scoring import (
     EXCLUSIONS,
@@ -26,6 +26,7 @@ __all__ = [
     "PART_NAMES",
     "Need",
     "Part",
+    "Plan",
     "Pool",
     "Proposal",
     "Score",
@@ -34,6 +35,7 @@ __all__ = [
     "assign",
     "exclusion",
     "explain",
+    "plan",
     "propose",
     "rank",
     "rank_each",

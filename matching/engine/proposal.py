@@ -125,6 +125,14 @@ def _check_needs(needs: Iterable[Need]) -> tuple[Need, ...]:
     return tuple(sorted(needs, key=lambda need: need.id))
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A global proposal and the needs nobody passes the hard filters for (ids, ascending)."""
+
+    proposals: list[Proposal]
+    without_candidate: list[int]
+
+
 def propose(
     volunteers: Pool | Iterable[Volunteer],
     needs: Iterable[Need],
@@ -132,11 +140,24 @@ def propose(
     now: datetime,
 ) -> list[Proposal]:
     """Assign volunteers to all given needs at once, optimally; sorted by need, then volunteer."""
+    return plan(volunteers, needs, weights, now).proposals
+
+
+def plan(
+    volunteers: Pool | Iterable[Volunteer],
+    needs: Iterable[Need],
+    weights: Weights,
+    now: datetime,
+) -> Plan:
+    """``propose``, and from the same candidate pairs the needs that have no candidate at all."""
     check_inputs(weights, now)
     pool = volunteers if isinstance(volunteers, Pool) else Pool(volunteers)
     needs = _check_needs(needs)
     table = NeedTable(needs, weights, now)
     vol_rows, need_rows = pool.pairs(needs, now)
+    reached = np.zeros(len(needs), bool)
+    reached[need_rows] = True
+    without = [needs[j].id for j in np.flatnonzero(~reached).tolist()]
     values = pool.values(vol_rows, table, need_rows, weights)
     chosen = solve(vol_rows, need_rows, values, pool.free, table.wanted, weights.load_penalty)
     proposals = []
@@ -146,7 +167,7 @@ def propose(
             Proposal(need.id, volunteer.id, _known_score(volunteer, need, weights, now))
         )
     proposals.sort(key=lambda p: (p.need_id, p.volunteer_id))
-    return proposals
+    return Plan(proposals, without)
 
 
 # Needs scored per round in ``rank_needs``; bounds the memory of the pair arrays.

@@ -3,7 +3,9 @@
 # The feature's state changes, called by pages, the API and jobs alike.
 from matching.matches.lifecycle import (  # noqa: F401
     STATUS_LABELS,
+    NewProposal,
     change_status,
     create_match,
     give_feedback,
+    propose_many,
 )

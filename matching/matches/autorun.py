@@ -16,6 +16,8 @@ waits and then sees the job's proposals (no pair twice, no volunteer over capaci
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask, current_app
@@ -56,13 +58,25 @@ def serialise(session: Session) -> None:
         session.execute(delete(MatchingRequest).where(MatchingRequest.id < 0))
 
 
-def run(session: Session, actor: User | None, now: datetime, dry_run: bool = False, progress=None):
-    """One proposal run over the whole open picture, serving the wishes seen at its start."""
+def run(
+    session: Session,
+    actor: User | None,
+    now: datetime,
+    dry_run: bool = False,
+    progress=None,
+    clock: Callable[[], float] = time.monotonic,
+):
+    """One proposal run over the whole open picture, serving the wishes seen at its start.
+
+    ``clock`` measures the run against MATCHING_MAX_SECONDS (the lock wait counts too)."""
     from matching.matches.proposals import propose_matches
 
+    start = clock()
     serialise(session)
     seen = session.scalar(select(func.max(MatchingRequest.id)))
-    result = propose_matches(session, actor, now, dry_run=dry_run, progress=progress)
+    result = propose_matches(
+        session, actor, now, dry_run=dry_run, progress=progress, clock=clock, start=start
+    )
     result.requests = 0
     if seen is not None:
         result.requests = session.scalar(

@@ -9,18 +9,18 @@ they read, check who may act, and write the audit log.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching import audit, needs
-from matching.database import lock_row
+from matching.database import among, lock_row
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
-from matching.matches import autorun, finish_mail, mails
+from matching.matches import autorun, finish_mail, mails, volunteer_pool
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     InitiativeMember,
@@ -219,6 +219,138 @@ def create_match(
     if origin == MatchOrigin.OFFER:
         mails.new_offer(session, match)
     return match
+
+
+@dataclass(frozen=True)
+class NewProposal:
+    """One pair the engine chose, with its score and reasons (``explanation_record``)."""
+
+    need_id: int
+    volunteer_id: int
+    score: float | None
+    explanation: list | None
+
+
+@dataclass
+class ProposedMany:
+    """What ``propose_many`` wrote (match id per pair) and, for each pair left out, why."""
+
+    written: dict[tuple[int, int], int] = field(default_factory=dict)
+    refused: dict[tuple[int, int], object] = field(default_factory=dict)
+
+
+def propose_many(
+    session: Session, actor: User | None, proposals: list[NewProposal], *, now: datetime
+) -> ProposedMany:
+    """The engine's proposals of one run, each checked as ``create_match`` checks one, written
+    in bulk with an audit entry per match: a fixed number of statements however many pairs.
+
+    The needs involved are locked at once (a volunteer's offer or a coordinator's choice for one
+    of them waits for this transaction), then their earlier matches are read in one query. A
+    pair that ``create_match`` would refuse is left out with the same sentence; the rest are
+    written. The engine already kept every volunteer within capacity, from records loaded under
+    the proposal runs' lock (``autorun.serialise``).
+    """
+    if actor is not None and not is_coordinator(actor):
+        raise PermissionDenied(_l("Nur die Koordination kann Vorschläge machen."))
+    result = ProposedMany()
+    pairs = {(p.need_id, p.volunteer_id): p for p in proposals}
+    if not pairs:
+        return result
+    session.flush()
+    need_ids = {n for n, _v in pairs}
+    volunteer_ids = {v for _n, v in pairs}
+    open_needs = dict(
+        session.execute(
+            select(Need.id, Need.initiative_id)
+            .where(among(Need.id, need_ids), Need.status == NeedStatus.OPEN)
+            .order_by(Need.id)
+            .with_for_update()
+        ).all()
+    )
+    approved = dict(
+        session.execute(
+            select(VolunteerProfile.id, VolunteerProfile.user_id).where(
+                among(VolunteerProfile.id, volunteer_ids),
+                VolunteerProfile.status == ProfileStatus.APPROVED,
+            )
+        ).all()
+    )
+    members = set(
+        session.execute(
+            select(InitiativeMember.user_id, InitiativeMember.initiative_id).where(
+                among(InitiativeMember.user_id, approved.values())
+            )
+        ).all()
+    )
+    earlier: dict[tuple[int, int], set[str]] = {}
+    for need_id, volunteer_id, status in session.execute(
+        select(Match.need_id, Match.volunteer_id, Match.status).where(
+            among(Match.need_id, need_ids),
+            Match.status.in_((*ACTIVE_MATCH_STATUSES, *NEVER_AGAIN)),
+        )
+    ):
+        earlier.setdefault((need_id, volunteer_id), set()).add(status)
+    rows = []
+    for (need_id, volunteer_id), proposal in pairs.items():
+        statuses = earlier.get((need_id, volunteer_id), set())
+        if need_id not in open_needs:
+            why = _l("Diese Anfrage ist nicht mehr offen.")
+        elif volunteer_id not in approved:
+            why = _l("Dieses Profil ist noch nicht freigegeben.")
+        elif (approved[volunteer_id], open_needs[need_id]) in members:
+            why = _l("Niemand berät die eigene Initiative.")
+        elif statuses & set(ACTIVE_MATCH_STATUSES):
+            why = _l("Für diese Anfrage gibt es schon einen Vorschlag mit dieser Person.")
+        elif statuses & set(NEVER_AGAIN):
+            why = _l("Diese Person wurde für diese Anfrage schon abgelehnt oder hat abgesagt.")
+        else:
+            rows.append(
+                {
+                    "need_id": need_id,
+                    "volunteer_id": volunteer_id,
+                    "status": M.PROPOSED,
+                    "origin": MatchOrigin.ENGINE,
+                    "score": proposal.score,
+                    "explanation": proposal.explanation,
+                    "created_by_id": actor.id if actor else None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            continue
+        result.refused[(need_id, volunteer_id)] = why
+    if not rows:
+        return result
+    # The kept volunteer pool learns exactly whose records changed (not "everything").
+    inserted = session.execute(
+        insert(Match)
+        .returning(Match.id, Match.need_id, Match.volunteer_id)
+        .execution_options(**{volunteer_pool.TOUCHES: frozenset(r["volunteer_id"] for r in rows)}),
+        rows,
+    )
+    for match_id, need_id, volunteer_id in inserted:
+        result.written[(need_id, volunteer_id)] = match_id
+    audit.record_many(
+        session,
+        actor,
+        "match.propose",
+        "match",
+        [
+            {
+                "object_id": match_id,
+                "to_state": M.PROPOSED,
+                "detail": {
+                    "need": need_id,
+                    "volunteer": volunteer_id,
+                    "origin": str(MatchOrigin.ENGINE),
+                },
+            }
+            for (need_id, volunteer_id), match_id in result.written.items()
+        ],
+        now=now,
+    )
+    return result
 
 
 def change_status(

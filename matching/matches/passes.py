@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching import audit
+from matching.database import among
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
@@ -131,7 +132,7 @@ def not_my_field_counts(session: Session, profile_ids: Iterable[int]) -> dict[in
             VolunteerProfile.field_feedback_reset_at,
         )
         .join(VolunteerProfile, VolunteerProfile.id == NeedPass.volunteer_id)
-        .where(NeedPass.volunteer_id.in_(ids), NeedPass.reason == PassReason.NOT_MY_FIELD)
+        .where(among(NeedPass.volunteer_id, ids), NeedPass.reason == PassReason.NOT_MY_FIELD)
     )
     for volunteer_id, phases, created_at, reset_at in rows:
         if reset_at is not None and created_at <= reset_at:
@@ -146,7 +147,7 @@ def passed_needs(session: Session, profile_ids: Iterable[int]) -> dict[int, set[
     found: dict[int, set[int]] = defaultdict(set)
     if ids:
         for volunteer_id, need_id in session.execute(
-            select(NeedPass.volunteer_id, NeedPass.need_id).where(NeedPass.volunteer_id.in_(ids))
+            select(NeedPass.volunteer_id, NeedPass.need_id).where(among(NeedPass.volunteer_id, ids))
         ):
             found[volunteer_id].add(need_id)
     return found

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matching import engine, matches
 from matching.engine import insight
-from matching.errors import InvalidInput, ServiceError
+from matching.errors import InvalidInput
 from matching.matches import autorun
 from matching.matches.proposals import (
     explanation_record,
@@ -28,7 +28,6 @@ from matching.models import (
     ACTIVE_MATCH_STATUSES,
     JobRun,
     Match,
-    MatchOrigin,
     Need,
     User,
     VolunteerProfile,
@@ -197,7 +196,7 @@ def apply(session: Session, actor: User, pairs: list[tuple[int, int]], now: date
             )
         ).all()
     )
-    fits: list[float] = []
+    planned: dict[tuple[int, int], tuple[engine.Score, str, str]] = {}
     added_to_need: Counter = Counter()
     added_to_volunteer: Counter = Counter()
     chosen = weights()
@@ -222,28 +221,28 @@ def apply(session: Session, actor: User, pairs: list[tuple[int, int]], now: date
                 why = sentence(engine.EXCLUSIONS[excluded])
         if why is None:
             fit = engine.score(volunteer, record, chosen, now)
-            try:
-                matches.create_match(
-                    session,
-                    actor,
-                    row,
-                    profile,
-                    origin=MatchOrigin.ENGINE,
-                    now=now,
-                    score=fit.value,
-                    explanation=explanation_record(fit),
-                )
-            except ServiceError as exc:
-                why = exc.message
-            else:
-                result.proposed += 1
-                fits.append(fit.value)
-                added_to_need[need_id] += 1
-                added_to_volunteer[volunteer_id] += 1
-                continue
-        result.refused.append(
-            str(_l("„%(title)s“ mit %(name)s: %(why)s", title=title, name=name, why=why))
-        )
+            planned[(need_id, volunteer_id)] = (fit, title, name)
+            added_to_need[need_id] += 1
+            added_to_volunteer[volunteer_id] += 1
+            continue
+        result.refused.append(_refusal(title, name, why))
+    # Through the match life cycle in bulk, as the job writes; it checks each pair again.
+    written = matches.propose_many(
+        session,
+        actor,
+        [
+            matches.NewProposal(n, v, fit.value, explanation_record(fit))
+            for (n, v), (fit, _t, _n) in planned.items()
+        ],
+        now=now,
+    )
+    for pair, why in written.refused.items():
+        _fit, title, name = planned.pop(pair)
+        added_to_need[pair[0]] -= 1
+        result.refused.append(_refusal(title, name, why))
+    result.proposed = len(planned)
+    fits = [fit.value for fit, _t, _n in planned.values()]
+    added_to_need = +added_to_need  # needs left with none of their pairs drop out
     session.add(
         JobRun(
             job="propose_matches",
@@ -262,6 +261,10 @@ def apply(session: Session, actor: User, pairs: list[tuple[int, int]], now: date
         )
     )
     return result
+
+
+def _refusal(title: str, name: str, why) -> str:
+    return str(_l("„%(title)s“ mit %(name)s: %(why)s", title=title, name=name, why=why))
 
 
 def _with_more(volunteer: engine.Volunteer, more: int) -> engine.Volunteer:

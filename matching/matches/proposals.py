@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from matching import engine, matches
+from matching.database import among
 from matching.errors import ServiceError
 from matching.matches import passes, volunteer_pool
 from matching.models import (
@@ -55,7 +61,7 @@ def _live_counts(session: Session, column, ids=None) -> dict[int, int]:
     """Live matches per value of ``column`` (a volunteer or a need), for ``ids`` or all."""
     live = Match.status.in_(ACTIVE_MATCH_STATUSES)
     if ids is not None:
-        live &= column.in_(list(ids))
+        live &= among(column, ids)
     rows = session.execute(select(column, func.count()).where(live).group_by(column))
     return dict(rows.tuples().all())
 
@@ -116,7 +122,7 @@ class _VolunteerContext:
             )
             .join(Need, Need.id == Match.need_id)
             .where(
-                Match.volunteer_id.in_(profile_ids),
+                among(Match.volunteer_id, profile_ids),
                 or_(
                     Match.status.in_((*NEVER_AGAIN, *ACTIVE_MATCH_STATUSES, *ADVISED)),
                     Match.released_at.is_not(None),
@@ -137,7 +143,7 @@ class _VolunteerContext:
         memberships: dict[int, set[int]] = defaultdict(set)
         for user_id, initiative_id in session.execute(
             select(InitiativeMember.user_id, InitiativeMember.initiative_id).where(
-                InitiativeMember.user_id.in_(user_ids)
+                among(InitiativeMember.user_id, user_ids)
             )
         ):
             memberships[user_id].add(initiative_id)
@@ -171,8 +177,8 @@ def approved_volunteer_records(
     approved = VolunteerProfile.status == ProfileStatus.APPROVED
     if profile_ids is not None or user_ids is not None:
         approved &= or_(
-            VolunteerProfile.id.in_(sorted(profile_ids or ())),
-            VolunteerProfile.user_id.in_(sorted(user_ids or ())),
+            among(VolunteerProfile.id, profile_ids or ()),
+            among(VolunteerProfile.user_id, user_ids or ()),
         )
     rows = session.execute(
         select(
@@ -199,7 +205,7 @@ def approved_volunteer_records(
     for profile_id, phase, level in session.execute(
         select(
             VolunteerPhaseLevel.profile_id, VolunteerPhaseLevel.phase, VolunteerPhaseLevel.level
-        ).where(VolunteerPhaseLevel.profile_id.in_(approved_ids))
+        ).where(among(VolunteerPhaseLevel.profile_id, approved_ids))
     ):
         levels[profile_id][phase] = level
     districts = _codes_by_profile(session, VolunteerDistrict.district, approved_ids)
@@ -237,7 +243,7 @@ def _codes_by_profile(session: Session, column, profile_ids) -> dict[int, set[st
     table = column.class_
     codes: dict[int, set[str]] = defaultdict(set)
     for profile_id, code in session.execute(
-        select(table.profile_id, column).where(table.profile_id.in_(profile_ids))
+        select(table.profile_id, column).where(among(table.profile_id, profile_ids))
     ):
         codes[profile_id].add(code)
     return codes
@@ -270,12 +276,11 @@ def to_engine_need(need: Need, taken: int = 0) -> engine.Need:
 
 
 def load_open_needs(session: Session) -> list[engine.Need]:
-    """Engine records of every open need, with the experts it still wants."""
-    rows = session.scalars(
-        select(Need).where(Need.status == NeedStatus.OPEN).order_by(Need.id)
-    ).all()
+    """Engine records of every open need, with the experts it still wants (plain rows)."""
     live = _live_counts(session, Match.need_id)
-    return [to_engine_need(n, live.get(n.id, 0)) for n in rows]
+    return [
+        replace(n, wanted=max(0, n.wanted - live.get(n.id, 0))) for n in open_need_records(session)
+    ]
 
 
 @dataclass
@@ -302,55 +307,113 @@ class ProposalRun:
         }
 
 
-def propose_matches(
-    session: Session, actor: User | None, now: datetime, dry_run: bool = False, progress=None
-) -> ProposalRun:
-    """Run the global proposal and write each chosen pair as a ``proposed`` match."""
-    needs = load_open_needs(session)
-    pool = engine.Pool(load_volunteers(session))
-    wanting = [n for n in needs if n.wanted > 0]
-    proposals = engine.propose(pool, wanting, weights(), now)
-    run = ProposalRun(needs_open=len(needs))
-    run.needs_without_candidate = [n.id for n in wanting if not len(pool.candidates(n, now))]
-    by_id_need = {
-        n.id: n
-        for n in session.scalars(select(Need).where(Need.id.in_([p.need_id for p in proposals])))
-    }
-    by_id_profile = {
-        p.id: p
-        for p in session.scalars(
-            select(VolunteerProfile).where(
-                VolunteerProfile.id.in_([p.volunteer_id for p in proposals])
+class TooLong(ServiceError):
+    """A proposal run that went past MATCHING_MAX_SECONDS; it was stopped and wrote nothing."""
+
+    status = 503
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            _l(
+                "Der Vorschlagslauf hat länger als %(seconds)s Sekunden gedauert und wurde "
+                "abgebrochen; es wurde nichts gespeichert.",
+                seconds=f"{seconds:g}",
             )
         )
-    }
-    written = []
-    for index, proposal in enumerate(proposals):
-        if progress:
-            progress(index + 1, len(proposals))
-        if dry_run:
-            written.append(proposal)
-            continue
-        try:
-            matches.create_match(
+
+
+@dataclass
+class _Deadline:
+    """MATCHING_MAX_SECONDS from the start of a run, on the given clock (seconds)."""
+
+    seconds: float
+    clock: Callable[[], float]
+    start: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.start is None:
+            self.start = self.clock()
+
+    def left(self) -> float:
+        return self.seconds - (self.clock() - self.start)
+
+    def check(self) -> None:
+        if self.left() <= 0:
+            raise TooLong(self.seconds)
+
+
+def propose_matches(
+    session: Session,
+    actor: User | None,
+    now: datetime,
+    dry_run: bool = False,
+    progress=None,
+    clock: Callable[[], float] = time.monotonic,
+    start: float | None = None,
+) -> ProposalRun:
+    """Run the global proposal and write the chosen pairs as ``proposed`` matches, all at once.
+
+    One transaction and a fixed number of statements however many proposals: the records are
+    loaded once, the engine's candidate pairs also give the needs without candidate, and the
+    proposals go through the match life cycle's bulk step (``matches.propose_many``). A run
+    past MATCHING_MAX_SECONDS raises ``TooLong`` before or instead of writing, and its
+    transaction must be rolled back (the jobs do): all of a run's proposals or none.
+    """
+    deadline = _Deadline(float(current_app.config["MATCHING_MAX_SECONDS"]), clock, start)
+    steps = 2 if dry_run else 3
+    needs = load_open_needs(session)
+    pool = engine.Pool(load_volunteers(session))
+    _step(progress, 1, steps, deadline)
+    wanting = [n for n in needs if n.wanted > 0]
+    plan = engine.plan(pool, wanting, weights(), now)
+    _step(progress, 2, steps, deadline)
+    run = ProposalRun(needs_open=len(needs), needs_without_candidate=plan.without_candidate)
+    written = plan.proposals
+    if not dry_run and plan.proposals:
+        with _statement_limit(session, deadline):
+            result = matches.propose_many(
                 session,
                 actor,
-                by_id_need[proposal.need_id],
-                by_id_profile[proposal.volunteer_id],
-                origin=MatchOrigin.ENGINE,
+                [
+                    matches.NewProposal(
+                        p.need_id, p.volunteer_id, p.score.value, explanation_record(p.score)
+                    )
+                    for p in plan.proposals
+                ],
                 now=now,
-                score=proposal.score.value,
-                explanation=explanation_record(proposal.score),
             )
-        except ServiceError:
-            run.skipped += 1
-        else:
-            written.append(proposal)
+        written = [p for p in plan.proposals if (p.need_id, p.volunteer_id) in result.written]
+        run.skipped = len(plan.proposals) - len(written)
+        _step(progress, 3, steps, deadline)
     run.proposed = len(written)
     run.needs_covered = len({p.need_id for p in written})
     if written:
         run.mean_score = sum(p.score.value for p in written) / len(written)
     return run
+
+
+def _step(progress, done: int, total: int, deadline: _Deadline) -> None:
+    deadline.check()
+    if progress:
+        progress(done, total)
+
+
+@contextmanager
+def _statement_limit(session: Session, deadline: _Deadline):
+    """On PostgreSQL, statements (and their waits for locks) end with the run's time left."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    before = session.scalar(text("SELECT current_setting('statement_timeout')"))
+    left_ms = max(1, int(deadline.left() * 1000))
+    session.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(left_ms)})
+    try:
+        yield
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "57014":  # query_canceled: the limit
+            raise TooLong(deadline.seconds) from exc
+        raise
+    session.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": before})
 
 
 def explanation_record(score: engine.Score) -> list[dict]:
@@ -419,7 +482,7 @@ def open_need_records(session: Session) -> list[engine.Need]:
     phases: dict[int, set[str]] = defaultdict(set)
     for need_id, phase in session.execute(
         select(NeedPhase.need_id, NeedPhase.phase).where(
-            NeedPhase.need_id.in_([r.id for r in rows])
+            among(NeedPhase.need_id, [r.id for r in rows])
         )
     ):
         phases[need_id].add(phase)

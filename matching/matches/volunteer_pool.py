@@ -162,8 +162,16 @@ def _after_flush(session: Session, _context) -> None:
         _pending(session).add(change)
 
 
+# Execution option of a bulk statement that names the volunteers (profile ids) it touches.
+TOUCHES = "volunteer_pool_touches"
+
+
 def _do_orm_execute(state) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    touched = state.execution_options.get(TOUCHES)
+    if touched is not None:
+        _pending(state.session).profiles.update(touched)
         return
     name = getattr(getattr(state.statement, "table", None), "name", None)
     if name in _WATCHED or (state.is_delete and name in _CASCADING):

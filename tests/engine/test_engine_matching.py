@@ -20,6 +20,7 @@ from matching.engine import (
     assign,
     exclusion,
     explain,
+    plan,
     propose,
     rank,
     score,
@@ -419,6 +420,12 @@ def test_propose_is_the_assignment_of_the_scored_pairs(vols, all_needs, rnd):
     rnd.shuffle(vols)
     rnd.shuffle(all_needs)
     assert propose(vols, all_needs, WEIGHTS, NOW) == proposals
+    # The needs without candidate come from the same pairs: every hard filter counts.
+    found = plan(vols, all_needs, WEIGHTS, NOW)
+    assert found.proposals == proposals
+    assert found.without_candidate == sorted(
+        n.id for n in all_needs if all(score(v, n, WEIGHTS, NOW) is None for v in vols)
+    )
 
 
 # -- rank and propose ---------------------------------------------------------------------------
