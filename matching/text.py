@@ -10,6 +10,8 @@ and the mail could never be sent.
 
 from __future__ import annotations
 
+import unicodedata
+
 _MULTI_LINE_ALLOWED = frozenset("\n\r\t")
 _LINE_SEPARATORS = frozenset("\u2028\u2029")
 
@@ -25,3 +27,9 @@ def has_forbidden_characters(value: str, *, multi_line: bool) -> bool:
     if multi_line:
         return any(is_control(c) and c not in _MULTI_LINE_ALLOWED for c in value)
     return any(is_control(c) or c in _LINE_SEPARATORS for c in value)
+
+
+def looks_blank(value: str) -> bool:
+    """True when the text shows nothing: only spaces and invisible format characters
+    (zero-width space, byte order mark, word joiner), which str.strip() leaves in place."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in value)
