@@ -9,7 +9,17 @@ from flask import request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    FieldList,
+    FormField,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields import FileField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -69,6 +79,45 @@ class BaseForm(FlaskForm):
             else:  # the real cause, said first and alone
                 field.errors = [problem]
         return valid
+
+
+class DayField(DateField):
+    """A day from the date picker (2026-12-24) or typed as people write it (24.12.2026).
+
+    A browser without a date picker shows a text box; WTForms' own message for a day it
+    cannot read is English (and missing in its German catalogue for times).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("format", ["%Y-%m-%d", "%d.%m.%Y"])
+        kwargs.setdefault("invalid_value_message", _l("Bitte geben Sie den Tag so an: 24.12.2026."))
+        super().__init__(*args, **kwargs)
+
+
+class ClockField(TimeField):
+    """A time of day from the time picker (14:30) or typed with a dot (14.30)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("format", ["%H:%M", "%H.%M"])
+        kwargs.setdefault("invalid_value_message", _l("Bitte geben Sie die Uhrzeit so an: 14:30."))
+        super().__init__(*args, **kwargs)
+
+
+def fields_with_errors(form) -> list:
+    """The fields to name in a form's error summary, those inside repeated groups too
+    (a FieldList's or FormField's own errors are lists and dicts, not sentences)."""
+    found = []
+    for field in form:
+        if field.type == "CSRFTokenField" or not field.errors:
+            continue
+        if isinstance(field, FieldList):
+            for entry in field.entries:
+                found += fields_with_errors(entry.form) if isinstance(entry, FormField) else [entry]
+        elif isinstance(field, FormField):
+            found += fields_with_errors(field.form)
+        else:
+            found.append(field)
+    return found
 
 
 class MultiCheckboxField(SelectMultipleField):

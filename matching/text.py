@@ -3,12 +3,17 @@
 No field keeps control characters: NUL, which PostgreSQL refuses (a 500 instead of a
 message), and the others, which a keyboard does not type. A multi-line text keeps its line
 breaks and tabs; a one-line text (a title, a name, which may end up in a mail subject
-header) keeps none.
+header) keeps none, and neither the Unicode line and paragraph separators (U+2028, U+2029):
+str.splitlines() breaks a line there, so Python's mail policy refuses a subject holding one
+and the mail could never be sent.
 """
 
 from __future__ import annotations
 
+import unicodedata
+
 _MULTI_LINE_ALLOWED = frozenset("\n\r\t")
+_LINE_SEPARATORS = frozenset("\u2028\u2029")
 
 
 def is_control(char: str) -> bool:
@@ -19,5 +24,12 @@ def is_control(char: str) -> bool:
 
 def has_forbidden_characters(value: str, *, multi_line: bool) -> bool:
     """True when the text holds a character that a field of its kind may not keep."""
-    allowed = _MULTI_LINE_ALLOWED if multi_line else frozenset()
-    return any(is_control(c) and c not in allowed for c in value)
+    if multi_line:
+        return any(is_control(c) and c not in _MULTI_LINE_ALLOWED for c in value)
+    return any(is_control(c) or c in _LINE_SEPARATORS for c in value)
+
+
+def looks_blank(value: str) -> bool:
+    """True when the text shows nothing: only spaces and invisible format characters
+    (zero-width space, byte order mark, word joiner), which str.strip() leaves in place."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in value)

@@ -71,7 +71,7 @@ def coordinator(auth, make_user):
         ("formats", ["brieftaube"], CHOOSE_FROM_LIST),
         ("paused_until", YESTERDAY, "Das Datum muss in der Zukunft liegen."),
         ("paused_until", TODAY, "Das Datum muss in der Zukunft liegen."),
-        ("paused_until", "31.02.2030", "Kein gültiges Datum."),
+        ("paused_until", "31.02.2030", "Bitte geben Sie den Tag so an: 24.12.2026."),
         ("capacity", "0", "Bitte geben Sie eine Zahl von 1 bis 10 an."),
         ("capacity", "99", "Bitte geben Sie eine Zahl von 1 bis 10 an."),
         ("capacity", "zwei", "Keine gültige, ganze Zahl."),

@@ -69,6 +69,68 @@ def test_wrong_passwords_are_throttled_on_every_page_that_checks_one(app, client
     assert TOO_MANY in page_html and re.search(r"Bitte warten Sie \d+ Minuten?", page_html)
 
 
+# form → what a careless person or a script posts that checks no password at all
+NO_PASSWORD_CHECKED = {
+    "no-csrf-token": lambda token, data: dict(data),
+    "field-left-empty": lambda token, data: {"csrf_token": token, **dict.fromkeys(data, "")},
+    "json-body": None,
+}
+
+
+@pytest.mark.parametrize("mistake", list(NO_PASSWORD_CHECKED))
+@pytest.mark.parametrize("page", list(PASSWORD_PAGES))
+def test_mistakes_that_check_no_password_use_no_budget(app, client, db, erika, page, mistake):
+    """Ten posts without a token or with empty fields, then the right password still works."""
+    path, token_from, data = PASSWORD_PAGES[page]
+    token = csrf_token(client, token_from)
+    body = NO_PASSWORD_CHECKED[mistake]
+    for _ in range(10):
+        if body is None:
+            response = client.post(
+                path, json={"csrf_token": token, **data}, headers={"X-CSRFToken": token}
+            )
+        else:
+            response = client.post(path, data=body(token, data))
+        assert response.status_code in (200, 400), response.status_code
+
+    checked = "password" if page == "erase" else "current_password"
+    response = client.post(path, data={"csrf_token": token, **data, checked: DEFAULT_PASSWORD})
+    assert response.status_code == 302
+
+
+def test_log_in_posts_that_check_no_password_lock_nobody_out(client, db, make_user):
+    """Without a CSRF token (a script) or with the password left empty (a careless tap)."""
+    make_user("opfer@example.org")
+    token = csrf_token(client, "/anmelden")
+    for _ in range(5):
+        response = client.post("/anmelden", data={"email": "opfer@example.org", "password": WRONG})
+        assert response.status_code == 400
+        response = client.post(
+            "/anmelden", data={"csrf_token": token, "email": "opfer@example.org", "password": ""}
+        )
+        assert response.status_code == 200
+
+    right = {"email": "opfer@example.org", "password": DEFAULT_PASSWORD}
+    assert post_form(client, "/anmelden", right).status_code == 302
+
+
+def test_two_new_passwords_that_differ_do_not_lock_the_account(app, client, db, erika):
+    for _ in range(10):
+        response = post_form(
+            client,
+            "/konto/passwort",
+            {
+                "current_password": DEFAULT_PASSWORD,
+                "password": "ein ganz neuer Satz zum Merken",
+                "password_repeat": "ein ganz neuer Satz zum Merke",
+            },
+        )
+        assert response.status_code == 200
+
+    right = {"email": "neu@example.org", "current_password": DEFAULT_PASSWORD}
+    assert post_form(client, "/konto/email", right).status_code == 302
+
+
 def test_the_budget_is_shared_between_the_pages_and_the_log_in(app, client, db, erika):
     allowed = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
     path, token_from, data = PASSWORD_PAGES["erase"]

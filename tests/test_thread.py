@@ -90,6 +90,9 @@ def test_outsiders_cannot_post_through_the_service(db, scene):
     ("body", "error"),
     [
         ("   ", "Bitte schreiben Sie eine Nachricht."),
+        # Blank to the eye: zero-width spaces, a byte order mark, a word joiner.
+        ("\u200b\u200b", "Bitte schreiben Sie eine Nachricht."),
+        ("\ufeff \u2060", "Bitte schreiben Sie eine Nachricht."),
         ("x" * 2001, "Bitte höchstens 2000 Zeichen."),
         ("Hallo\x00Welt", "Steuerzeichen"),
         ("Hallo\x1bWelt", "Steuerzeichen"),

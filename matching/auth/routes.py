@@ -28,7 +28,13 @@ from matching.auth.forms import (
     SignupForm,
 )
 from matching.auth.passwords import hash_password, verify_password
-from matching.auth.throttle import mail_limited, mail_requested, password_checked, signup_limited
+from matching.auth.throttle import (
+    mail_limited,
+    mail_requested,
+    password_checked,
+    password_refused,
+    signup_limited,
+)
 from matching.extensions import db
 from matching.i18n import current_locale
 from matching.main.errors import CSRF_MESSAGE
@@ -166,6 +172,7 @@ def login():
         now = utcnow()
         user = accounts.authenticate(db.session, form.email.data, form.password.data, now)
         if user is None or not user.is_active:
+            password_refused()
             form.form_errors.append(
                 _("E-Mail-Adresse oder Passwort stimmen nicht. Bitte versuchen Sie es noch einmal.")
             )
@@ -297,6 +304,7 @@ def change_password():
     form.account = current_user
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current_password.data):
+            password_refused()
             form.current_password.errors.append(_("Das Passwort stimmt nicht."))
         else:
             user = current_user._get_current_object()
@@ -339,6 +347,7 @@ def change_email():
     form = ChangeEmailForm()
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current_password.data):
+            password_refused()
             form.current_password.errors.append(_("Das Passwort stimmt nicht."))
         else:
             new_email = accounts.normalise_email(form.email.data)

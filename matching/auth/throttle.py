@@ -26,9 +26,15 @@ def _setting(name: str) -> Callable[[], str]:
     return lambda: current_app.config[name]
 
 
+def password_refused() -> None:
+    """Note that this request checked a password and found it wrong (or no such account)."""
+    g.password_refused = True
+
+
 def _failed(response) -> bool:
-    """Only failed attempts count against the password limits; success redirects."""
-    return response.status_code != 302
+    """Only a password checked and refused counts: a form without its CSRF token, a field
+    left empty or two new passwords that differ check none, and must not lock anyone out."""
+    return bool(g.get("password_refused"))
 
 
 def mail_requested() -> None:

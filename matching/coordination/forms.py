@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, EmailField, RadioField, StringField
+from wtforms import BooleanField, EmailField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-from matching.forms import ReasonForm
+from matching.forms import DayField, ReasonForm
 from matching.initiatives.forms import NeedForm
 
 
@@ -59,7 +59,7 @@ class PhoneNeedForm(NeedForm):
             )
         ],
     )
-    consent_on = DateField(
+    consent_on = DayField(
         _l("Einwilligung am"),
         default=date.today,
         validators=[InputRequired(message=_l("Bitte geben Sie das Datum der Einwilligung an."))],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    DateField,
     IntegerField,
     RadioField,
     SelectField,
@@ -15,7 +14,14 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from matching import needs
-from matching.forms import BaseForm, FutureDate, MultiCheckboxField, SubmissionField, choices_from
+from matching.forms import (
+    BaseForm,
+    DayField,
+    FutureDate,
+    MultiCheckboxField,
+    SubmissionField,
+    choices_from,
+)
 from matching.i18n import current_locale
 from matching.reference import DISTRICTS, FORMATS, LANGUAGES, PHASES, URGENCIES
 
@@ -110,7 +116,7 @@ class NeedForm(BaseForm):
             NumberRange(1, 5, message=_l("Bitte geben Sie eine Zahl von 1 bis 5 an.")),
         ],
     )
-    expires_on = DateField(
+    expires_on = DayField(
         _l("Gültig bis (freiwillig)"),
         description=_l("Danach verschwindet die Anfrage von selbst."),
         validators=[Optional(), FutureDate(_l("Das Datum muss in der Zukunft liegen."))],

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    DateField,
     FieldList,
     Form,
     FormField,
     StringField,
     TextAreaField,
-    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from matching.forms import BaseForm, StrictRadioField, choices_from
+from matching.forms import BaseForm, ClockField, DayField, StrictRadioField, choices_from
 from matching.reference import PHASES
 
 
@@ -99,9 +97,9 @@ class MessageMailForm(BaseForm):
 class MeetingTimeForm(Form):
     """One proposed time: a day, a start and an end (local time in Stuttgart)."""
 
-    day = DateField(_l("Tag"), validators=[Optional()])
-    start = TimeField(_l("Beginn"), validators=[Optional()])
-    end = TimeField(_l("Ende"), validators=[Optional()])
+    day = DayField(_l("Tag"), validators=[Optional()])
+    start = ClockField(_l("Beginn"), validators=[Optional()])
+    end = ClockField(_l("Ende"), validators=[Optional()])
 
     def filled(self) -> bool:
         return any(f.data for f in (self.day, self.start, self.end))

@@ -260,28 +260,34 @@ def propose_many(
     session.flush()
     need_ids = {n for n, _v in pairs}
     volunteer_ids = {v for _n, v in pairs}
-    open_needs = dict(
+    open_needs: dict[int, int] = dict(
         session.execute(
             select(Need.id, Need.initiative_id)
             .where(among(Need.id, need_ids), Need.status == NeedStatus.OPEN)
             .order_by(Need.id)
             .with_for_update()
-        ).all()
+        )
+        .tuples()
+        .all()
     )
-    approved = dict(
+    approved: dict[int, int] = dict(
         session.execute(
             select(VolunteerProfile.id, VolunteerProfile.user_id).where(
                 among(VolunteerProfile.id, volunteer_ids),
                 VolunteerProfile.status == ProfileStatus.APPROVED,
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
-    members = set(
+    members: set[tuple[int, int]] = set(
         session.execute(
             select(InitiativeMember.user_id, InitiativeMember.initiative_id).where(
                 among(InitiativeMember.user_id, approved.values())
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     earlier: dict[tuple[int, int], set[str]] = {}
     for need_id, volunteer_id, status in session.execute(

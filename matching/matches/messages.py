@@ -26,6 +26,7 @@ from matching.models import (
     ThreadRole,
     User,
 )
+from matching.text import looks_blank
 
 # Before the answer (a question), after acceptance, and after the end of the advice.
 OPEN_STATUSES = (MatchStatus.APPROVED, MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
@@ -37,7 +38,7 @@ ERASED = _l("(Diese Nachricht wurde gelöscht.)")
 def clean_body(body: str | None) -> str:
     """The message text as stored, or InvalidInput with a sentence saying what to change."""
     text = (body or "").replace("\r\n", "\n").strip()
-    if not text:
+    if looks_blank(text):
         raise InvalidInput(_l("Bitte schreiben Sie eine Nachricht."))
     if _CONTROL.search(text):
         raise InvalidInput(

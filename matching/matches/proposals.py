@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import ColumnElement, func, or_, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
@@ -59,10 +59,10 @@ def _weights_for(items: tuple) -> engine.Weights:
 
 def _live_counts(session: Session, column, ids=None) -> dict[int, int]:
     """Live matches per value of ``column`` (a volunteer or a need), for ``ids`` or all."""
-    live = Match.status.in_(ACTIVE_MATCH_STATUSES)
+    live: list[ColumnElement[bool]] = [Match.status.in_(ACTIVE_MATCH_STATUSES)]
     if ids is not None:
-        live &= among(column, ids)
-    rows = session.execute(select(column, func.count()).where(live).group_by(column))
+        live.append(among(column, ids))
+    rows = session.execute(select(column, func.count()).where(*live).group_by(column))
     return dict(rows.tuples().all())
 
 
@@ -335,6 +335,7 @@ class _Deadline:
             self.start = self.clock()
 
     def left(self) -> float:
+        assert self.start is not None  # set in __post_init__
         return self.seconds - (self.clock() - self.start)
 
     def check(self) -> None:

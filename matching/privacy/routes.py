@@ -20,7 +20,7 @@ from flask_login import current_user, login_required, logout_user
 
 from matching import audit, privacy
 from matching.auth.passwords import verify_password
-from matching.auth.throttle import password_checked
+from matching.auth.throttle import password_checked, password_refused
 from matching.extensions import db
 from matching.models import ConsentRecord, utcnow
 from matching.privacy import readable
@@ -112,6 +112,7 @@ def erase():
     if not form.validate_on_submit():
         return render_template("privacy/my_data.html", form=form), 400
     if not verify_password(current_user.password_hash, form.password.data):
+        password_refused()
         form.password.errors.append(_("Das Passwort stimmt nicht."))
         return render_template("privacy/my_data.html", form=form), 400
     privacy.erase(db.session, current_user._get_current_object(), now=utcnow(), actor=None)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
-from matching.forms import BaseForm, FutureDate, MultiCheckboxField, choices_from
+from matching.forms import BaseForm, DayField, FutureDate, MultiCheckboxField, choices_from
 from matching.i18n import current_locale
 from matching.models.volunteers import MAX_CAPACITY
 from matching.reference import DISTRICTS, FORMATS, LANGUAGES, LEVELS, PHASES
@@ -43,7 +43,7 @@ class ProfileForm(BaseForm):
             ),
         ],
     )
-    paused_until = DateField(
+    paused_until = DayField(
         _l("Pause bis (freiwillig)"),
         description=_l("Bis zu diesem Tag schlagen wir Ihnen keine Anfragen vor."),
         validators=[Optional(), FutureDate(_l("Das Datum muss in der Zukunft liegen."))],
