@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from matching import audit, mail
+from matching import audit, limits, mail
 from matching.auth import accounts, sessions
 from matching.auth.forms import (
     ChangeEmailForm,
@@ -162,7 +162,7 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if request.method == "GET" and request.args.get("email"):
-        form.email.data = request.args["email"][:254]
+        form.email.data = request.args["email"][: limits.EMAIL_MAX]
     unconfirmed = False
     if form.validate_on_submit():
         now = utcnow()

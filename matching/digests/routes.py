@@ -20,6 +20,7 @@ from matching.matches import passes, proposals
 from matching.matches.forms import PassForm
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
+    ADVISED_MATCH_STATUSES,
     Match,
     MatchStatus,
     Need,
@@ -149,7 +150,7 @@ def accept(token: str):
     if user is None or match is None or match.volunteer.user_id != user.id:
         return _link_invalid(False, "accept")
     page = {"match": match, "need": match.need}
-    if match.status in (MatchStatus.ACCEPTED, MatchStatus.COMPLETED):
+    if match.status in ADVISED_MATCH_STATUSES:
         return render_template("digests/accept.html", state="accepted", **page)
     if match.released_at is not None:
         return render_template("digests/accept.html", state="released", **page), 409

@@ -15,6 +15,7 @@ from matching.extensions import db
 from matching.forms import ReasonForm, already_submitted, remember_submission
 from matching.initiatives.forms import InitiativeForm, NeedForm, need_input
 from matching.models import (
+    EDITABLE_NEED_STATUSES,
     Initiative,
     InitiativeMember,
     Need,
@@ -169,7 +170,7 @@ def new_need():
 def edit_need(need_id: int):
     """Edit a draft or open need; a draft can be published from here."""
     need = _managed_need(need_id)
-    if need.status not in needs.EDITABLE:
+    if need.status not in EDITABLE_NEED_STATUSES:
         flash(_("Nur Entwürfe und offene Anfragen können bearbeitet werden."), "error")
         return redirect(url_for("needs.detail", need_id=need_id))
     form = NeedForm(obj=need)

@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from matching import limits
 from matching.accessibility import report_barrier
 from matching.extensions import csrf, db, limiter
 from matching.main.forms import BarrierForm
@@ -97,7 +98,7 @@ def accessibility():
     """The accessibility statement (BITV 2.0) with a form to report a barrier."""
     form = BarrierForm()
     if request.method == "GET":
-        form.page.data = request.args.get("seite", "")[:300]
+        form.page.data = request.args.get("seite", "")[: limits.BARRIER_PAGE_MAX]
     if form.validate_on_submit():
         reported = perform(
             lambda: report_barrier(

@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from matching import limits
 from matching.forms import BaseForm, StrictRadioField, choices_from
 from matching.reference import PHASES
 
@@ -22,7 +23,7 @@ from matching.reference import PHASES
 class DeclineForm(BaseForm):
     reason = TextAreaField(
         _l("Möchten Sie uns sagen, warum? (freiwillig)"),
-        validators=[Length(max=1000, message=_l("Bitte höchstens %(max)d Zeichen."))],
+        validators=[Length(max=limits.REASON_MAX, message=_l("Bitte höchstens %(max)d Zeichen."))],
     )
 
 
@@ -41,7 +42,9 @@ class FeedbackForm(BaseForm):
     )
     comment = TextAreaField(
         _l("Was möchten Sie uns noch sagen? (freiwillig)"),
-        validators=[Length(max=2000, message=_l("Bitte höchstens %(max)d Zeichen."))],
+        validators=[
+            Length(max=limits.FEEDBACK_MAX, message=_l("Bitte höchstens %(max)d Zeichen."))
+        ],
     )
     next_phase = StrictRadioField(
         _l("Was steht als Nächstes an? (freiwillig)"),
@@ -157,7 +160,9 @@ class LookBackForm(BaseForm):
 
     helped = TextAreaField(
         _l("Was hat geholfen? Was nehmen Sie mit? (freiwillig)"),
-        validators=[Length(max=2000, message=_l("Bitte höchstens %(max)d Zeichen."))],
+        validators=[
+            Length(max=limits.LOOK_BACK_MAX, message=_l("Bitte höchstens %(max)d Zeichen."))
+        ],
     )
     next_phase = StrictRadioField(
         _l("Steht für die Initiative als Nächstes ein Thema an? (freiwillig)"),

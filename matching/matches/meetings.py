@@ -16,12 +16,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching import audit
+from matching import audit, limits
 from matching.database import lock_row
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.matches import meeting_mail
 from matching.matches.participants import role_in
 from matching.models import (
+    LIVE_MEETING_STATUSES,
     Match,
     MatchStatus,
     Meeting,
@@ -36,7 +37,6 @@ from matching.models import (
 MAX_OPTIONS = 3
 MIN_MINUTES = 15
 MAX_MINUTES = 480
-LIVE = (MeetingStatus.PROPOSED, MeetingStatus.CONFIRMED)
 _VIDEO_LINK = re.compile(r"^https://[^\s<>\"']+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 SIDES = (ThreadRole.VOLUNTEER, ThreadRole.INITIATIVE)
@@ -64,7 +64,11 @@ def current(session: Session, match: Match) -> Meeting | None:
     """The match's meeting that is proposed, or confirmed and not yet looked back on."""
     return session.scalar(
         select(Meeting)
-        .where(Meeting.match_id == match.id, Meeting.status.in_(LIVE), Meeting.outcome.is_(None))
+        .where(
+            Meeting.match_id == match.id,
+            Meeting.status.in_(LIVE_MEETING_STATUSES),
+            Meeting.outcome.is_(None),
+        )
         .order_by(Meeting.id.desc())
         .limit(1)
     )
@@ -101,8 +105,8 @@ def _check_place(kind: str, place: str) -> str:
         raise InvalidInput(
             _l("Der Ort enthält unsichtbare Steuerzeichen. Bitte tippen Sie ihn neu.")
         )
-    if len(place) > 500:
-        raise InvalidInput(_l("Bitte höchstens %(max)d Zeichen.", max=500))
+    if len(place) > limits.MEETING_PLACE_MAX:
+        raise InvalidInput(_l("Bitte höchstens %(max)d Zeichen.", max=limits.MEETING_PLACE_MAX))
     if kind == PlaceKind.PHONE:
         return ""
     if kind == PlaceKind.VIDEO:
@@ -143,7 +147,7 @@ def propose(
         session.add(meeting)
     else:
         lock_row(session, meeting)
-        if meeting.status not in LIVE:
+        if meeting.status not in LIVE_MEETING_STATUSES:
             raise TransitionError(_l("Dieses Treffen wurde abgesagt."))
         before = meeting.status
         meeting.sequence += 1  # old mail links and calendar entries are now out of date
@@ -250,7 +254,7 @@ def cancel(session: Session, actor: User, meeting: Meeting, *, now: datetime) ->
     """Call the meeting off; a confirmed one is taken out of the calendars (METHOD:CANCEL)."""
     _side(session, actor, meeting.match)
     lock_row(session, meeting)
-    if meeting.status not in LIVE:
+    if meeting.status not in LIVE_MEETING_STATUSES:
         raise TransitionError(_l("Dieses Treffen wurde schon abgesagt."))
     before = meeting.status
     meeting.status = MeetingStatus.CANCELLED

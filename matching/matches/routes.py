@@ -12,7 +12,14 @@ from matching.extensions import db
 from matching.forms import BaseForm
 from matching.matches import after, passes, proposals
 from matching.matches.forms import DeclineForm, FeedbackForm, PassForm
-from matching.models import Match, MatchStatus, Need, NeedStatus, Role, utcnow
+from matching.models import (
+    ADVISED_MATCH_STATUSES,
+    Match,
+    Need,
+    NeedStatus,
+    Role,
+    utcnow,
+)
 from matching.needs import clocks, phases
 from matching.permissions import is_coordinator, is_member
 from matching.reference import PHASES
@@ -49,7 +56,7 @@ def _act(match: Match, action: str, done: str, reason: str = ""):
 def detail(match_id: int):
     """The match with what the viewer may do next; contacts once accepted."""
     match, part = _visible_match(match_id)
-    contact_visible = match.status in (MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
+    contact_visible = match.status in ADVISED_MATCH_STATUSES
     if part == "coordinator":
         privacy.log_contact_view(db.session, current_user, [match.volunteer_id], now=utcnow())
         db.session.commit()
