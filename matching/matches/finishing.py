@@ -93,7 +93,7 @@ def engagements(session: Session, user: User, now: datetime) -> list[Engagement]
         )
         .order_by(Match.accepted_at, Match.id)
     ).all()
-    held = dict(
+    held: dict[int, int] = dict(
         session.execute(
             select(Meeting.match_id, func.count())
             .where(
@@ -103,7 +103,9 @@ def engagements(session: Session, user: User, now: datetime) -> list[Engagement]
                 (Meeting.outcome.is_(None)) | (Meeting.outcome == MeetingOutcome.HELD),
             )
             .group_by(Meeting.match_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return [
         Engagement(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -74,7 +75,7 @@ def current(session: Session, match: Match) -> Meeting | None:
     )
 
 
-def for_match(session: Session, match: Match) -> list[Meeting]:
+def for_match(session: Session, match: Match) -> Sequence[Meeting]:
     """All meetings of a match, newest first."""
     return session.scalars(
         select(Meeting).where(Meeting.match_id == match.id).order_by(Meeting.id.desc())
@@ -285,7 +286,12 @@ def record_outcome(
     if outcome not in {o.value for o in MeetingOutcome}:
         raise InvalidInput(_l("Bitte wählen Sie: ja, verschoben oder nein."))
     lock_row(session, meeting)
-    if meeting.status != MeetingStatus.CONFIRMED or meeting.ends_at > now:
+    # A confirmed meeting always has its time; the check on None tells the type checker.
+    if (
+        meeting.status != MeetingStatus.CONFIRMED
+        or meeting.ends_at is None
+        or meeting.ends_at > now
+    ):
         raise TransitionError(_l("Das fragen wir erst, wenn der Termin vorbei ist."))
     if meeting.outcome is not None:
         raise TransitionError(_l("Dazu gibt es schon eine Antwort. Danke!"))
@@ -316,7 +322,7 @@ def _when(moment: datetime | None) -> str:
     return format_datetime(moment, "EEEE, d. MMMM y, HH:mm") if moment else ""
 
 
-def due_reminders(session: Session, start: datetime, end: datetime) -> list[Meeting]:
+def due_reminders(session: Session, start: datetime, end: datetime) -> Sequence[Meeting]:
     """Confirmed meetings starting in [start, end) (the next day), not reminded yet."""
     return session.scalars(
         select(Meeting)
@@ -342,4 +348,4 @@ def due_questions(session: Session, now: datetime) -> list[Meeting]:
         )
         .order_by(Meeting.starts_at, Meeting.id)
     ).all()
-    return [m for m in meetings if m.ends_at <= now]
+    return [m for m in meetings if m.ends_at is not None and m.ends_at <= now]

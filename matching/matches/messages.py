@@ -7,6 +7,7 @@ name and role only, and mail about it links to the thread, never to an address.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from flask import current_app
@@ -51,7 +52,7 @@ def clean_body(body: str | None) -> str:
     return text
 
 
-def thread(session: Session, match: Match) -> list[MatchMessage]:
+def thread(session: Session, match: Match) -> Sequence[MatchMessage]:
     """The messages of a match, oldest first."""
     return session.scalars(
         select(MatchMessage)
@@ -79,9 +80,10 @@ def may_write(session: Session, actor: User | None, match: Match) -> bool:
 
 
 def _count(session: Session, match: Match) -> int:
-    return session.scalar(
+    count = session.scalar(
         select(func.count()).select_from(MatchMessage).where(MatchMessage.match_id == match.id)
     )
+    return count or 0  # a count is never NULL; this tells the type checker
 
 
 def post(session: Session, actor: User, match: Match, body: str, *, now: datetime) -> MatchMessage:
