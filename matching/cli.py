@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from matching import limits
 from matching.extensions import db
 
 
@@ -41,7 +42,7 @@ def create_admin(email: str, first_name: str) -> None:
     from matching.models import Role, utcnow
 
     email = accounts.normalise_email(email)
-    if "@" not in email or len(email) > 254 or " " in email:
+    if "@" not in email or len(email) > limits.EMAIL_MAX or " " in email:
         raise click.BadParameter("keine gültige E-Mail-Adresse", param_hint="EMAIL")
     user = accounts.find_by_email(db.session, email)
     now = utcnow()

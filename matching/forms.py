@@ -25,6 +25,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from matching import limits
 from matching.i18n import current_locale
 from matching.text import has_forbidden_characters
 
@@ -196,6 +197,6 @@ class ReasonForm(BaseForm):
         _l("Grund"),
         validators=[
             DataRequired(message=_l("Bitte geben Sie kurz einen Grund an.")),
-            Length(max=1000, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.REASON_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
         ],
     )

@@ -18,6 +18,7 @@ nothing is half written. Success commits once, here, at the request's boundary.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import abort, flash, redirect
@@ -28,6 +29,7 @@ from matching.extensions import db
 from matching.forms import BaseForm
 
 Row = TypeVar("Row")
+Result = TypeVar("Result")
 
 # Ids above int4 (PostgreSQL SERIAL) never exist; looking them up would make the driver fail.
 _MAX_ID = 2_147_483_647
@@ -49,11 +51,37 @@ def require_valid_post() -> None:
         abort(400)
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A state change said no; ``message`` tells the person why."""
+
+    message: str
+
+
+def attempt(change: Callable[[], Result]) -> Result | Refused:
+    """Run one state change for a page that shows its own outcome (links in mail).
+
+    Commits once on success and returns what the change returned; a refusal rolls the whole
+    request back and comes back as ``Refused`` for the page to show.
+    """
+    try:
+        result = change()
+    except ServiceError as exc:
+        db.session.rollback()
+        return Refused(exc.message)
+    db.session.commit()
+    return result
+
+
+Said = str | Sequence[tuple[str, str]] | None
+"""What a page says after a change: a success message, or (message, category) pairs, or nothing."""
+
+
 def perform(
-    change: Callable[[], object],
+    change: Callable[[], Result],
     *,
-    done: str | None,
-    then: str,
+    done: Said | Callable[[Result], Said],
+    then: str | Callable[[Result], str],
     refused_then: str | None = None,
     form: BaseForm | None = None,
 ) -> Response | None:
@@ -61,18 +89,28 @@ def perform(
 
     Redirects to ``then`` (post/redirect/get); a refusal goes to ``refused_then`` if given. With
     ``form``, a refusal is added to the form's errors and ``None`` is returned, so the view shows
-    the form again with what the person typed.
+    the form again with what the person typed. When what is said or where the person goes
+    depends on what the change returned, ``done`` and ``then`` may be functions of that result,
+    called after the commit.
     """
-    try:
-        change()
-    except ServiceError as exc:
-        db.session.rollback()
+    if callable(then) and refused_then is None and form is None:
+        raise TypeError("perform: a 'then' that depends on the result needs 'refused_then'")
+    result = attempt(change)
+    if isinstance(result, Refused):
         if form is not None:
-            form.form_errors.append(exc.message)
+            form.form_errors.append(result.message)
             return None
-        flash(exc.message, "error")
-        return redirect(refused_then or then)
-    db.session.commit()
-    if done:
-        flash(done, "success")
-    return redirect(then)
+        flash(result.message, "error")
+        return redirect(refused_then or then)  # type: ignore[arg-type]  # checked above
+    _say(done(result) if callable(done) else done)
+    return redirect(then(result) if callable(then) else then)
+
+
+def _say(said: Said) -> None:
+    if said is None or said == "":
+        return
+    if isinstance(said, str):
+        flash(said, "success")
+        return
+    for message, category in said:
+        flash(message, category)

@@ -283,6 +283,22 @@ def test_password_policy_accepts_a_sentence_and_stores_an_argon2id_hash(password
     assert password not in user.password_hash
 
 
+def test_the_password_minimum_is_the_setting_where_it_is_said_and_checked(
+    app, client, db, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PASSWORD_MIN_LENGTH", 20)
+    hint = "Mindestens 20 Zeichen. Ein kurzer Satz lässt sich gut merken."
+
+    assert hint in client.get("/registrieren").get_data(as_text=True)
+    # Long enough for the default of 12, too short for this deployment.
+    response = post_form(client, "/registrieren", {**SIGNUP, "password": "Tee mit Zitrone"})
+
+    page = Page.of(response)
+    assert page.field_error("password") == "Das Passwort muss mindestens 20 Zeichen lang sein."
+    assert hint in page.html
+    assert db.session.scalar(select(User).filter_by(email=SIGNUP["email"])) is None
+
+
 # ---------------------------------------------------------------- throttling
 
 

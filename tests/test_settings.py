@@ -67,6 +67,7 @@ def _flask(env: dict[str, str]) -> subprocess.CompletedProcess:
         ("MATCHING_LOAD_PENALTY", "nan", "expected a finite number"),
         ("MATCHING_LOAD_PENALTY", "inf", "expected a finite number"),
         ("NOT_MY_FIELD_FACTOR", "1.5", "expected a number at most 1"),
+        ("PASSWORD_MIN_LENGTH", "6", "expected a number at least 8"),
     ],
 )
 def test_a_wrong_value_stops_the_start_with_one_line(tmp_path, name, value, expected):
@@ -137,6 +138,7 @@ def test_good_values_arrive_typed(monkeypatch):
     monkeypatch.setenv("LOG_LEVEL", "warning")
     monkeypatch.setenv("MATCHING_WEIGHT_PHASE", "0.6")
     monkeypatch.setenv("ACCESSIBILITY_STATEMENT_DATE", "2027-01-15")
+    monkeypatch.setenv("PASSWORD_MIN_LENGTH", "16")
     config = DevelopmentConfig()
 
     assert config.MAIL_PORT == 587
@@ -146,6 +148,7 @@ def test_good_values_arrive_typed(monkeypatch):
     assert config.MATCHING_WEIGHTS["phase"] == 0.6
     assert config.MATCHING_WEIGHTS["load_penalty"] == 0.15
     assert config.ACCESSIBILITY_STATEMENT_DATE.isoformat() == "2027-01-15"
+    assert config.PASSWORD_MIN_LENGTH == 16
 
 
 def test_the_test_configuration_keeps_its_own_secret_and_database(monkeypatch):

@@ -9,7 +9,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 from matching.errors import InvalidInput
 from matching.forms import ReasonForm
 from matching.models import Initiative
-from matching.views import get_or_404, perform, require_valid_post
+from matching.views import Refused, attempt, get_or_404, perform, require_valid_post
 
 
 def _count(db) -> int:
@@ -84,3 +84,48 @@ def test_get_or_404_finds_the_row(app, db):
 def test_a_post_without_its_csrf_token_is_400(app, db):
     with app.test_request_context("/x", method="POST", data={}), pytest.raises(BadRequest):
         require_valid_post()
+
+
+def test_what_is_said_and_where_to_go_can_follow_the_result(app, db):
+    with app.test_request_context("/x", method="POST"):
+        response = perform(
+            lambda: 7,
+            done=lambda n: [(f"{n} übernommen.", "success"), ("Seither geändert.", "info")],
+            then=lambda n: f"/anfragen/{n}",
+            refused_then="/zurueck",
+        )
+        assert response.location == "/anfragen/7"
+        assert get_flashed_messages(with_categories=True) == [
+            ("success", "7 übernommen."),
+            ("info", "Seither geändert."),
+        ]
+
+
+def test_nothing_said_when_the_result_says_nothing(app, db):
+    with app.test_request_context("/x", method="POST"):
+        response = perform(lambda: None, done=lambda _r: None, then="/weiter")
+        assert response.location == "/weiter"
+        assert get_flashed_messages() == []
+
+
+def test_a_result_dependent_way_on_needs_a_way_back(app, db):
+    with app.test_request_context("/x", method="POST"), pytest.raises(TypeError):
+        perform(lambda: 1, done=None, then=lambda n: f"/{n}")
+
+
+def test_attempt_commits_and_returns_the_result(app, db):
+    with app.test_request_context("/x", method="POST"):
+        assert attempt(lambda: db.session.add(Initiative(name="Treff", district="ost")) or 5) == 5
+        db.session.rollback()
+        assert _count(db) == 1
+
+
+def test_attempt_hands_a_refusal_back_with_nothing_written(app, db):
+    def change():
+        db.session.add(Initiative(name="Halb", district="ost"))
+        db.session.flush()
+        raise InvalidInput("Dieser Link ist schon benutzt.")
+
+    with app.test_request_context("/x", method="POST"):
+        assert attempt(change) == Refused("Dieser Link ist schon benutzt.")
+        assert _count(db) == 0

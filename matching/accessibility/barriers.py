@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching import audit
+from matching import audit, limits
 from matching.accessibility import mails
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import BarrierReport, User
@@ -26,9 +26,14 @@ def report_barrier(
 ) -> BarrierReport:
     """Store a report and mail every coordinator about it."""
     description = description.strip()
-    if not description or len(description) > 2000:
-        raise InvalidInput(_l("Bitte beschreiben Sie die Barriere in höchstens 2000 Zeichen."))
-    if len(page) > 300 or len(contact) > 254:
+    if not description or len(description) > limits.BARRIER_DESCRIPTION_MAX:
+        raise InvalidInput(
+            _l(
+                "Bitte beschreiben Sie die Barriere in höchstens %(max)d Zeichen.",
+                max=limits.BARRIER_DESCRIPTION_MAX,
+            )
+        )
+    if len(page) > limits.BARRIER_PAGE_MAX or len(contact) > limits.EMAIL_MAX:
         raise InvalidInput(_l("Bitte kürzen Sie Ihre Angaben."))
     signed_in = user is not None and getattr(user, "is_authenticated", False)
     report = BarrierReport(

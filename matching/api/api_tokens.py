@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from matching import audit
+from matching import audit, limits
 from matching.database import lock_row
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import ApiToken, User
@@ -23,7 +23,6 @@ from matching.models import ApiToken, User
 PREFIX = "vb_"
 SECRET_RE = re.compile(r"^vb_[A-Za-z0-9_-]{43}$")
 MAX_ACTIVE_TOKENS = 10
-MAX_NAME_LENGTH = 80
 # Writing last_used_at on every request would turn each read into a write.
 USE_RECORDING_INTERVAL = timedelta(minutes=5)
 
@@ -55,8 +54,13 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     """A new token for the actor; returns it and its secret, which is never stored."""
     name = name.strip()
-    if not name or len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(_l("Bitte geben Sie einen Namen mit höchstens 80 Zeichen an."))
+    if not name or len(name) > limits.TOKEN_NAME_MAX:
+        raise InvalidInput(
+            _l(
+                "Bitte geben Sie einen Namen mit höchstens %(max)d Zeichen an.",
+                max=limits.TOKEN_NAME_MAX,
+            )
+        )
     if expires_at is not None and expires_at <= now:
         raise InvalidInput(_l("Das Ablaufdatum muss in der Zukunft liegen."))
     if _active_count(session, actor, now) >= MAX_ACTIVE_TOKENS:

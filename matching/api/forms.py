@@ -9,6 +9,7 @@ from wtforms import BooleanField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from matching import limits
 from matching.forms import BaseForm, StrictRadioField
 
 # Every token runs out: a forgotten one does not stay a way in for ever.
@@ -21,7 +22,7 @@ class TokenForm(BaseForm):
         description=_l("Zum Beispiel „Webseite des Vereins“. So erkennen Sie ihn später wieder."),
         validators=[
             DataRequired(message=_l("Bitte geben Sie dem Schlüssel einen Namen.")),
-            Length(max=80, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.TOKEN_NAME_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
         ],
     )
     expires = StrictRadioField(

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from matching.api import api_tokens
 from matching.api.forms import TokenForm
-from matching.errors import ServiceError
 from matching.extensions import db
 from matching.forms import BaseForm
 from matching.models import ApiToken, utcnow
+from matching.views import Refused, attempt, perform, require_valid_post
 
 bp = Blueprint("api_pages", __name__)
 
@@ -36,8 +36,8 @@ def tokens():
     form = TokenForm()
     if form.validate_on_submit():
         now = utcnow()
-        try:
-            _token, secret = api_tokens.create_token(
+        created = attempt(
+            lambda: api_tokens.create_token(
                 db.session,
                 current_user,
                 form.name.data,
@@ -45,11 +45,11 @@ def tokens():
                 now=now,
                 read_only=form.read_only.data,
             )
-        except ServiceError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
+        )
+        if isinstance(created, Refused):
+            form.form_errors.append(created.message)
             return _page(form)
-        db.session.commit()
+        _token, secret = created
         return _page(TokenForm(formdata=None), new_secret=secret)
     return _page(form)
 
@@ -61,14 +61,10 @@ def revoke(token_id: int):
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id:
         abort(404)
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    try:
-        api_tokens.revoke_token(db.session, current_user, token, now=utcnow())
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Der Schlüssel „%(name)s“ ist widerrufen.", name=token.name), "success")
-    return redirect(url_for("api_pages.tokens"))
+    require_valid_post()
+    name = token.name
+    return perform(
+        lambda: api_tokens.revoke_token(db.session, current_user, token, now=utcnow()),
+        done=_("Der Schlüssel „%(name)s“ ist widerrufen.", name=name),
+        then=url_for("api_pages.tokens"),
+    )

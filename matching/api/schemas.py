@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model
 from pydantic_core import PydanticCustomError
 
+from matching import limits
 from matching.api.cursor import decode as decode_cursor
 from matching.models.initiatives import MAX_EXPERTS_WANTED
 from matching.models.volunteers import MAX_CAPACITY
@@ -184,8 +185,8 @@ class OwnNeed(PublicNeed):
 class NeedIn(Input):
     """The content of a need, as the initiative writes it (every field, also on update)."""
 
-    title: OneLine = Field(min_length=1, max_length=120, pattern=NonBlank)
-    description: MultiLine = Field("", max_length=4000)
+    title: OneLine = Field(min_length=1, max_length=limits.NEED_TITLE_MAX, pattern=NonBlank)
+    description: MultiLine = Field("", max_length=limits.NEED_DESCRIPTION_MAX)
     phases: list[PhaseCode] = Field(min_length=1)
     district: DistrictCode
     language: LanguageCode = "de"
@@ -200,11 +201,11 @@ class NewNeed(NeedIn):
 
 
 class ReasonIn(Input):
-    reason: MultiLine = Field(min_length=1, max_length=1000, pattern=NonBlank)
+    reason: MultiLine = Field(min_length=1, max_length=limits.REASON_MAX, pattern=NonBlank)
 
 
 class OptionalReasonIn(Input):
-    reason: MultiLine = Field("", max_length=1000)
+    reason: MultiLine = Field("", max_length=limits.REASON_MAX)
 
 
 # --- Volunteers -------------------------------------------------------------------------
@@ -234,8 +235,8 @@ class ProfileIn(Input):
     formats: list[FormatCode] = Field(min_length=1)
     capacity: int = Field(2, ge=1, le=MAX_CAPACITY)
     paused_until: date | None = Field(None, description="A day in the future, or null.")
-    bio: MultiLine = Field("", max_length=1000)
-    phone: OneLine = Field("", max_length=40)
+    bio: MultiLine = Field("", max_length=limits.BIO_MAX)
+    phone: OneLine = Field("", max_length=limits.PHONE_MAX)
 
 
 class Profile(Output):

@@ -7,14 +7,13 @@ from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
 
-from matching.auth.passwords import PASSWORD_MIN_LENGTH, password_problem
+from matching import limits
+from matching.auth.passwords import password_hint, password_problem
 from matching.forms import BaseForm
-
-EMAIL_MAX = 254
 
 _email_validators = [
     DataRequired(message=_l("Bitte geben Sie Ihre E-Mail-Adresse ein.")),
-    Length(max=EMAIL_MAX, message=_l("Die E-Mail-Adresse ist zu lang.")),
+    Length(max=limits.EMAIL_MAX, message=_l("Die E-Mail-Adresse ist zu lang.")),
     Email(
         message=_l(
             "Bitte geben Sie eine gültige E-Mail-Adresse ein, zum Beispiel name@beispiel.de."
@@ -61,20 +60,17 @@ class SignupForm(TextForm):
         _l("Vorname"),
         validators=[
             DataRequired(message=_l("Bitte geben Sie Ihren Vornamen ein.")),
-            Length(max=80, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.NAME_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
         ],
     )
     last_name = StringField(
         _l("Nachname (freiwillig)"),
-        validators=[Length(max=80, message=_l("Bitte höchstens %(max)d Zeichen."))],
+        validators=[Length(max=limits.NAME_MAX, message=_l("Bitte höchstens %(max)d Zeichen."))],
     )
     email = EmailField(_l("E-Mail-Adresse"), validators=_email_validators)
     password = PasswordField(
         _l("Passwort"),
-        description=_l(
-            "Mindestens %(n)d Zeichen. Ein kurzer Satz lässt sich gut merken.",
-            n=PASSWORD_MIN_LENGTH,
-        ),
+        description=password_hint,
         validators=[DataRequired(message=_l("Bitte wählen Sie ein Passwort.")), PolicyPassword()],
     )
     privacy = BooleanField(
@@ -89,7 +85,7 @@ class LoginForm(TextForm):
         _l("Passwort"),
         validators=[
             DataRequired(message=_l("Bitte geben Sie Ihr Passwort ein.")),
-            Length(max=256, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.PASSWORD_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
         ],
     )
 
@@ -101,10 +97,7 @@ class EmailOnlyForm(TextForm):
 class NewPasswordForm(TextForm):
     password = PasswordField(
         _l("Neues Passwort"),
-        description=_l(
-            "Mindestens %(n)d Zeichen. Ein kurzer Satz lässt sich gut merken.",
-            n=PASSWORD_MIN_LENGTH,
-        ),
+        description=password_hint,
         validators=[DataRequired(message=_l("Bitte wählen Sie ein Passwort.")), PolicyPassword()],
     )
     password_repeat = PasswordField(
@@ -122,7 +115,7 @@ class ChangeEmailForm(TextForm):
         _l("Ihr aktuelles Passwort"),
         validators=[
             DataRequired(message=_l("Bitte geben Sie Ihr aktuelles Passwort ein.")),
-            Length(max=256, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.PASSWORD_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
         ],
     )
 
@@ -138,6 +131,6 @@ class ChangePasswordForm(NewPasswordForm):
         _l("Ihr aktuelles Passwort"),
         validators=[
             DataRequired(message=_l("Bitte geben Sie Ihr aktuelles Passwort ein.")),
-            Length(max=256, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.PASSWORD_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
         ],
     )

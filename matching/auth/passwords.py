@@ -11,6 +11,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
+
+from matching import limits
 
 # Frequent German words that people build passwords from; the shipped list is mostly English.
 _GERMAN_BASES = frozenset(
@@ -88,21 +91,31 @@ def needs_rehash(password_hash: str) -> bool:
         return True
 
 
-# The default minimum; config's PASSWORD_MIN_LENGTH may raise it for a deployment.
-PASSWORD_MIN_LENGTH = 12
-
 _TRAILING = re.compile(r"[\d\W_]+$")
 # Runs of keys or characters that make a password easy to guess.
 _RUNS = ("01234567890123456789", "abcdefghijklmnopqrstuvwxyz", "qwertzuiopasdfghjkl")
 
 
+def password_minimum() -> int:
+    """The shortest password accepted here: the setting ``PASSWORD_MIN_LENGTH``."""
+    return int(current_app.config["PASSWORD_MIN_LENGTH"])
+
+
+# The hint under every field where a new password is chosen; it says the configured minimum.
+password_hint = LazyString(
+    lambda: _(
+        "Mindestens %(n)d Zeichen. Ein kurzer Satz lässt sich gut merken.", n=password_minimum()
+    )
+)
+
+
 def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
     """A message saying why the password is not acceptable, or None when it is."""
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    minimum = password_minimum()
     if len(password) < minimum:
         return _("Das Passwort muss mindestens %(n)d Zeichen lang sein.", n=minimum)
-    if len(password) > 256:
-        return _("Das Passwort darf höchstens 256 Zeichen lang sein.")
+    if len(password) > limits.PASSWORD_MAX:
+        return _("Das Passwort darf höchstens %(n)d Zeichen lang sein.", n=limits.PASSWORD_MAX)
     lowered = password.lower()
     base = _TRAILING.sub("", lowered)
     common = common_passwords()

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from matching import audit, mail
+from matching import audit, limits, mail
 from matching.auth import accounts, sessions
 from matching.auth.forms import (
     ChangeEmailForm,
@@ -41,6 +41,7 @@ from matching.main.errors import CSRF_MESSAGE
 from matching.models import User, utcnow
 from matching.tokens import TokenError, make_token, read_token
 from matching.urls import safe_next
+from matching.views import perform
 
 bp = Blueprint("auth", __name__)
 
@@ -133,10 +134,11 @@ def confirm(token: str):
         return redirect(url_for("auth.login"))
     form = ConfirmForm()
     if form.validate_on_submit():
-        accounts.confirm(db.session, user, utcnow())
-        db.session.commit()
-        flash(_("Danke! Ihre E-Mail-Adresse ist bestätigt. Bitte melden Sie sich an."), "success")
-        return redirect(url_for("auth.login", email=user.email))
+        return perform(
+            lambda: accounts.confirm(db.session, user, utcnow()),
+            done=_("Danke! Ihre E-Mail-Adresse ist bestätigt. Bitte melden Sie sich an."),
+            then=url_for("auth.login", email=user.email),
+        )
     return render_template("auth/confirm.html", form=form, user=user)
 
 
@@ -166,7 +168,7 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if request.method == "GET" and request.args.get("email"):
-        form.email.data = request.args["email"][:254]
+        form.email.data = request.args["email"][: limits.EMAIL_MAX]
     unconfirmed = False
     if form.validate_on_submit():
         now = utcnow()
@@ -282,16 +284,18 @@ def reset(token: str):
     form = NewPasswordForm()
     form.account = user  # the policy refuses a password made of the name or address
     if form.validate_on_submit():
-        now = utcnow()
-        accounts.set_password(db.session, user, form.password.data, now)
-        if not user.is_confirmed:
-            accounts.confirm(db.session, user, now)  # the link proved the address
-        db.session.commit()
-        flash(
-            _("Ihr Passwort ist geändert. Bitte melden Sie sich mit dem neuen Passwort an."),
-            "success",
+
+        def set_password() -> None:
+            now = utcnow()
+            accounts.set_password(db.session, user, form.password.data, now)
+            if not user.is_confirmed:
+                accounts.confirm(db.session, user, now)  # the link proved the address
+
+        return perform(
+            set_password,
+            done=_("Ihr Passwort ist geändert. Bitte melden Sie sich mit dem neuen Passwort an."),
+            then=url_for("auth.login", email=user.email),
         )
-        return redirect(url_for("auth.login", email=user.email))
     return render_template("auth/reset.html", form=form)
 
 

@@ -19,6 +19,7 @@ from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
+from matching import limits
 from matching.extensions import limiter
 
 
@@ -48,7 +49,7 @@ def _mail_requested(response) -> bool:
 
 
 def _typed_email() -> str:
-    return request.form.get("email", "").strip().lower()[:254]
+    return request.form.get("email", "").strip().lower()[: limits.EMAIL_MAX]
 
 
 def _account_key() -> str:

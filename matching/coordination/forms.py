@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
+from matching import limits
 from matching.forms import DayField, ReasonForm
 from matching.initiatives.forms import NeedForm
 
@@ -19,24 +20,26 @@ class PhoneNeedForm(NeedForm):
         _l("Name der Initiative"),
         validators=[
             DataRequired(message=_l("Bitte geben Sie den Namen der Initiative an.")),
-            Length(max=120, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.INITIATIVE_NAME_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
         ],
     )
     sub_district = StringField(
         _l("Stadtteil (freiwillig)"),
-        validators=[Length(max=80, message=_l("Bitte höchstens %(max)d Zeichen."))],
+        validators=[
+            Length(max=limits.SUB_DISTRICT_MAX, message=_l("Bitte höchstens %(max)d Zeichen."))
+        ],
     )
     contact_name = StringField(
         _l("Name der Kontaktperson"),
         validators=[
             DataRequired(message=_l("Bitte geben Sie den Namen der Kontaktperson an.")),
-            Length(max=120, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.CONTACT_NAME_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
         ],
     )
     contact_phone = StringField(
         _l("Telefon"),
         description=_l("Telefon oder E-Mail-Adresse: mindestens eins von beiden."),
-        validators=[Length(max=40, message=_l("Bitte höchstens %(max)d Zeichen."))],
+        validators=[Length(max=limits.PHONE_MAX, message=_l("Bitte höchstens %(max)d Zeichen."))],
     )
     contact_email = EmailField(
         _l("E-Mail-Adresse (freiwillig)"),
@@ -45,7 +48,7 @@ class PhoneNeedForm(NeedForm):
         ),
         validators=[
             Optional(),
-            Length(max=254, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.EMAIL_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
             Email(
                 message=_l("Bitte prüfen Sie die E-Mail-Adresse, zum Beispiel name@beispiel.de.")
             ),

@@ -13,7 +13,6 @@ from sqlalchemy.orm import selectinload
 from matching import accessibility, initiatives, matches, privacy, profiles
 from matching.access import role_required
 from matching.coordination.forms import PhoneNeedForm, RejectForm
-from matching.errors import ServiceError
 from matching.extensions import db
 from matching.forms import BaseForm, ReasonForm, already_submitted, remember_submission
 from matching.initiatives import assisted
@@ -37,6 +36,7 @@ from matching.models import (
 from matching.needs import clocks
 from matching.reference import DISTRICT_BY_CODE, LANGUAGES, LEVELS, PHASES, URGENCIES
 from matching.urls import parse_id
+from matching.views import get_or_404, perform, require_valid_post
 
 bp = Blueprint("coordination", __name__, url_prefix="/koordination")
 
@@ -103,9 +103,7 @@ def waiting_profiles():
 @role_required(Role.COORDINATOR)
 def review_profile(profile_id: int):
     """One waiting profile: approve, or send back with a reason (mailed to the volunteer)."""
-    profile = db.session.get(VolunteerProfile, profile_id)
-    if profile is None:
-        abort(404)
+    profile = get_or_404(VolunteerProfile, profile_id)
     privacy.log_contact_view(db.session, current_user, [profile.id], now=utcnow())
     db.session.commit()
     return_form = ReasonForm()
@@ -124,44 +122,32 @@ def review_profile(profile_id: int):
 @bp.route("/profile/<id:profile_id>/freigeben", methods=["POST"])
 @role_required(Role.COORDINATOR)
 def approve_profile(profile_id: int):
-    profile = db.session.get(VolunteerProfile, profile_id)
-    if profile is None:
-        abort(404)
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    try:
-        profiles.approve_profile(db.session, current_user, profile, now=utcnow())
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("coordination.waiting_profiles"))
-    db.session.commit()
-    flash(_("Das Profil von %(name)s ist freigegeben.", name=profile.user.first_name), "success")
-    return redirect(url_for("coordination.waiting_profiles"))
+    profile = get_or_404(VolunteerProfile, profile_id)
+    require_valid_post()
+    return perform(
+        lambda: profiles.approve_profile(db.session, current_user, profile, now=utcnow()),
+        done=lambda _r: _("Das Profil von %(name)s ist freigegeben.", name=profile.user.first_name),
+        then=url_for("coordination.waiting_profiles"),
+    )
 
 
 @bp.route("/profile/<id:profile_id>/zurueck", methods=["POST"])
 @role_required(Role.COORDINATOR)
 def return_profile(profile_id: int):
-    profile = db.session.get(VolunteerProfile, profile_id)
-    if profile is None:
-        abort(404)
+    profile = get_or_404(VolunteerProfile, profile_id)
     form = ReasonForm()
     if not form.validate_on_submit():
         flash(_("Bitte schreiben Sie kurz, was im Profil noch fehlt."), "error")
         return redirect(url_for("coordination.review_profile", profile_id=profile_id))
-    try:
-        profiles.return_profile(db.session, current_user, profile, form.reason.data, now=utcnow())
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("coordination.waiting_profiles"))
-    db.session.commit()
-    flash(
-        _("Das Profil ging mit Ihrer Nachricht an %(name)s zurück.", name=profile.user.first_name),
-        "success",
+    return perform(
+        lambda: profiles.return_profile(
+            db.session, current_user, profile, form.reason.data, now=utcnow()
+        ),
+        done=lambda _r: _(
+            "Das Profil ging mit Ihrer Nachricht an %(name)s zurück.", name=profile.user.first_name
+        ),
+        then=url_for("coordination.waiting_profiles"),
     )
-    return redirect(url_for("coordination.waiting_profiles"))
 
 
 @bp.route("/vorschlaege")
@@ -206,41 +192,29 @@ def queue():
     )
 
 
-def _proposal(match_id: int) -> Match:
-    match = db.session.get(Match, match_id)
-    if match is None:
-        abort(404)
-    return match
-
-
 @bp.route("/vorschlaege/<id:match_id>/freigeben", methods=["POST"])
 @role_required(Role.COORDINATOR)
 def approve_match(match_id: int):
     """Approve a proposal: the volunteer is asked to accept."""
-    match = _proposal(match_id)
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    try:
-        matches.change_status(db.session, current_user, match, "approve", now=utcnow())
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        name = match.volunteer.user.first_name  # read before the commit expires it
-        db.session.commit()
-        flash(_("Freigegeben. %(name)s wird gebeten zuzusagen.", name=name), "success")
-    return redirect(url_for("coordination.queue"))
+    match = get_or_404(Match, match_id)
+    require_valid_post()
+    name = match.volunteer.user.first_name  # read before the commit expires it
+    return perform(
+        lambda: matches.change_status(db.session, current_user, match, "approve", now=utcnow()),
+        done=_("Freigegeben. %(name)s wird gebeten zuzusagen.", name=name),
+        then=url_for("coordination.queue"),
+    )
 
 
 @bp.route("/vorschlaege/<id:match_id>/ablehnen", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def reject_match(match_id: int):
     """Reject a proposal with a reason; the pair is never proposed again."""
-    match = _proposal(match_id)
+    match = get_or_404(Match, match_id)
     form = RejectForm()
     if form.validate_on_submit():
-        try:
-            matches.change_status(
+        return perform(
+            lambda: matches.change_status(
                 db.session,
                 current_user,
                 match,
@@ -248,14 +222,10 @@ def reject_match(match_id: int):
                 now=utcnow(),
                 reason=form.reason.data,
                 share_reason=bool(form.share.data),
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Der Vorschlag ist abgelehnt."), "success")
-        return redirect(url_for("coordination.queue"))
+            ),
+            done=_("Der Vorschlag ist abgelehnt."),
+            then=url_for("coordination.queue"),
+        )
     return render_template("coordination/reject.html", match=match, form=form)
 
 
@@ -263,9 +233,7 @@ def reject_match(match_id: int):
 @role_required(Role.COORDINATOR)
 def assign(need_id: int):
     """Assign an expert by hand: the ranked list, or a search by name for anyone approved."""
-    need = db.session.get(Need, need_id)
-    if need is None:
-        abort(404)
+    need = get_or_404(Need, need_id)
     form = BaseForm()
     if form.validate_on_submit():
         volunteer_id = parse_id(request.form.get("volunteer_id"))
@@ -273,18 +241,14 @@ def assign(need_id: int):
         if profile is None:
             flash(_("Diese Person gibt es nicht. Bitte wählen Sie aus der Liste."), "error")
             return redirect(url_for("coordination.assign", need_id=need_id))
-        try:
-            proposals.assign_by_hand(db.session, current_user, need, profile, utcnow())
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("coordination.assign", need_id=need_id))
-        db.session.commit()
-        flash(
-            _("%(name)s ist zugeordnet und wird gebeten zuzusagen.", name=profile.user.first_name),
-            "success",
+        return perform(
+            lambda: proposals.assign_by_hand(db.session, current_user, need, profile, utcnow()),
+            done=lambda _r: _(
+                "%(name)s ist zugeordnet und wird gebeten zuzusagen.", name=profile.user.first_name
+            ),
+            then=url_for("needs.detail", need_id=need_id),
+            refused_then=url_for("coordination.assign", need_id=need_id),
         )
-        return redirect(url_for("needs.detail", need_id=need_id))
     query = request.args.get("name", "").strip()[:80]
     ranked = (
         proposals.candidates_for(db.session, need, utcnow(), k=20)
@@ -363,8 +327,9 @@ def record_phone_need():
         ]
     elif valid:
         publish = request.form.get("action") == "publish"
-        try:
-            need = assisted.record_need_by_phone(
+
+        def record() -> Need:
+            return assisted.record_need_by_phone(
                 db.session,
                 current_user,
                 initiatives.InitiativeInput(
@@ -386,19 +351,18 @@ def record_phone_need():
                 publish=publish,
                 existing=existing,
             )
-        except ServiceError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
+
+        done = perform(
+            record,
+            done=_("Die Anfrage ist aufgenommen und veröffentlicht.")
+            if publish
+            else _("Die Anfrage ist als Entwurf gespeichert."),
+            then=lambda need: url_for("needs.detail", need_id=need.id),
+            form=form,
+        )
+        if done is not None:
             remember_submission(form.submission.data)
-            db.session.commit()
-            flash(
-                _("Die Anfrage ist aufgenommen und veröffentlicht.")
-                if publish
-                else _("Die Anfrage ist als Entwurf gespeichert."),
-                "success",
-            )
-            return redirect(url_for("needs.detail", need_id=need.id))
+            return done
     return render_template(
         "coordination/phone_need.html",
         form=form,
@@ -443,48 +407,36 @@ def _chosen_initiative(
 @role_required(Role.COORDINATOR)
 def invite_initiative(initiative_id: int):
     """Invite an initiative recorded by phone to take its needs over with an account."""
-    initiative = db.session.get(Initiative, initiative_id)
-    if initiative is None:
-        abort(404)
-    if not BaseForm().validate_on_submit():
-        abort(400)
+    initiative = get_or_404(Initiative, initiative_id)
+    require_valid_post()
     back = parse_id(request.form.get("need_id"))
-    try:
-        sent = assisted.invite(db.session, current_user, initiative, now=utcnow())
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(
-            _("Die Einladung ist an %(email)s unterwegs.", email=initiative.contact_email)
+    return perform(
+        lambda: assisted.invite(db.session, current_user, initiative, now=utcnow()),
+        done=lambda sent: [
+            (
+                _("Die Einladung ist an %(email)s unterwegs.", email=initiative.contact_email),
+                "success",
+            )
             if sent
-            else _("Die Einladung wurde heute schon verschickt."),
-            "success" if sent else "info",
-        )
-    if back is not None:
-        return redirect(url_for("needs.detail", need_id=back))
-    return redirect(url_for("reports.dashboard"))
+            else (_("Die Einladung wurde heute schon verschickt."), "info")
+        ],
+        then=url_for("needs.detail", need_id=back)
+        if back is not None
+        else url_for("reports.dashboard"),
+    )
 
 
 @bp.route("/barrieren/<id:report_id>/erledigt", methods=["POST"])
 @role_required(Role.COORDINATOR)
 def barrier_handled(report_id: int):
     """Mark a reported barrier as handled."""
-    report = db.session.get(BarrierReport, report_id)
-    if report is None:
-        abort(404)
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    try:
-        accessibility.mark_handled(db.session, current_user, report, now=utcnow())
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Die Meldung ist als erledigt eingetragen."), "success")
-    return redirect(url_for("reports.dashboard"))
+    report = get_or_404(BarrierReport, report_id)
+    require_valid_post()
+    return perform(
+        lambda: accessibility.mark_handled(db.session, current_user, report, now=utcnow()),
+        done=_("Die Meldung ist als erledigt eingetragen."),
+        then=url_for("reports.dashboard"),
+    )
 
 
 # --- Vermittlung: the engine's runs, a preview and applying it -------------------------------
@@ -529,30 +481,36 @@ def matching_apply():
     """Propose the previewed pairs that still fit; say what changed since the preview."""
     from matching.matches import planning
 
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    try:
-        pairs = planning.read_pairs(request.form.getlist("pair"))
-        result = planning.apply(db.session, current_user, pairs, utcnow())
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("coordination.matching_page"))
-    db.session.commit()
-    if result.proposed:
-        flash(
-            ngettext(
-                "%(num)d Vorschlag übernommen; er wartet jetzt in der Liste der Vorschläge.",
-                "%(num)d Vorschläge übernommen; sie warten jetzt in der Liste der Vorschläge.",
-                result.proposed,
-            ),
-            "success",
-        )
-    else:
-        flash(_("Nichts Neues übernommen."), "info")
-    if result.refused:
-        flash(
-            _("Seit der Vorschau hat sich etwas geändert:") + " " + "; ".join(result.refused),
-            "info",
-        )
-    return redirect(url_for("coordination.matching_page"))
+    require_valid_post()
+
+    def said(result: planning.Applied) -> list[tuple[str, str]]:
+        notes = [
+            (
+                ngettext(
+                    "%(num)d Vorschlag übernommen; er wartet jetzt in der Liste der Vorschläge.",
+                    "%(num)d Vorschläge übernommen; sie warten jetzt in der Liste der Vorschläge.",
+                    result.proposed,
+                ),
+                "success",
+            )
+            if result.proposed
+            else (_("Nichts Neues übernommen."), "info")
+        ]
+        if result.refused:
+            notes.append(
+                (
+                    _("Seit der Vorschau hat sich etwas geändert:")
+                    + " "
+                    + "; ".join(result.refused),
+                    "info",
+                )
+            )
+        return notes
+
+    return perform(
+        lambda: planning.apply(
+            db.session, current_user, planning.read_pairs(request.form.getlist("pair")), utcnow()
+        ),
+        done=said,
+        then=url_for("coordination.matching_page"),
+    )

@@ -34,6 +34,8 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, lazyload
 from matching import audit, engine, mail, mail_links, needs, reports
 from matching.matches.proposals import load_volunteers, to_engine_need, weights
 from matching.models import (
+    ACTIVE_NEED_STATUSES,
+    ENGAGED_MATCH_STATUSES,
     DigestKind,
     DigestSetting,
     DigestShown,
@@ -62,9 +64,6 @@ BATCH_SIZE = 500
 MAX_LISTED = 10
 # An initiative still hears about a need that ended this recently.
 RECENTLY = timedelta(days=7)
-ACTIVE_NEED_STATUSES = (NeedStatus.DRAFT, NeedStatus.OPEN, NeedStatus.MATCHED)
-# Matches that hold a place of a need: the digest stops offering a need once they fill it.
-ENGAGED = (MatchStatus.APPROVED, MatchStatus.ACCEPTED)
 
 SUBJECTS = {
     DigestKind.COORDINATOR: _l("Wochenüberblick für die Koordination"),
@@ -378,7 +377,7 @@ class _VolunteerPlan(_Plan):
         taken = dict(
             self.session.execute(
                 select(Match.need_id, func.count())
-                .where(Match.status.in_(ENGAGED))
+                .where(Match.status.in_(ENGAGED_MATCH_STATUSES))
                 .group_by(Match.need_id)
             ).all()
         )
@@ -504,7 +503,7 @@ class _InitiativePlan(_Plan):
         for need_id, status, count in self.session.execute(
             select(Match.need_id, Match.status, func.count())
             .join(Need, Need.id == Match.need_id)
-            .where(Need.status == NeedStatus.OPEN, Match.status.in_(ENGAGED))
+            .where(Need.status == NeedStatus.OPEN, Match.status.in_(ENGAGED_MATCH_STATUSES))
             .group_by(Match.need_id, Match.status)
         ):
             self.matches[need_id][status] = count

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from matching import digests, mail_links, matches
 from matching.digests.forms import OFF, WEEKLY, DigestSettingsForm
-from matching.errors import ServiceError
 from matching.extensions import csrf, db
 from matching.forms import BaseForm
 from matching.initiatives import assisted
@@ -21,6 +20,7 @@ from matching.matches import passes, proposals
 from matching.matches.forms import PassForm
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
+    ADVISED_MATCH_STATUSES,
     Match,
     MatchStatus,
     Need,
@@ -31,6 +31,7 @@ from matching.models import (
     utcnow,
 )
 from matching.tokens import TokenError
+from matching.views import Refused, attempt
 
 bp = Blueprint("digests", __name__)
 
@@ -117,14 +118,11 @@ def offer(token: str):
     form = BaseForm()
     if not form.validate_on_submit():
         return render_template("digests/offer.html", state="ask", need=need, form=form)
-    try:
-        proposals.offer_help(db.session, user, need, profile, utcnow())
-    except ServiceError as exc:
-        db.session.rollback()
+    outcome = attempt(lambda: proposals.offer_help(db.session, user, need, profile, utcnow()))
+    if isinstance(outcome, Refused):
         return render_template(
-            "digests/offer.html", state="refused", need=need, message=exc.message
+            "digests/offer.html", state="refused", need=need, message=outcome.message
         ), 409
-    db.session.commit()
     return render_template("digests/offer.html", state="done", need=need)
 
 
@@ -152,7 +150,7 @@ def accept(token: str):
     if user is None or match is None or match.volunteer.user_id != user.id:
         return _link_invalid(False, "accept")
     page = {"match": match, "need": match.need}
-    if match.status in (MatchStatus.ACCEPTED, MatchStatus.COMPLETED):
+    if match.status in ADVISED_MATCH_STATUSES:
         return render_template("digests/accept.html", state="accepted", **page)
     if match.released_at is not None:
         return render_template("digests/accept.html", state="released", **page), 409
@@ -161,14 +159,13 @@ def accept(token: str):
     form = BaseForm()
     if not form.validate_on_submit():
         return render_template("digests/accept.html", state="ask", form=form, **page)
-    try:
-        matches.change_status(db.session, user, match, "accept", now=utcnow())
-    except ServiceError as exc:
-        db.session.rollback()
+    outcome = attempt(
+        lambda: matches.change_status(db.session, user, match, "accept", now=utcnow())
+    )
+    if isinstance(outcome, Refused):
         return render_template(
-            "digests/accept.html", state="refused", message=exc.message, **page
+            "digests/accept.html", state="refused", message=outcome.message, **page
         ), 409
-    db.session.commit()
     return render_template("digests/accept.html", state="done", **page)
 
 
@@ -194,16 +191,15 @@ def pass_need(token: str):
         if need.status != NeedStatus.OPEN:
             return render_template("matches/pass.html", state="closed", need=need), 409
         return render_template("matches/pass.html", state="ask", need=need, form=form)
-    try:
-        entry = passes.pass_need(
+    entry = attempt(
+        lambda: passes.pass_need(
             db.session, user, need, profile, form.reason.data or "", now=utcnow()
         )
-    except ServiceError as exc:
-        db.session.rollback()
+    )
+    if isinstance(entry, Refused):
         return render_template(
-            "matches/pass.html", state="refused", need=need, message=exc.message
+            "matches/pass.html", state="refused", need=need, message=entry.message
         ), 409
-    db.session.commit()
     return render_template("matches/pass.html", state="done", need=need, entry=entry)
 
 
@@ -224,14 +220,16 @@ def take_over(token: str):
         return render_template(
             "digests/take_over.html", state="ask", initiative=initiative, form=form
         )
-    try:
-        assisted.take_over(db.session, current_user, initiative, now=utcnow())
-    except ServiceError as exc:
-        db.session.rollback()
+    outcome = attempt(
+        lambda: assisted.take_over(db.session, current_user, initiative, now=utcnow())
+    )
+    if isinstance(outcome, Refused):
         return render_template(
-            "digests/take_over.html", state="refused", initiative=initiative, message=exc.message
+            "digests/take_over.html",
+            state="refused",
+            initiative=initiative,
+            message=outcome.message,
         ), 409
-    db.session.commit()
     flash(
         _("Willkommen! Sie verwalten jetzt die Anfragen von „%(name)s“.", name=initiative.name),
         "success",

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching import audit, initiatives, mail, needs
+from matching import audit, initiatives, limits, mail, needs
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import Initiative, InitiativeMember, Need, Role, User
 from matching.permissions import is_coordinator
@@ -39,12 +39,14 @@ class PhoneContact:
 
 
 def _validate(contact: PhoneContact, today: date) -> None:
-    if not contact.name.strip() or len(contact.name) > 120:
+    if not contact.name.strip() or len(contact.name) > limits.CONTACT_NAME_MAX:
         raise InvalidInput(_l("Bitte geben Sie den Namen der Kontaktperson an."))
     if not (contact.phone.strip() or contact.email.strip()):
         raise InvalidInput(_l("Bitte geben Sie eine Telefonnummer oder eine E-Mail-Adresse an."))
-    if len(contact.phone) > 40:
-        raise InvalidInput(_l("Die Telefonnummer darf höchstens 40 Zeichen lang sein."))
+    if len(contact.phone) > limits.PHONE_MAX:
+        raise InvalidInput(
+            _l("Die Telefonnummer darf höchstens %(max)d Zeichen lang sein.", max=limits.PHONE_MAX)
+        )
     if contact.email.strip() and not _EMAIL.match(contact.email.strip()):
         raise InvalidInput(
             _l("Bitte prüfen Sie die E-Mail-Adresse, zum Beispiel name@beispiel.de.")

@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from matching import needs
+from matching import limits, needs
 from matching.forms import (
     BaseForm,
     DayField,
@@ -31,7 +31,7 @@ class InitiativeForm(BaseForm):
         _l("Name der Initiative"),
         validators=[
             DataRequired(message=_l("Bitte geben Sie den Namen Ihrer Initiative an.")),
-            Length(max=120, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.INITIATIVE_NAME_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
         ],
     )
     district = SelectField(
@@ -41,17 +41,24 @@ class InitiativeForm(BaseForm):
     sub_district = StringField(
         _l("Stadtteil (freiwillig)"),
         description=_l("Zum Beispiel Hallschlag, Heslach oder Fasanenhof."),
-        validators=[Length(max=80, message=_l("Bitte höchstens %(max)d Zeichen."))],
+        validators=[
+            Length(max=limits.SUB_DISTRICT_MAX, message=_l("Bitte höchstens %(max)d Zeichen."))
+        ],
     )
     description = TextAreaField(
         _l("Was macht Ihre Initiative? (freiwillig)"),
-        validators=[Length(max=1000, message=_l("Bitte höchstens %(max)d Zeichen."))],
+        validators=[
+            Length(
+                max=limits.INITIATIVE_DESCRIPTION_MAX,
+                message=_l("Bitte höchstens %(max)d Zeichen."),
+            )
+        ],
     )
     website = URLField(
         _l("Webseite (freiwillig)"),
         validators=[
             Optional(),
-            Length(max=300, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.WEBSITE_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
             URL(
                 message=_l(
                     "Bitte geben Sie eine vollständige Adresse an, zum Beispiel https://beispiel.de."
@@ -74,7 +81,7 @@ class NeedForm(BaseForm):
         ),
         validators=[
             DataRequired(message=_l("Bitte geben Sie einen kurzen Titel an.")),
-            Length(max=120, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.NEED_TITLE_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
         ],
     )
     description = TextAreaField(
@@ -82,7 +89,7 @@ class NeedForm(BaseForm):
         description=_l("Was haben Sie schon versucht? Wobei hakt es? Ein paar Sätze genügen."),
         validators=[
             DataRequired(message=_l("Bitte beschreiben Sie kurz, wobei Sie Rat brauchen.")),
-            Length(max=4000, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.NEED_DESCRIPTION_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
         ],
     )
     phases = MultiCheckboxField(

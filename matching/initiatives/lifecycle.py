@@ -8,7 +8,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from matching import audit
+from matching import audit, limits
 from matching.errors import InvalidInput, PermissionDenied
 from matching.models import Initiative, InitiativeMember, Role, User
 from matching.permissions import is_member
@@ -25,9 +25,12 @@ class InitiativeInput:
 
 
 def _validate(data: InitiativeInput) -> None:
-    if not data.name.strip() or len(data.name) > 120:
+    if not data.name.strip() or len(data.name) > limits.INITIATIVE_NAME_MAX:
         raise InvalidInput(
-            _l("Bitte geben Sie den Namen der Initiative an (höchstens 120 Zeichen).")
+            _l(
+                "Bitte geben Sie den Namen der Initiative an (höchstens %(max)d Zeichen).",
+                max=limits.INITIATIVE_NAME_MAX,
+            )
         )
     if data.district not in DISTRICT_CODES:
         raise InvalidInput(_l("Bitte wählen Sie einen Stadtbezirk aus der Liste."))

@@ -11,14 +11,21 @@ from sqlalchemy import select
 
 from matching import initiatives, needs
 from matching.access import role_required
-from matching.errors import ServiceError
 from matching.extensions import db
 from matching.forms import ReasonForm, already_submitted, remember_submission
 from matching.initiatives.forms import InitiativeForm, NeedForm, need_input
-from matching.models import Initiative, InitiativeMember, Need, Role, utcnow
+from matching.models import (
+    EDITABLE_NEED_STATUSES,
+    Initiative,
+    InitiativeMember,
+    Need,
+    Role,
+    utcnow,
+)
 from matching.needs import clocks, phases
 from matching.permissions import acts_for_initiative, can_manage_need, is_coordinator
 from matching.reference import PHASES, URGENCIES
+from matching.views import perform, require_valid_post
 
 bp = Blueprint("initiatives", __name__)
 # Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
@@ -76,20 +83,22 @@ def edit_initiative():
             description=form.description.data or "",
             website=form.website.data or "",
         )
-        try:
+
+        def save() -> object:
             if initiative is None:
-                initiatives.create_initiative(db.session, current_user, data, now=utcnow())
-            else:
-                initiatives.update_initiative(
-                    db.session, current_user, initiative, data, now=utcnow()
-                )
-        except ServiceError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Die Angaben zu Ihrer Initiative sind gespeichert."), "success")
-            return redirect(url_for("initiatives.my_needs"))
+                return initiatives.create_initiative(db.session, current_user, data, now=utcnow())
+            return initiatives.update_initiative(
+                db.session, current_user, initiative, data, now=utcnow()
+            )
+
+        saved = perform(
+            save,
+            done=_("Die Angaben zu Ihrer Initiative sind gespeichert."),
+            then=url_for("initiatives.my_needs"),
+            form=form,
+        )
+        if saved is not None:
+            return saved
     return render_template("initiatives/initiative.html", form=form, initiative=initiative)
 
 
@@ -131,30 +140,26 @@ def new_need():
         return redirect(url_for("initiatives.my_needs"))
     if form.validate_on_submit():
         publish = request.form.get("action") == "publish"
-        try:
-            need = needs.create_need(
+        saved = perform(
+            lambda: needs.create_need(
                 db.session,
                 current_user,
                 initiative,
                 need_input(form),
                 now=utcnow(),
                 publish=publish,
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
+            ),
+            done=_("Ihre Anfrage ist veröffentlicht. Wir suchen jetzt passende Expert:innen.")
+            if publish
+            else _(
+                "Ihre Anfrage ist als Entwurf gespeichert. Sie können sie später veröffentlichen."
+            ),
+            then=lambda need: url_for("needs.detail", need_id=need.id),
+            form=form,
+        )
+        if saved is not None:
             remember_submission(form.submission.data)
-            db.session.commit()
-            flash(
-                _("Ihre Anfrage ist veröffentlicht. Wir suchen jetzt passende Expert:innen.")
-                if publish
-                else _(
-                    "Ihre Anfrage ist als Entwurf gespeichert. Sie können sie später veröffentlichen."
-                ),
-                "success",
-            )
-            return redirect(url_for("needs.detail", need_id=need.id))
+            return saved
     return render_template(
         "initiatives/need_form.html", form=form, need=None, phases=PHASES, urgencies=URGENCIES
     )
@@ -165,7 +170,7 @@ def new_need():
 def edit_need(need_id: int):
     """Edit a draft or open need; a draft can be published from here."""
     need = _managed_need(need_id)
-    if need.status not in needs.EDITABLE:
+    if need.status not in EDITABLE_NEED_STATUSES:
         flash(_("Nur Entwürfe und offene Anfragen können bearbeitet werden."), "error")
         return redirect(url_for("needs.detail", need_id=need_id))
     form = NeedForm(obj=need)
@@ -173,18 +178,18 @@ def edit_need(need_id: int):
         form.phases.data = list(need.phases)
         form.formats.data = sorted(need.formats)
     if form.validate_on_submit():
-        now = utcnow()
-        try:
+
+        def save() -> None:
+            now = utcnow()
             needs.update_need(db.session, current_user, need, need_input(form), now=now)
             if request.form.get("action") == "publish" and need.status == "draft":
                 needs.change_status(db.session, current_user, need, "publish", now=now)
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("needs.detail", need_id=need_id))
-        db.session.commit()
-        flash(_("Ihre Änderungen sind gespeichert."), "success")
-        return redirect(url_for("needs.detail", need_id=need.id))
+
+        return perform(
+            save,
+            done=_("Ihre Änderungen sind gespeichert."),
+            then=url_for("needs.detail", need_id=need_id),
+        )
     return render_template(
         "initiatives/need_form.html", form=form, need=need, phases=PHASES, urgencies=URGENCIES
     )
@@ -208,19 +213,12 @@ def close_need(need_id: int):
 
 def _simple_transition(need_id: int, action: str, done_message: str):
     need = _managed_need(need_id)
-    from matching.forms import BaseForm
-
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    try:
-        needs.change_status(db.session, current_user, need, action, now=utcnow())
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(done_message, "success")
-    return redirect(url_for("needs.detail", need_id=need_id))
+    require_valid_post()
+    return perform(
+        lambda: needs.change_status(db.session, current_user, need, action, now=utcnow()),
+        done=done_message,
+        then=url_for("needs.detail", need_id=need_id),
+    )
 
 
 @bp.route("/anfragen/<id:need_id>/zurueckziehen", methods=["GET", "POST"])
@@ -230,15 +228,11 @@ def withdraw_need(need_id: int):
     need = _managed_need(need_id)
     form = ReasonForm()
     if form.validate_on_submit():
-        try:
-            needs.change_status(
+        return perform(
+            lambda: needs.change_status(
                 db.session, current_user, need, "withdraw", now=utcnow(), reason=form.reason.data
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Ihre Anfrage ist zurückgezogen."), "success")
-        return redirect(url_for("needs.detail", need_id=need_id))
+            ),
+            done=_("Ihre Anfrage ist zurückgezogen."),
+            then=url_for("needs.detail", need_id=need_id),
+        )
     return render_template("initiatives/withdraw.html", need=need, form=form)

@@ -18,13 +18,14 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from matching import limits
 from matching.accessibility import report_barrier
-from matching.errors import ServiceError
 from matching.extensions import csrf, db, limiter
 from matching.main.forms import BarrierForm
 from matching.models import utcnow
 from matching.reference import PHASES, UI_LOCALES
 from matching.urls import safe_next
+from matching.views import perform
 
 bp = Blueprint("main", __name__)
 
@@ -97,23 +98,22 @@ def accessibility():
     """The accessibility statement (BITV 2.0) with a form to report a barrier."""
     form = BarrierForm()
     if request.method == "GET":
-        form.page.data = request.args.get("seite", "")[:300]
+        form.page.data = request.args.get("seite", "")[: limits.BARRIER_PAGE_MAX]
     if form.validate_on_submit():
-        try:
-            report_barrier(
+        reported = perform(
+            lambda: report_barrier(
                 db.session,
                 current_user,
                 form.description.data,
                 page=form.page.data or "",
                 contact=form.contact.data or "",
                 now=utcnow(),
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Danke für Ihre Meldung! Die Koordination kümmert sich darum."), "success")
-            return redirect(url_for("main.accessibility"))
+            ),
+            done=_("Danke für Ihre Meldung! Die Koordination kümmert sich darum."),
+            then=url_for("main.accessibility"),
+            form=form,
+        )
+        if reported is not None:
+            return reported
     statement_date = current_app.config["ACCESSIBILITY_STATEMENT_DATE"]
     return render_template("main/accessibility.html", form=form, statement_date=statement_date)

@@ -8,9 +8,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from matching.matches import meetings, messages
+from matching.matches import meetings
 from matching.matches.participants import role_in
-from matching.models import Match, MatchMessage, Meeting, User
+from matching.models import (
+    SERVED_MATCH_STATUSES,
+    Match,
+    MatchMessage,
+    Meeting,
+    User,
+)
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,7 @@ def overview(session: Session, match: Match, viewer: User, now: datetime) -> Aft
     held = [m.starts_at for m in every if m.status == "confirmed" and m.starts_at <= now]
     coming = [m.starts_at for m in every if m.status == "confirmed" and m.starts_at > now]
     return AfterMatch(
-        thread_open=match.status in messages.OPEN_STATUSES,
+        thread_open=match.status in SERVED_MATCH_STATUSES,
         messages=count,
         last_message_at=last,
         meeting=live,

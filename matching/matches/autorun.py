@@ -79,8 +79,11 @@ def run(
     )
     result.requests = 0
     if seen is not None:
-        result.requests = session.scalar(
-            select(func.count()).select_from(MatchingRequest).where(MatchingRequest.id <= seen)
+        result.requests = (
+            session.scalar(
+                select(func.count()).select_from(MatchingRequest).where(MatchingRequest.id <= seen)
+            )
+            or 0  # a count is never NULL; this tells the type checker
         )
         if not dry_run:
             session.execute(delete(MatchingRequest).where(MatchingRequest.id <= seen))

@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 from matching import mail
 from matching.mail_links import offer_url
 from matching.matches.participants import initiative_people
-from matching.models import Match, MatchOrigin, MatchStatus, NeedStatus, User
+from matching.models import (
+    ENGAGED_MATCH_STATUSES,
+    Match,
+    MatchOrigin,
+    MatchStatus,
+    NeedStatus,
+    User,
+)
 
 OTHER_NEEDS = 2
 
@@ -25,9 +32,7 @@ def after_transition(
     if action == "complete":
         feedback_requests(session, match)
     elif action in ("release", "decline") or (
-        action == "cancel"
-        and actor is not None
-        and before in (MatchStatus.APPROVED, MatchStatus.ACCEPTED)
+        action == "cancel" and actor is not None and before in ENGAGED_MATCH_STATUSES
     ):
         # A coordinator's cancel, a volunteer's "no", a release by the system; the system's
         # own cancel of other proposals once a need is matched needs no word to anyone.

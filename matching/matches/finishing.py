@@ -9,13 +9,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from matching import audit
+from matching import audit, limits
 from matching.database import lock_row
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
-from matching.models import Match, MatchStatus, Meeting, MeetingOutcome, MeetingStatus, Need, User
+from matching.models import (
+    ADVISED_MATCH_STATUSES,
+    Match,
+    MatchStatus,
+    Meeting,
+    MeetingOutcome,
+    MeetingStatus,
+    Need,
+    User,
+)
 from matching.reference import PHASE_BY_CODE
-
-MAX_LENGTH = 2000
 
 
 def look_back(
@@ -40,8 +47,8 @@ def look_back(
     if match.volunteer_feedback_at is not None:
         raise TransitionError(_l("Zu dieser Vermittlung gibt es schon eine Rückmeldung. Danke!"))
     helped = (helped or "").strip()
-    if len(helped) > MAX_LENGTH:
-        raise InvalidInput(_l("Bitte höchstens %(max)d Zeichen.", max=MAX_LENGTH))
+    if len(helped) > limits.LOOK_BACK_MAX:
+        raise InvalidInput(_l("Bitte höchstens %(max)d Zeichen.", max=limits.LOOK_BACK_MAX))
     if next_phase and next_phase not in PHASE_BY_CODE:
         raise InvalidInput(_l("Bitte wählen Sie ein Thema aus der Liste."))
     match.volunteer_feedback = helped
@@ -82,11 +89,11 @@ def engagements(session: Session, user: User, now: datetime) -> list[Engagement]
         .options(selectinload(Match.need).selectinload(Need.initiative))
         .where(
             Match.volunteer_id == profile.id,
-            Match.status.in_((MatchStatus.ACCEPTED, MatchStatus.COMPLETED)),
+            Match.status.in_(ADVISED_MATCH_STATUSES),
         )
         .order_by(Match.accepted_at, Match.id)
     ).all()
-    held = dict(
+    held: dict[int, int] = dict(
         session.execute(
             select(Meeting.match_id, func.count())
             .where(
@@ -96,7 +103,9 @@ def engagements(session: Session, user: User, now: datetime) -> list[Engagement]
                 (Meeting.outcome.is_(None)) | (Meeting.outcome == MeetingOutcome.HELD),
             )
             .group_by(Meeting.match_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return [
         Engagement(

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from matching.errors import ServiceError
 from matching.extensions import db
 from matching.matches import finishing
 from matching.matches.forms import LookBackForm
 from matching.matches.thread_routes import participant_match
 from matching.models import utcnow
 from matching.reference import PHASES
+from matching.views import perform
 
 bp = Blueprint("finishing", __name__)
 
@@ -26,22 +26,18 @@ def look_back(match_id: int):
         abort(404)
     form = LookBackForm()
     if form.validate_on_submit():
-        try:
-            finishing.look_back(
+        return perform(
+            lambda: finishing.look_back(
                 db.session,
                 current_user,
                 match,
                 form.helped.data or "",
                 form.next_phase.data or "",
                 now=utcnow(),
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Danke für Ihren Rückblick!"), "success")
-        return redirect(url_for("matches.detail", match_id=match.id))
+            ),
+            done=_("Danke für Ihren Rückblick!"),
+            then=url_for("matches.detail", match_id=match.id),
+        )
     return render_template(
         "matches/look_back.html", match=match, need=match.need, form=form, phases=PHASES
     ), (422 if form.errors else 200)

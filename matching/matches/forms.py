@@ -13,6 +13,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from matching import limits
 from matching.forms import BaseForm, ClockField, DayField, StrictRadioField, choices_from
 from matching.reference import PHASES
 
@@ -20,7 +21,7 @@ from matching.reference import PHASES
 class DeclineForm(BaseForm):
     reason = TextAreaField(
         _l("Möchten Sie uns sagen, warum? (freiwillig)"),
-        validators=[Length(max=1000, message=_l("Bitte höchstens %(max)d Zeichen."))],
+        validators=[Length(max=limits.REASON_MAX, message=_l("Bitte höchstens %(max)d Zeichen."))],
     )
 
 
@@ -39,7 +40,9 @@ class FeedbackForm(BaseForm):
     )
     comment = TextAreaField(
         _l("Was möchten Sie uns noch sagen? (freiwillig)"),
-        validators=[Length(max=2000, message=_l("Bitte höchstens %(max)d Zeichen."))],
+        validators=[
+            Length(max=limits.FEEDBACK_MAX, message=_l("Bitte höchstens %(max)d Zeichen."))
+        ],
     )
     next_phase = StrictRadioField(
         _l("Was steht als Nächstes an? (freiwillig)"),
@@ -155,7 +158,9 @@ class LookBackForm(BaseForm):
 
     helped = TextAreaField(
         _l("Was hat geholfen? Was nehmen Sie mit? (freiwillig)"),
-        validators=[Length(max=2000, message=_l("Bitte höchstens %(max)d Zeichen."))],
+        validators=[
+            Length(max=limits.LOOK_BACK_MAX, message=_l("Bitte höchstens %(max)d Zeichen."))
+        ],
     )
     next_phase = StrictRadioField(
         _l("Steht für die Initiative als Nächstes ein Thema an? (freiwillig)"),

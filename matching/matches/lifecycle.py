@@ -17,12 +17,14 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from matching import audit, needs
+from matching import audit, limits, needs
 from matching.database import among, lock_row
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.matches import autorun, finish_mail, mails, volunteer_pool
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
+    ENGAGED_MATCH_STATUSES,
+    NEVER_AGAIN_MATCH_STATUSES,
     InitiativeMember,
     Match,
     MatchOrigin,
@@ -36,8 +38,6 @@ from matching.models import (
 from matching.permissions import is_coordinator, is_member
 
 M = MatchStatus
-ENGAGED = (M.APPROVED, M.ACCEPTED)  # count against a volunteer's capacity
-NEVER_AGAIN = (M.REJECTED, M.DECLINED)  # this pair is not proposed again
 # Steps after which a need may want someone else: the proposal job looks again soon.
 FREES_A_PLACE = frozenset({"reject", "decline", "release", "cancel"})
 
@@ -130,7 +130,7 @@ def engaged_count(session: Session, profile_id: int) -> int:
     return session.execute(
         select(func.count())
         .select_from(Match)
-        .where(Match.volunteer_id == profile_id, Match.status.in_(ENGAGED))
+        .where(Match.volunteer_id == profile_id, Match.status.in_(ENGAGED_MATCH_STATUSES))
     ).scalar_one()
 
 
@@ -138,7 +138,7 @@ def _taken_slots(session: Session, need_id: int) -> int:
     return session.execute(
         select(func.count())
         .select_from(Match)
-        .where(Match.need_id == need_id, Match.status.in_(ENGAGED))
+        .where(Match.need_id == need_id, Match.status.in_(ENGAGED_MATCH_STATUSES))
     ).scalar_one()
 
 
@@ -183,7 +183,7 @@ def create_match(
         raise TransitionError(
             _l("Für diese Anfrage gibt es schon einen Vorschlag mit dieser Person.")
         )
-    if any(status in NEVER_AGAIN for status in earlier):
+    if any(status in NEVER_AGAIN_MATCH_STATUSES for status in earlier):
         raise TransitionError(
             _l("Diese Person wurde für diese Anfrage schon abgelehnt oder hat abgesagt.")
         )
@@ -293,7 +293,7 @@ def propose_many(
     for need_id, volunteer_id, status in session.execute(
         select(Match.need_id, Match.volunteer_id, Match.status).where(
             among(Match.need_id, need_ids),
-            Match.status.in_((*ACTIVE_MATCH_STATUSES, *NEVER_AGAIN)),
+            Match.status.in_((*ACTIVE_MATCH_STATUSES, *NEVER_AGAIN_MATCH_STATUSES)),
         )
     ):
         earlier.setdefault((need_id, volunteer_id), set()).add(status)
@@ -308,7 +308,7 @@ def propose_many(
             why = _l("Niemand berät die eigene Initiative.")
         elif statuses & set(ACTIVE_MATCH_STATUSES):
             why = _l("Für diese Anfrage gibt es schon einen Vorschlag mit dieser Person.")
-        elif statuses & set(NEVER_AGAIN):
+        elif statuses & set(NEVER_AGAIN_MATCH_STATUSES):
             why = _l("Diese Person wurde für diese Anfrage schon abgelehnt oder hat abgesagt.")
         else:
             rows.append(
@@ -491,8 +491,8 @@ def give_feedback(
         raise TransitionError(_l("Zu dieser Vermittlung gibt es schon eine Rückmeldung. Danke!"))
     if not isinstance(rating, int) or not 1 <= rating <= 5:
         raise InvalidInput(_l("Bitte wählen Sie eine Bewertung von 1 bis 5."))
-    if len(comment) > 2000:
-        raise InvalidInput(_l("Bitte höchstens 2000 Zeichen."))
+    if len(comment) > limits.FEEDBACK_MAX:
+        raise InvalidInput(_l("Bitte höchstens %(max)d Zeichen.", max=limits.FEEDBACK_MAX))
     match.feedback_rating = rating
     match.feedback_comment = comment.strip()
     match.feedback_at = now

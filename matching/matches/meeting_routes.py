@@ -9,7 +9,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from matching.errors import ServiceError
 from matching.extensions import db
 from matching.forms import BaseForm
 from matching.matches import calendar, meeting_mail, meetings
@@ -18,6 +17,7 @@ from matching.matches.participants import ROLE_LABELS, role_in
 from matching.matches.thread_routes import participant_match
 from matching.models import Meeting, MeetingStatus, User, utcnow
 from matching.tokens import TokenError
+from matching.views import Refused, attempt, perform, require_valid_post
 
 bp = Blueprint("meetings", __name__)
 
@@ -40,8 +40,8 @@ def _meeting(match_id: int, meeting_id: int) -> tuple[Meeting, str]:
     return meeting, role
 
 
-def _back(match_id: int):
-    return redirect(url_for("matches.detail", match_id=match_id, _anchor="treffen"))
+def _back(match_id: int) -> str:
+    return url_for("matches.detail", match_id=match_id, _anchor="treffen")
 
 
 def _local(day, time) -> datetime:
@@ -68,8 +68,8 @@ def propose(match_id: int):
             for entry in form.times
             if entry.form.filled()
         ]
-        try:
-            meetings.propose(
+        proposed = perform(
+            lambda: meetings.propose(
                 db.session,
                 current_user,
                 match,
@@ -77,17 +77,14 @@ def propose(match_id: int):
                 form.place_kind.data,
                 form.place.data or "",
                 now=utcnow(),
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-            status = 422
-        else:
-            db.session.commit()
-            flash(
-                _("Ihre Vorschläge sind verschickt. Die andere Seite wählt eine Zeit."), "success"
-            )
-            return _back(match.id)
+            ),
+            done=_("Ihre Vorschläge sind verschickt. Die andere Seite wählt eine Zeit."),
+            then=_back(match.id),
+            form=form,
+        )
+        if proposed is not None:
+            return proposed
+        status = 422
     elif form.errors:
         status = 422
     return render_template(
@@ -99,12 +96,13 @@ def propose(match_id: int):
 @login_required
 def pick(match_id: int, meeting_id: int):
     meeting, _role = _meeting(match_id, meeting_id)
-    form = BaseForm()
     option = _option_id()
-    if not form.validate_on_submit():
-        abort(400)
-    _pick(current_user, meeting, option, None)
-    return _back(match_id)
+    require_valid_post()
+    return perform(
+        lambda: meetings.pick(db.session, current_user, meeting, option, now=utcnow()),
+        done=_("Der Termin steht. Beide Seiten bekommen eine Einladung für den Kalender."),
+        then=_back(match_id),
+    )
 
 
 def _option_id() -> int:
@@ -114,33 +112,16 @@ def _option_id() -> int:
     return int(value) if value.isdigit() and len(value) < 10 else 0
 
 
-def _pick(person: User, meeting: Meeting, option_id: int, sequence: int | None) -> bool:
-    try:
-        meetings.pick(db.session, person, meeting, option_id, now=utcnow(), sequence=sequence)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return False
-    db.session.commit()
-    flash(_("Der Termin steht. Beide Seiten bekommen eine Einladung für den Kalender."), "success")
-    return True
-
-
 @bp.route("/vermittlungen/<id:match_id>/treffen/<id:meeting_id>/absagen", methods=["POST"])
 @login_required
 def cancel(match_id: int, meeting_id: int):
     meeting, _role = _meeting(match_id, meeting_id)
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    try:
-        meetings.cancel(db.session, current_user, meeting, now=utcnow())
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Das Treffen ist abgesagt. Beide Seiten bekommen Bescheid."), "success")
-    return _back(match_id)
+    require_valid_post()
+    return perform(
+        lambda: meetings.cancel(db.session, current_user, meeting, now=utcnow()),
+        done=_("Das Treffen ist abgesagt. Beide Seiten bekommen Bescheid."),
+        then=_back(match_id),
+    )
 
 
 @bp.route("/vermittlungen/<id:match_id>/treffen/<id:meeting_id>/ergebnis", methods=["POST"])
@@ -151,28 +132,31 @@ def outcome(match_id: int, meeting_id: int):
     form = MeetingOutcomeForm()
     if not form.validate_on_submit():
         flash(_("Bitte wählen Sie: ja, verschoben oder nein."), "error")
-        return _back(match_id)
-    try:
-        meetings.record_outcome(db.session, current_user, meeting, form.outcome.data, now=utcnow())
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(match_id)
-    db.session.commit()
+        return redirect(_back(match_id))
+    then = _back(match_id)
     if form.outcome.data == "held":
-        flash(_("Schön, danke! Wenn die Beratung fertig ist, tragen Sie das hier ein."), "success")
+        said = _("Schön, danke! Wenn die Beratung fertig ist, tragen Sie das hier ein.")
     elif form.outcome.data == "moved":
-        flash(_("Danke! Schlagen Sie gern gleich neue Zeiten vor."), "info")
-        return redirect(url_for("meetings.propose", match_id=match_id))
+        said = [(_("Danke! Schlagen Sie gern gleich neue Zeiten vor."), "info")]
+        then = url_for("meetings.propose", match_id=match_id)
     else:
-        flash(
-            _(
-                "Danke für die Rückmeldung. Die Koordination weiß Bescheid und hilft. "
-                "Sie können auch gleich neue Zeiten vorschlagen."
-            ),
-            "info",
-        )
-    return _back(match_id)
+        said = [
+            (
+                _(
+                    "Danke für die Rückmeldung. Die Koordination weiß Bescheid und hilft. "
+                    "Sie können auch gleich neue Zeiten vorschlagen."
+                ),
+                "info",
+            )
+        ]
+    return perform(
+        lambda: meetings.record_outcome(
+            db.session, current_user, meeting, form.outcome.data, now=utcnow()
+        ),
+        done=said,
+        then=then,
+        refused_then=_back(match_id),
+    )
 
 
 @bp.route("/vermittlungen/<id:match_id>/treffen/<id:meeting_id>.ics")
@@ -224,12 +208,13 @@ def pick_from_mail(token: str):
         return render_template(
             "matches/meeting_link.html", state="ask", option=option, form=form, **page
         )
-    try:
-        meetings.pick(db.session, person, meeting, option.id, now=utcnow(), sequence=sequence)
-    except ServiceError as exc:
-        db.session.rollback()
+    picked = attempt(
+        lambda: meetings.pick(
+            db.session, person, meeting, option.id, now=utcnow(), sequence=sequence
+        )
+    )
+    if isinstance(picked, Refused):
         return render_template(
-            "matches/meeting_link.html", state="refused", message=exc.message, **page
+            "matches/meeting_link.html", state="refused", message=picked.message, **page
         ), 409
-    db.session.commit()
     return render_template("matches/meeting_link.html", state="done", option=option, **page)

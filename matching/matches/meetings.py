@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,12 +17,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching import audit
+from matching import audit, limits
 from matching.database import lock_row
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.matches import meeting_mail
 from matching.matches.participants import role_in
 from matching.models import (
+    LIVE_MEETING_STATUSES,
     Match,
     MatchStatus,
     Meeting,
@@ -36,7 +38,6 @@ from matching.models import (
 MAX_OPTIONS = 3
 MIN_MINUTES = 15
 MAX_MINUTES = 480
-LIVE = (MeetingStatus.PROPOSED, MeetingStatus.CONFIRMED)
 _VIDEO_LINK = re.compile(r"^https://[^\s<>\"']+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 SIDES = (ThreadRole.VOLUNTEER, ThreadRole.INITIATIVE)
@@ -64,13 +65,17 @@ def current(session: Session, match: Match) -> Meeting | None:
     """The match's meeting that is proposed, or confirmed and not yet looked back on."""
     return session.scalar(
         select(Meeting)
-        .where(Meeting.match_id == match.id, Meeting.status.in_(LIVE), Meeting.outcome.is_(None))
+        .where(
+            Meeting.match_id == match.id,
+            Meeting.status.in_(LIVE_MEETING_STATUSES),
+            Meeting.outcome.is_(None),
+        )
         .order_by(Meeting.id.desc())
         .limit(1)
     )
 
 
-def for_match(session: Session, match: Match) -> list[Meeting]:
+def for_match(session: Session, match: Match) -> Sequence[Meeting]:
     """All meetings of a match, newest first."""
     return session.scalars(
         select(Meeting).where(Meeting.match_id == match.id).order_by(Meeting.id.desc())
@@ -101,8 +106,8 @@ def _check_place(kind: str, place: str) -> str:
         raise InvalidInput(
             _l("Der Ort enthält unsichtbare Steuerzeichen. Bitte tippen Sie ihn neu.")
         )
-    if len(place) > 500:
-        raise InvalidInput(_l("Bitte höchstens %(max)d Zeichen.", max=500))
+    if len(place) > limits.MEETING_PLACE_MAX:
+        raise InvalidInput(_l("Bitte höchstens %(max)d Zeichen.", max=limits.MEETING_PLACE_MAX))
     if kind == PlaceKind.PHONE:
         return ""
     if kind == PlaceKind.VIDEO:
@@ -143,7 +148,7 @@ def propose(
         session.add(meeting)
     else:
         lock_row(session, meeting)
-        if meeting.status not in LIVE:
+        if meeting.status not in LIVE_MEETING_STATUSES:
             raise TransitionError(_l("Dieses Treffen wurde abgesagt."))
         before = meeting.status
         meeting.sequence += 1  # old mail links and calendar entries are now out of date
@@ -250,7 +255,7 @@ def cancel(session: Session, actor: User, meeting: Meeting, *, now: datetime) ->
     """Call the meeting off; a confirmed one is taken out of the calendars (METHOD:CANCEL)."""
     _side(session, actor, meeting.match)
     lock_row(session, meeting)
-    if meeting.status not in LIVE:
+    if meeting.status not in LIVE_MEETING_STATUSES:
         raise TransitionError(_l("Dieses Treffen wurde schon abgesagt."))
     before = meeting.status
     meeting.status = MeetingStatus.CANCELLED
@@ -281,7 +286,12 @@ def record_outcome(
     if outcome not in {o.value for o in MeetingOutcome}:
         raise InvalidInput(_l("Bitte wählen Sie: ja, verschoben oder nein."))
     lock_row(session, meeting)
-    if meeting.status != MeetingStatus.CONFIRMED or meeting.ends_at > now:
+    # A confirmed meeting always has its time; the check on None tells the type checker.
+    if (
+        meeting.status != MeetingStatus.CONFIRMED
+        or meeting.ends_at is None
+        or meeting.ends_at > now
+    ):
         raise TransitionError(_l("Das fragen wir erst, wenn der Termin vorbei ist."))
     if meeting.outcome is not None:
         raise TransitionError(_l("Dazu gibt es schon eine Antwort. Danke!"))
@@ -312,7 +322,7 @@ def _when(moment: datetime | None) -> str:
     return format_datetime(moment, "EEEE, d. MMMM y, HH:mm") if moment else ""
 
 
-def due_reminders(session: Session, start: datetime, end: datetime) -> list[Meeting]:
+def due_reminders(session: Session, start: datetime, end: datetime) -> Sequence[Meeting]:
     """Confirmed meetings starting in [start, end) (the next day), not reminded yet."""
     return session.scalars(
         select(Meeting)
@@ -338,4 +348,4 @@ def due_questions(session: Session, now: datetime) -> list[Meeting]:
         )
         .order_by(Meeting.starts_at, Meeting.id)
     ).all()
-    return [m for m in meetings if m.ends_at <= now]
+    return [m for m in meetings if m.ends_at is not None and m.ends_at <= now]

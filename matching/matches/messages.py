@@ -7,6 +7,7 @@ name and role only, and mail about it links to the thread, never to an address.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from flask import current_app
@@ -18,6 +19,7 @@ from matching import audit
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.matches.participants import role_in
 from matching.models import (
+    SERVED_MATCH_STATUSES,
     Match,
     MatchMessage,
     MatchStatus,
@@ -28,8 +30,6 @@ from matching.models import (
 )
 from matching.text import looks_blank
 
-# Before the answer (a question), after acceptance, and after the end of the advice.
-OPEN_STATUSES = (MatchStatus.APPROVED, MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
 # Tab, line feed and carriage return are text; every other control character is not.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 ERASED = _l("(Diese Nachricht wurde gelöscht.)")
@@ -53,7 +53,7 @@ def clean_body(body: str | None) -> str:
     return text
 
 
-def thread(session: Session, match: Match) -> list[MatchMessage]:
+def thread(session: Session, match: Match) -> Sequence[MatchMessage]:
     """The messages of a match, oldest first."""
     return session.scalars(
         select(MatchMessage)
@@ -72,7 +72,7 @@ def last_message_at(session: Session, match: Match) -> datetime | None:
 def may_write(session: Session, actor: User | None, match: Match) -> bool:
     """Whether ``actor`` may write into this thread now."""
     role = role_in(session, actor, match)
-    if role is None or match.status not in OPEN_STATUSES:
+    if role is None or match.status not in SERVED_MATCH_STATUSES:
         return False
     if match.status == MatchStatus.APPROVED and role == ThreadRole.INITIATIVE:
         # Before the yes the volunteer asks and the initiative answers; it does not start.
@@ -81,9 +81,10 @@ def may_write(session: Session, actor: User | None, match: Match) -> bool:
 
 
 def _count(session: Session, match: Match) -> int:
-    return session.scalar(
+    count = session.scalar(
         select(func.count()).select_from(MatchMessage).where(MatchMessage.match_id == match.id)
     )
+    return count or 0  # a count is never NULL; this tells the type checker
 
 
 def post(session: Session, actor: User, match: Match, body: str, *, now: datetime) -> MatchMessage:
@@ -92,7 +93,7 @@ def post(session: Session, actor: User, match: Match, body: str, *, now: datetim
     if role is None:
         raise PermissionDenied(_l("Sie gehören nicht zu dieser Vermittlung."))
     text = clean_body(body)
-    if match.status not in OPEN_STATUSES:
+    if match.status not in SERVED_MATCH_STATUSES:
         raise TransitionError(
             _l("Diese Vermittlung ist beendet; hier kann niemand mehr schreiben.")
         )

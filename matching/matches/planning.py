@@ -5,6 +5,7 @@ life cycle (``create_match``) like the job does."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -220,7 +221,11 @@ def apply(session: Session, actor: User, pairs: list[tuple[int, int]], now: date
             if excluded is not None:
                 why = sentence(engine.EXCLUSIONS[excluded])
         if why is None:
+            # Reached only with all four found (the volunteer comes from the profile).
+            assert volunteer is not None and record is not None
+            assert row is not None and profile is not None
             fit = engine.score(volunteer, record, chosen, now)
+            assert fit is not None  # no exclusion applies: checked just above
             planned[(need_id, volunteer_id)] = (fit, title, name)
             added_to_need[need_id] += 1
             added_to_volunteer[volunteer_id] += 1
@@ -288,7 +293,7 @@ def nobody_sentence(nobody: insight.Nobody, need: Need) -> str:
     return sentence(insight.nobody_text(nobody, to_engine_need(need)))
 
 
-def last_runs(session: Session, limit: int = 5) -> list[JobRun]:
+def last_runs(session: Session, limit: int = 5) -> Sequence[JobRun]:
     """The latest real proposal runs, newest first (job, button or after a change)."""
     return session.scalars(
         select(JobRun)

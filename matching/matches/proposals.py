@@ -22,10 +22,11 @@ from matching.errors import ServiceError
 from matching.matches import passes, volunteer_pool
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
+    ADVISED_MATCH_STATUSES,
+    NEVER_AGAIN_MATCH_STATUSES,
     InitiativeMember,
     Match,
     MatchOrigin,
-    MatchStatus,
     Need,
     NeedPhase,
     NeedStatus,
@@ -37,10 +38,6 @@ from matching.models import (
     VolunteerProfile,
 )
 from matching.reference import PHASE_CODES
-
-NEVER_AGAIN = (MatchStatus.REJECTED, MatchStatus.DECLINED)
-# An expert with such a match "hat Ihre Initiative schon beraten" (the continuity bonus).
-ADVISED = (MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
 
 
 def weights() -> engine.Weights:
@@ -124,15 +121,25 @@ class _VolunteerContext:
             .where(
                 among(Match.volunteer_id, profile_ids),
                 or_(
-                    Match.status.in_((*NEVER_AGAIN, *ACTIVE_MATCH_STATUSES, *ADVISED)),
+                    Match.status.in_(
+                        (
+                            *NEVER_AGAIN_MATCH_STATUSES,
+                            *ACTIVE_MATCH_STATUSES,
+                            *ADVISED_MATCH_STATUSES,
+                        )
+                    ),
                     Match.released_at.is_not(None),
                 ),
             )
         ):
             # A match given back unanswered is not offered to the same person again.
-            if status in NEVER_AGAIN or status in ACTIVE_MATCH_STATUSES or released_at:
+            if (
+                status in NEVER_AGAIN_MATCH_STATUSES
+                or status in ACTIVE_MATCH_STATUSES
+                or released_at
+            ):
                 excluded[volunteer_id].add(need_id)
-            if status in ADVISED:
+            if status in ADVISED_MATCH_STATUSES:
                 advised[volunteer_id].add(initiative_id)
         for volunteer_id, need_ids in passes.passed_needs(session, profile_ids).items():
             excluded[volunteer_id] |= need_ids

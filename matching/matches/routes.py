@@ -8,25 +8,30 @@ from flask_login import current_user, login_required
 
 from matching import matches, privacy
 from matching.access import role_required
-from matching.errors import ServiceError
 from matching.extensions import db
 from matching.forms import BaseForm
 from matching.matches import after, passes, proposals
 from matching.matches.forms import DeclineForm, FeedbackForm, PassForm
-from matching.models import Match, MatchStatus, Need, NeedStatus, Role, utcnow
+from matching.models import (
+    ADVISED_MATCH_STATUSES,
+    Match,
+    Need,
+    NeedStatus,
+    Role,
+    utcnow,
+)
 from matching.needs import clocks, phases
 from matching.permissions import is_coordinator, is_member
 from matching.reference import PHASES
 from matching.toolkit import materials
+from matching.views import get_or_404, perform, require_valid_post
 
 bp = Blueprint("matches", __name__)
 
 
 def _visible_match(match_id: int) -> tuple[Match, str]:
     """The match and the viewer's part in it (volunteer, initiative, coordinator), else 404."""
-    match = db.session.get(Match, match_id)
-    if match is None:
-        abort(404)
+    match = get_or_404(Match, match_id)
     if match.volunteer.user_id == current_user.id:
         return match, "volunteer"
     if is_member(db.session, current_user, match.need.initiative_id):
@@ -37,15 +42,13 @@ def _visible_match(match_id: int) -> tuple[Match, str]:
 
 
 def _act(match: Match, action: str, done: str, reason: str = ""):
-    try:
-        matches.change_status(db.session, current_user, match, action, now=utcnow(), reason=reason)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
-    return redirect(url_for("matches.detail", match_id=match.id))
+    return perform(
+        lambda: matches.change_status(
+            db.session, current_user, match, action, now=utcnow(), reason=reason
+        ),
+        done=done,
+        then=url_for("matches.detail", match_id=match.id),
+    )
 
 
 @bp.route("/vermittlungen/<id:match_id>")
@@ -53,7 +56,7 @@ def _act(match: Match, action: str, done: str, reason: str = ""):
 def detail(match_id: int):
     """The match with what the viewer may do next; contacts once accepted."""
     match, part = _visible_match(match_id)
-    contact_visible = match.status in (MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
+    contact_visible = match.status in ADVISED_MATCH_STATUSES
     if part == "coordinator":
         privacy.log_contact_view(db.session, current_user, [match.volunteer_id], now=utcnow())
         db.session.commit()
@@ -77,8 +80,7 @@ def detail(match_id: int):
 @login_required
 def accept(match_id: int):
     match, _part = _visible_match(match_id)
-    if not BaseForm().validate_on_submit():
-        abort(400)
+    require_valid_post()
     return _act(
         match,
         "accept",
@@ -105,8 +107,7 @@ def decline(match_id: int):
 @login_required
 def complete(match_id: int):
     match, _part = _visible_match(match_id)
-    if not BaseForm().validate_on_submit():
-        abort(400)
+    require_valid_post()
     return _act(
         match,
         "complete",
@@ -125,9 +126,10 @@ def feedback(match_id: int):
     if not form.is_submitted() and match.volunteer_next_phase:
         form.next_phase.data = match.volunteer_next_phase  # the expert's suggestion
     if form.validate_on_submit():
-        now = utcnow()
-        draft = None
-        try:
+        here = url_for("matches.detail", match_id=match.id)
+
+        def give_feedback() -> Need | None:
+            now = utcnow()
             matches.give_feedback(
                 db.session,
                 current_user,
@@ -136,26 +138,33 @@ def feedback(match_id: int):
                 form.comment.data or "",
                 now=now,
             )
-            if form.next_phase.data:
-                draft = phases.draft_next_need(
-                    db.session, current_user, match, form.next_phase.data, now=now
-                )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("matches.detail", match_id=match.id))
-        db.session.commit()
-        flash(_("Danke für Ihre Rückmeldung!"), "success")
-        if draft is not None:
-            flash(
-                _(
-                    "Für Ihren nächsten Schritt haben wir eine Anfrage als Entwurf vorbereitet. "
-                    "Prüfen Sie sie und veröffentlichen Sie sie mit einem Klick."
-                ),
-                "info",
+            if not form.next_phase.data:
+                return None
+            return phases.draft_next_need(
+                db.session, current_user, match, form.next_phase.data, now=now
             )
-            return redirect(url_for("needs.detail", need_id=draft.id))
-        return redirect(url_for("matches.detail", match_id=match.id))
+
+        def said(draft: Need | None) -> list[tuple[str, str]]:
+            notes = [(_("Danke für Ihre Rückmeldung!"), "success")]
+            if draft is not None:
+                notes.append(
+                    (
+                        _(
+                            "Für Ihren nächsten Schritt haben wir eine Anfrage als Entwurf "
+                            "vorbereitet. Prüfen Sie sie und veröffentlichen Sie sie mit einem "
+                            "Klick."
+                        ),
+                        "info",
+                    )
+                )
+            return notes
+
+        return perform(
+            give_feedback,
+            done=said,
+            then=lambda draft: url_for("needs.detail", need_id=draft.id) if draft else here,
+            refused_then=here,
+        )
     return render_template(
         "matches/feedback.html", match=match, need=match.need, form=form, phases=PHASES
     )
@@ -174,20 +183,13 @@ def offer(need_id: int):
         if profile is None:
             flash(_("Bitte legen Sie zuerst Ihr Profil an."), "info")
             return redirect(url_for("profiles.profile"))
-        try:
-            proposals.offer_help(db.session, current_user, need, profile, utcnow())
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "Danke! Ihr Angebot liegt bei der Koordination. Sie hören in der Regel innerhalb von drei Tagen von uns."
-                ),
-                "success",
-            )
-        return redirect(url_for("profiles.overview"))
+        return perform(
+            lambda: proposals.offer_help(db.session, current_user, need, profile, utcnow()),
+            done=_(
+                "Danke! Ihr Angebot liegt bei der Koordination. Sie hören in der Regel innerhalb von drei Tagen von uns."
+            ),
+            then=url_for("profiles.overview"),
+        )
     return render_template("matches/offer.html", need=need, profile=profile, form=form)
 
 
@@ -201,25 +203,26 @@ def pass_need(need_id: int):
         abort(404)
     form = PassForm()
     if form.validate_on_submit():
-        try:
-            passes.pass_need(
-                db.session, current_user, need, profile, form.reason.data or "", now=utcnow()
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("needs.detail", need_id=need.id))
-        db.session.commit()
-        flash(_("Danke! Wir zeigen Ihnen „%(title)s“ nicht mehr.", title=need.title), "success")
+        title = need.title
+        notes = [(_("Danke! Wir zeigen Ihnen „%(title)s“ nicht mehr.", title=title), "success")]
         if form.reason.data == "not_my_field":
-            flash(
-                _(
-                    "Anfragen zu diesen Themen schlagen wir Ihnen jetzt seltener vor. "
-                    "In Ihrem Profil können Sie das zurücksetzen."
-                ),
-                "info",
+            notes.append(
+                (
+                    _(
+                        "Anfragen zu diesen Themen schlagen wir Ihnen jetzt seltener vor. "
+                        "In Ihrem Profil können Sie das zurücksetzen."
+                    ),
+                    "info",
+                )
             )
-        return redirect(url_for("profiles.overview"))
+        return perform(
+            lambda: passes.pass_need(
+                db.session, current_user, need, profile, form.reason.data or "", now=utcnow()
+            ),
+            done=notes,
+            then=url_for("profiles.overview"),
+            refused_then=url_for("needs.detail", need_id=need.id),
+        )
     if need.status != NeedStatus.OPEN:
         abort(404)
     return render_template("matches/pass.html", state="ask", need=need, form=form)

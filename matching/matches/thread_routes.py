@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from matching import matches
-from matching.errors import ServiceError
 from matching.extensions import db
 from matching.matches import messages
 from matching.matches.forms import MessageForm, MessageMailForm
 from matching.matches.participants import ROLE_LABELS, role_in
 from matching.models import Match, utcnow
+from matching.views import Refused, attempt
 
 bp = Blueprint("thread", __name__)
 
@@ -51,13 +51,12 @@ def show(match_id: int):
     match, role = participant_match(match_id)
     form = MessageForm()
     if form.validate_on_submit():
-        try:
-            messages.post(db.session, current_user, match, form.body.data, now=utcnow())
-        except ServiceError as exc:
-            db.session.rollback()
-            form.body.errors = [exc.message]
+        posted = attempt(
+            lambda: messages.post(db.session, current_user, match, form.body.data, now=utcnow())
+        )
+        if isinstance(posted, Refused):
+            form.body.errors = [posted.message]
             return _page(match, role, form, 422)
-        db.session.commit()
         flash(_("Ihre Nachricht ist angekommen. Die andere Seite bekommt eine E-Mail."), "success")
         return redirect(url_for("thread.show", match_id=match.id, _anchor="neu"))
     return _page(match, role, form, 422 if form.errors else 200)
@@ -69,13 +68,14 @@ def settings():
     """Each person chooses: a mail per new message, a daily summary, or none."""
     form = MessageMailForm()
     if form.validate_on_submit():
-        try:
-            messages.set_mail_frequency(db.session, current_user, form.frequency.data, now=utcnow())
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+        saved = attempt(
+            lambda: messages.set_mail_frequency(
+                db.session, current_user, form.frequency.data, now=utcnow()
+            )
+        )
+        if isinstance(saved, Refused):
+            flash(saved.message, "error")
         else:
-            db.session.commit()
             flash(_("Gespeichert."), "success")
             return redirect(url_for("thread.settings"))
     elif not form.is_submitted():

@@ -5,6 +5,7 @@ from matching.models.api import ApiToken
 from matching.models.audit import AuditEntry
 from matching.models.base import utcnow
 from matching.models.conversations import (
+    LIVE_MEETING_STATUSES,
     MatchMessage,
     Meeting,
     MeetingOption,
@@ -16,8 +17,26 @@ from matching.models.conversations import (
     ThreadRole,
 )
 from matching.models.digests import DigestKind, DigestSetting, DigestShown, JobRun
-from matching.models.initiatives import Initiative, InitiativeMember, Need, NeedPhase, NeedStatus
-from matching.models.matches import ACTIVE_MATCH_STATUSES, Match, MatchOrigin, MatchStatus
+from matching.models.initiatives import (
+    ACTIVE_NEED_STATUSES,
+    EDITABLE_NEED_STATUSES,
+    Initiative,
+    InitiativeMember,
+    Need,
+    NeedPhase,
+    NeedStatus,
+)
+from matching.models.matches import (
+    ACTIVE_MATCH_STATUSES,
+    ADVISED_MATCH_STATUSES,
+    ENGAGED_MATCH_STATUSES,
+    NEVER_AGAIN_MATCH_STATUSES,
+    SERVED_MATCH_STATUSES,
+    WAITING_MATCH_STATUSES,
+    Match,
+    MatchOrigin,
+    MatchStatus,
+)
 from matching.models.matching import MatchingRequest
 from matching.models.outbox import OutboxMessage, OutboxStatus
 from matching.models.passes import NeedPass, PassReason
@@ -33,6 +52,14 @@ from matching.models.volunteers import (
 
 __all__ = [
     "ACTIVE_MATCH_STATUSES",
+    "ACTIVE_NEED_STATUSES",
+    "ADVISED_MATCH_STATUSES",
+    "EDITABLE_NEED_STATUSES",
+    "ENGAGED_MATCH_STATUSES",
+    "LIVE_MEETING_STATUSES",
+    "NEVER_AGAIN_MATCH_STATUSES",
+    "SERVED_MATCH_STATUSES",
+    "WAITING_MATCH_STATUSES",
     "ApiToken",
     "AuditEntry",
     "BarrierReport",

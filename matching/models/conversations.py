@@ -79,6 +79,10 @@ class MeetingStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# A meeting still planned or agreed (not cancelled).
+LIVE_MEETING_STATUSES = (MeetingStatus.PROPOSED, MeetingStatus.CONFIRMED)
+
+
 class MeetingOutcome(StrEnum):
     """The answer to "Hat das Treffen stattgefunden?"."""
 

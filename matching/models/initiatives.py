@@ -26,6 +26,12 @@ class NeedStatus(StrEnum):
     EXPIRED = "expired"
 
 
+# Needs still on their way (the initiative hears about them in its digest).
+ACTIVE_NEED_STATUSES = (NeedStatus.DRAFT, NeedStatus.OPEN, NeedStatus.MATCHED)
+# Needs whose text the initiative may still change.
+EDITABLE_NEED_STATUSES = frozenset({NeedStatus.DRAFT, NeedStatus.OPEN})
+
+
 class Initiative(db.Model):
     __tablename__ = "initiatives"
 

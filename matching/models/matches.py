@@ -30,7 +30,19 @@ class MatchOrigin(StrEnum):
     MANUAL = "manual"  # assigned by a coordinator
 
 
+# The status groups every feature, job and page uses; defined here and nowhere else.
+# Still running: at most one such match per pair (the index below).
 ACTIVE_MATCH_STATUSES = (MatchStatus.PROPOSED, MatchStatus.APPROVED, MatchStatus.ACCEPTED)
+# Waiting for someone's yes: the coordinators' or the volunteer's.
+WAITING_MATCH_STATUSES = (MatchStatus.PROPOSED, MatchStatus.APPROVED)
+# Holding a place: they count against a volunteer's capacity and fill a need's places.
+ENGAGED_MATCH_STATUSES = (MatchStatus.APPROVED, MatchStatus.ACCEPTED)
+# The expert said yes: contacts are visible, and they "haben Ihre Initiative schon beraten".
+ADVISED_MATCH_STATUSES = (MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
+# The need has (or had) its expert; the match's thread is open from here on.
+SERVED_MATCH_STATUSES = (MatchStatus.APPROVED, MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
+# Refused by a coordinator or the volunteer: this pair is never proposed again.
+NEVER_AGAIN_MATCH_STATUSES = (MatchStatus.REJECTED, MatchStatus.DECLINED)
 _ACTIVE_SQL = "status IN ('proposed', 'approved', 'accepted')"
 
 

@@ -2,7 +2,6 @@
 
 # The feature's state changes, called by pages, the API and jobs alike.
 from matching.needs.lifecycle import (  # noqa: F401
-    EDITABLE,
     STATUS_LABELS,
     TRANSITIONS,
     NeedInput,

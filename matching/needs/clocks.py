@@ -16,7 +16,13 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.models import Match, MatchStatus, Need, NeedStatus
+from matching.models import (
+    WAITING_MATCH_STATUSES,
+    Match,
+    MatchStatus,
+    Need,
+    NeedStatus,
+)
 
 # What a clock waits for.
 COORDINATION = "coordination"  # a proposal or offer waits for a coordinator's decision
@@ -93,7 +99,7 @@ def need_clocks(session: Session, needs: Iterable[Need], now: datetime) -> dict[
         select(Match)
         .where(
             Match.need_id.in_([n.id for n in open_needs]),
-            Match.status.in_((MatchStatus.PROPOSED, MatchStatus.APPROVED)),
+            Match.status.in_(WAITING_MATCH_STATUSES),
         )
         .order_by(Match.created_at, Match.id)
     ):

@@ -13,11 +13,18 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from matching import audit
+from matching import audit, limits
 from matching.database import lock_row
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.matches import autorun
-from matching.models import Initiative, Need, NeedPhase, NeedStatus, User
+from matching.models import (
+    EDITABLE_NEED_STATUSES,
+    Initiative,
+    Need,
+    NeedPhase,
+    NeedStatus,
+    User,
+)
 from matching.permissions import can_manage_need, is_coordinator, is_member
 from matching.reference import (
     DISTRICT_CODES,
@@ -150,10 +157,20 @@ class NeedInput:
 
 
 def _validate(data: NeedInput, today: date) -> None:
-    if not data.title.strip() or len(data.title) > 120:
-        raise InvalidInput(_l("Bitte geben Sie einen Titel mit höchstens 120 Zeichen an."))
-    if len(data.description) > 4000:
-        raise InvalidInput(_l("Die Beschreibung darf höchstens 4000 Zeichen lang sein."))
+    if not data.title.strip() or len(data.title) > limits.NEED_TITLE_MAX:
+        raise InvalidInput(
+            _l(
+                "Bitte geben Sie einen Titel mit höchstens %(max)d Zeichen an.",
+                max=limits.NEED_TITLE_MAX,
+            )
+        )
+    if len(data.description) > limits.NEED_DESCRIPTION_MAX:
+        raise InvalidInput(
+            _l(
+                "Die Beschreibung darf höchstens %(max)d Zeichen lang sein.",
+                max=limits.NEED_DESCRIPTION_MAX,
+            )
+        )
     if not data.phases or not set(data.phases) <= set(PHASE_CODES):
         raise InvalidInput(_l("Bitte wählen Sie mindestens ein Thema aus der Liste."))
     if data.district not in DISTRICT_CODES:
@@ -213,9 +230,6 @@ def create_need(
     return need
 
 
-EDITABLE = frozenset({S.DRAFT, S.OPEN})
-
-
 def update_need(
     session: Session, actor: User, need: Need, data: NeedInput, *, now: datetime
 ) -> Need:
@@ -223,7 +237,7 @@ def update_need(
     lock_row(session, need)
     if not can_manage_need(session, actor, need):
         raise PermissionDenied(_l("Sie dürfen diese Anfrage nicht ändern."))
-    if need.status not in EDITABLE:
+    if need.status not in EDITABLE_NEED_STATUSES:
         raise TransitionError(_l("Nur Entwürfe und offene Anfragen können bearbeitet werden."))
     _validate(data, now.date())
     _apply(need, data)

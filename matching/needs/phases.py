@@ -12,13 +12,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching import audit, needs
+from matching import audit, limits, needs
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
-from matching.models import Match, MatchStatus, Need, NeedPhase, NeedStatus, User
+from matching.models import (
+    ADVISED_MATCH_STATUSES,
+    Match,
+    MatchStatus,
+    Need,
+    NeedPhase,
+    NeedStatus,
+    User,
+)
 from matching.permissions import is_member
 from matching.reference import PHASE_BY_CODE, PHASE_CODES
-
-ADVISED = (MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,7 @@ def phase_path(session: Session, initiative_id: int) -> list[PathStep]:
             Need.title,
         )
         .join(Need, Need.id == Match.need_id)
-        .where(Need.initiative_id == initiative_id, Match.status.in_(ADVISED))
+        .where(Need.initiative_id == initiative_id, Match.status.in_(ADVISED_MATCH_STATUSES))
         .order_by(Match.accepted_at, Match.id)
     ).all()
     phases: dict[int, list[str]] = defaultdict(list)
@@ -92,7 +98,7 @@ def draft_next_need(
         raise InvalidInput(_l("Bitte wählen Sie ein Thema aus der Liste."))
     label = PHASE_BY_CODE[phase].label(actor.locale)
     with force_locale(actor.locale):
-        title = _("Nächster Schritt: %(phase)s", phase=label)[:120]
+        title = _("Nächster Schritt: %(phase)s", phase=label)[: limits.NEED_TITLE_MAX]
         description = _(
             "Nach der Beratung zu „%(title)s“ geht es für uns jetzt um das Thema „%(phase)s“. "
             "Bitte ergänzen Sie, wobei Sie Rat brauchen.",
@@ -101,7 +107,7 @@ def draft_next_need(
         )
     data = needs.NeedInput(
         title=title,
-        description=description[:4000],
+        description=description[: limits.NEED_DESCRIPTION_MAX],
         phases=[phase],
         district=previous.district,
         language=previous.language,

@@ -8,6 +8,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from matching.models import (
+    ENGAGED_MATCH_STATUSES,
     Initiative,
     Match,
     MatchStatus,
@@ -71,7 +72,7 @@ def active_engagements(session: Session, profile_id: int) -> int:
         .select_from(Match)
         .where(
             Match.volunteer_id == profile_id,
-            Match.status.in_([MatchStatus.APPROVED, MatchStatus.ACCEPTED]),
+            Match.status.in_(ENGAGED_MATCH_STATUSES),
         )
     )
 
@@ -82,7 +83,7 @@ def engagements_by_status(session: Session, profile_id: int) -> dict[str, int]:
         select(Match.status, func.count())
         .where(
             Match.volunteer_id == profile_id,
-            Match.status.in_([MatchStatus.APPROVED, MatchStatus.ACCEPTED]),
+            Match.status.in_(ENGAGED_MATCH_STATUSES),
         )
         .group_by(Match.status)
     )

@@ -13,6 +13,8 @@ from matching.extensions import db
 from matching.matches import planning, proposals
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
+    ADVISED_MATCH_STATUSES,
+    EDITABLE_NEED_STATUSES,
     Match,
     Need,
     NeedPass,
@@ -89,7 +91,7 @@ def detail(need_id: int):
             .where(Match.need_id == need.id)
             .order_by(Match.created_at, Match.id)
         ).all()
-    shown = [m.volunteer_id for m in need_matches if m.status in ("accepted", "completed")]
+    shown = [m.volunteer_id for m in need_matches if m.status in ADVISED_MATCH_STATUSES]
     if shown and is_coordinator(current_user):
         privacy.log_contact_view(db.session, current_user, shown, now=utcnow())
         db.session.commit()
@@ -125,7 +127,7 @@ def detail(need_id: int):
         manager=manager,
         acts_for=manager and acts_for_initiative(db.session, current_user, need),
         labels=needs.STATUS_LABELS,
-        editable=need.status in needs.EDITABLE,
+        editable=need.status in EDITABLE_NEED_STATUSES,
         waiting_clock=clocks.need_clocks(db.session, [need], now).get(need.id) if manager else None,
         materials=materials.materials_for(db.session, need.phases),
         passed=passed,

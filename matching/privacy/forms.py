@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from matching import limits
 from matching.forms import BaseForm
 
 
@@ -14,7 +15,7 @@ class EraseForm(BaseForm):
         _l("Ihr Passwort"),
         validators=[
             DataRequired(message=_l("Bitte geben Sie Ihr Passwort ein.")),
-            Length(max=256, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.PASSWORD_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
         ],
     )
     sure = BooleanField(

@@ -7,6 +7,7 @@ from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
+from matching import limits
 from matching.forms import BaseForm, DayField, FutureDate, MultiCheckboxField, choices_from
 from matching.i18n import current_locale
 from matching.models.volunteers import MAX_CAPACITY
@@ -53,7 +54,7 @@ class ProfileForm(BaseForm):
         description=_l(
             "Zwei, drei Sätze: Was haben Sie schon gemacht? Initiativen sehen diesen Text."
         ),
-        validators=[Length(max=1000, message=_l("Bitte höchstens %(max)d Zeichen."))],
+        validators=[Length(max=limits.BIO_MAX, message=_l("Bitte höchstens %(max)d Zeichen."))],
     )
     phone = StringField(
         _l("Telefonnummer (freiwillig)"),
@@ -61,7 +62,7 @@ class ProfileForm(BaseForm):
             "Nur die Koordination sieht sie – und eine Initiative erst, wenn Sie zugesagt haben."
         ),
         validators=[
-            Length(max=40, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.PHONE_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
             Optional(),
             Regexp(
                 r"^[0-9 +()/-]{4,40}$", message=_l("Bitte nur Ziffern, Leerzeichen und + ( ) / -.")

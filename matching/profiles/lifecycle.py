@@ -8,7 +8,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from matching import audit
+from matching import audit, limits
 from matching.database import lock_row
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.matches import autorun
@@ -76,7 +76,7 @@ def _validate(data: ProfileInput, today: date) -> None:
         )
     if data.paused_until is not None and data.paused_until <= today:
         raise InvalidInput(_l("Das Datum der Pause muss in der Zukunft liegen."))
-    if len(data.bio) > 1000 or len(data.phone) > 40:
+    if len(data.bio) > limits.BIO_MAX or len(data.phone) > limits.PHONE_MAX:
         raise InvalidInput(_l("Ein Text ist zu lang."))
 
 

@@ -10,7 +10,6 @@ from sqlalchemy.orm import selectinload
 
 from matching import matches, profiles
 from matching.access import role_required
-from matching.errors import ServiceError
 from matching.extensions import db
 from matching.forms import BaseForm
 from matching.matches import passes, proposals
@@ -18,6 +17,7 @@ from matching.models import Match, MatchStatus, Need, ProfileStatus, Role, utcno
 from matching.needs import clocks, queries
 from matching.profiles.forms import ProfileForm
 from matching.reference import DISTRICTS, LEVELS, PHASES, RINGS
+from matching.views import perform
 
 bp = Blueprint("profiles", __name__)
 
@@ -60,23 +60,20 @@ def profile():
             bio=form.bio.data or "",
             phone=form.phone.data or "",
         )
-        try:
-            _saved, for_review = profiles.save_profile(db.session, current_user, data, now=utcnow())
-        except ServiceError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
-            if for_review:
-                flash(
-                    _(
-                        "Danke! Ihr Profil ist gespeichert. Die Koordination schaut es sich an und gibt es frei – meist innerhalb von drei Tagen."
-                    ),
-                    "success",
+        saved = perform(
+            lambda: profiles.save_profile(db.session, current_user, data, now=utcnow()),
+            done=lambda result: (
+                _(
+                    "Danke! Ihr Profil ist gespeichert. Die Koordination schaut es sich an und gibt es frei – meist innerhalb von drei Tagen."
                 )
-            else:
-                flash(_("Ihr Profil ist gespeichert."), "success")
-            return redirect(url_for("profiles.overview"))
+                if result[1]
+                else _("Ihr Profil ist gespeichert.")
+            ),
+            then=url_for("profiles.overview"),
+            form=form,
+        )
+        if saved is not None:
+            return saved
     return render_template(
         "profiles/profile.html",
         form=form,
@@ -97,10 +94,11 @@ def reset_field_feedback():
     profile = current_user.volunteer_profile
     if profile is None or not BaseForm().validate_on_submit():
         abort(400)
-    passes.reset_field_feedback(db.session, current_user, profile, now=utcnow())
-    db.session.commit()
-    flash(_("Alle Themen zählen wieder voll."), "success")
-    return redirect(url_for("profiles.profile"))
+    return perform(
+        lambda: passes.reset_field_feedback(db.session, current_user, profile, now=utcnow()),
+        done=_("Alle Themen zählen wieder voll."),
+        then=url_for("profiles.profile"),
+    )
 
 
 @bp.route("/uebersicht")

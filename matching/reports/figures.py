@@ -16,6 +16,8 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from matching.models import (
+    ENGAGED_MATCH_STATUSES,
+    SERVED_MATCH_STATUSES,
     Initiative,
     Match,
     MatchStatus,
@@ -35,10 +37,6 @@ STALE_NEED_AFTER = timedelta(days=14)
 # An approved match the volunteer has not accepted or declined for this long (the default of
 # VOLUNTEER_REMINDER_DAYS, which the pages and jobs read through ``unanswered_after``).
 UNANSWERED_MATCH_AFTER = timedelta(days=7)
-# Matches that mean a need has (or had) its expert.
-SERVED_MATCH_STATUSES = (MatchStatus.APPROVED, MatchStatus.ACCEPTED, MatchStatus.COMPLETED)
-# Matches that count against a volunteer's capacity.
-ENGAGED_MATCH_STATUSES = (MatchStatus.APPROVED, MatchStatus.ACCEPTED)
 # A cell with open needs is "thin" while it has fewer spare experts than this beyond them.
 SPARE_EXPERTS_WANTED = 2
 

@@ -7,6 +7,7 @@ from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional
 
+from matching import limits
 from matching.forms import BaseForm, choices_from
 from matching.i18n import current_locale
 from matching.reference import LANGUAGES, PHASES
@@ -21,19 +22,23 @@ class MaterialForm(BaseForm):
         _l("Titel"),
         validators=[
             DataRequired(message=_l("Bitte geben Sie einen Titel an.")),
-            Length(max=120, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.MATERIAL_TITLE_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
         ],
     )
     description = TextAreaField(
         _l("Worum geht es? (freiwillig)"),
         description=_l("Ein, zwei Sätze: Wobei hilft das Material?"),
-        validators=[Length(max=500, message=_l("Bitte höchstens %(max)d Zeichen."))],
+        validators=[
+            Length(
+                max=limits.MATERIAL_DESCRIPTION_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")
+            )
+        ],
     )
     url = URLField(
         _l("Link (freiwillig, wenn Sie eine PDF-Datei hochladen)"),
         validators=[
             Optional(),
-            Length(max=500, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            Length(max=limits.MATERIAL_URL_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
             URL(
                 message=_l(
                     "Bitte geben Sie eine vollständige Adresse an, zum Beispiel https://beispiel.de."

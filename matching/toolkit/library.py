@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 
-from matching import audit
+from matching import audit, limits
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import Material, MaterialFile, MaterialStatus, Role, User
 from matching.permissions import is_coordinator
@@ -87,14 +87,24 @@ def safe_file_name(name: str, material_id: int) -> str:
 def _validate(data: MaterialInput, has_file: bool) -> None:
     if data.phase not in PHASE_CODES:
         raise InvalidInput(_l("Bitte wählen Sie ein Thema aus der Liste."))
-    if not data.title.strip() or len(data.title) > 120:
-        raise InvalidInput(_l("Bitte geben Sie einen Titel mit höchstens 120 Zeichen an."))
-    if len(data.description) > 500:
-        raise InvalidInput(_l("Die Beschreibung darf höchstens 500 Zeichen lang sein."))
+    if not data.title.strip() or len(data.title) > limits.MATERIAL_TITLE_MAX:
+        raise InvalidInput(
+            _l(
+                "Bitte geben Sie einen Titel mit höchstens %(max)d Zeichen an.",
+                max=limits.MATERIAL_TITLE_MAX,
+            )
+        )
+    if len(data.description) > limits.MATERIAL_DESCRIPTION_MAX:
+        raise InvalidInput(
+            _l(
+                "Die Beschreibung darf höchstens %(max)d Zeichen lang sein.",
+                max=limits.MATERIAL_DESCRIPTION_MAX,
+            )
+        )
     if data.language not in LANGUAGE_CODES:
         raise InvalidInput(_l("Bitte wählen Sie eine Sprache aus der Liste."))
     url = data.url.strip()
-    if url and (len(url) > 500 or not url.startswith(("https://", "http://"))):
+    if url and (len(url) > limits.MATERIAL_URL_MAX or not url.startswith(("https://", "http://"))):
         raise InvalidInput(
             _l("Bitte geben Sie eine vollständige Adresse an, zum Beispiel https://beispiel.de.")
         )

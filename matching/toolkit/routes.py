@@ -8,8 +8,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
-    redirect,
     render_template,
     request,
     send_file,
@@ -23,7 +21,6 @@ from sqlalchemy.orm import selectinload
 
 from matching import toolkit
 from matching.access import role_required
-from matching.errors import ServiceError
 from matching.extensions import csrf, db
 from matching.forms import BaseForm, ReasonForm
 from matching.main.errors import render_error
@@ -32,6 +29,7 @@ from matching.permissions import is_coordinator
 from matching.reference import PHASES
 from matching.toolkit import materials
 from matching.toolkit.forms import MaterialForm
+from matching.views import get_or_404, perform, require_valid_post
 
 bp = Blueprint("toolkit", __name__)
 
@@ -145,27 +143,24 @@ def new():
     if request.method == "GET" and request.args.get("thema") in {p.code for p in PHASES}:
         form.phase.data = request.args["thema"]
     if form.validate_on_submit():
-        try:
-            toolkit.add_material(db.session, current_user, _material_input(form), now=utcnow())
-        except ServiceError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
-            if coordinator:
-                flash(_("Das Material ist jetzt im Werkzeugkoffer."), "success")
-                return redirect(url_for("toolkit.manage"))
-            flash(
-                ngettext(
-                    "Danke für Ihren Vorschlag! Die Koordination schaut ihn sich an, in der Regel "
-                    "innerhalb von %(num)d Tag.",
-                    "Danke für Ihren Vorschlag! Die Koordination schaut ihn sich an, in der Regel "
-                    "innerhalb von %(num)d Tagen.",
-                    current_app.config["COORDINATOR_REMINDER_DAYS"],
-                ),
-                "success",
-            )
-            return redirect(url_for("toolkit.index"))
+        added = perform(
+            lambda: toolkit.add_material(
+                db.session, current_user, _material_input(form), now=utcnow()
+            ),
+            done=_("Das Material ist jetzt im Werkzeugkoffer.")
+            if coordinator
+            else ngettext(
+                "Danke für Ihren Vorschlag! Die Koordination schaut ihn sich an, in der Regel "
+                "innerhalb von %(num)d Tag.",
+                "Danke für Ihren Vorschlag! Die Koordination schaut ihn sich an, in der Regel "
+                "innerhalb von %(num)d Tagen.",
+                current_app.config["COORDINATOR_REMINDER_DAYS"],
+            ),
+            then=url_for("toolkit.manage" if coordinator else "toolkit.index"),
+            form=form,
+        )
+        if added is not None:
+            return added
     return render_template(
         "toolkit/form.html",
         form=form,
@@ -173,13 +168,6 @@ def new():
         coordinator=coordinator,
         max_size=toolkit.megabytes(toolkit.max_upload_bytes()),
     )
-
-
-def _material(material_id: int) -> Material:
-    material = db.session.get(Material, material_id)
-    if material is None:
-        abort(404)
-    return material
 
 
 @bp.route("/koordination/werkzeugkoffer")
@@ -204,21 +192,20 @@ def manage():
 @csrf.exempt  # see _allow_upload: MaterialForm checks its CSRF field itself
 @role_required(Role.COORDINATOR)
 def edit(material_id: int):
-    material = _material(material_id)
+    material = get_or_404(Material, material_id)
     _allow_upload()
     form = MaterialForm(obj=material)
     if form.validate_on_submit():
-        try:
-            toolkit.update_material(
+        saved = perform(
+            lambda: toolkit.update_material(
                 db.session, current_user, material, _material_input(form), now=utcnow()
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Ihre Änderungen sind gespeichert."), "success")
-            return redirect(url_for("toolkit.manage"))
+            ),
+            done=_("Ihre Änderungen sind gespeichert."),
+            then=url_for("toolkit.manage"),
+            form=form,
+        )
+        if saved is not None:
+            return saved
     return render_template(
         "toolkit/form.html",
         form=form,
@@ -231,9 +218,8 @@ def edit(material_id: int):
 @bp.route("/koordination/werkzeugkoffer/<id:material_id>/freigeben", methods=["POST"])
 @role_required(Role.COORDINATOR)
 def approve(material_id: int):
-    material = _material(material_id)
-    if not BaseForm().validate_on_submit():
-        abort(400)
+    material = get_or_404(Material, material_id)
+    require_valid_post()
     return _review(material, True, "", _("Der Vorschlag ist freigegeben und jetzt öffentlich."))
 
 
@@ -241,7 +227,7 @@ def approve(material_id: int):
 @role_required(Role.COORDINATOR)
 def reject(material_id: int):
     """Reject a suggestion with a short reason (GET asks for it)."""
-    material = _material(material_id)
+    material = get_or_404(Material, material_id)
     form = ReasonForm()
     if form.validate_on_submit():
         return _review(material, False, form.reason.data, _("Der Vorschlag ist abgelehnt."))
@@ -249,24 +235,22 @@ def reject(material_id: int):
 
 
 def _review(material: Material, approve: bool, reason: str, done: str):
-    try:
-        toolkit.review(db.session, current_user, material, approve, now=utcnow(), reason=reason)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
-    return redirect(url_for("toolkit.manage"))
+    return perform(
+        lambda: toolkit.review(
+            db.session, current_user, material, approve, now=utcnow(), reason=reason
+        ),
+        done=done,
+        then=url_for("toolkit.manage"),
+    )
 
 
 @bp.route("/koordination/werkzeugkoffer/<id:material_id>/entfernen", methods=["POST"])
 @role_required(Role.COORDINATOR)
 def remove(material_id: int):
-    material = _material(material_id)
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    toolkit.remove(db.session, current_user, material, now=utcnow())
-    db.session.commit()
-    flash(_("Das Material ist aus dem Werkzeugkoffer entfernt."), "success")
-    return redirect(url_for("toolkit.manage"))
+    material = get_or_404(Material, material_id)
+    require_valid_post()
+    return perform(
+        lambda: toolkit.remove(db.session, current_user, material, now=utcnow()),
+        done=_("Das Material ist aus dem Werkzeugkoffer entfernt."),
+        then=url_for("toolkit.manage"),
+    )
