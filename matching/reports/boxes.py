@@ -29,7 +29,7 @@ from matching.models import (
     VolunteerPhaseLevel,
     VolunteerProfile,
 )
-from matching.reference import FORMAT_CODES
+from matching.reference import FORMAT_CODES, PHASE_CODES
 
 # The reason classes a short list names: what no amount of free time fixes.
 LISTED_GAPS = (insight.LANGUAGE, insight.FORMAT)
@@ -73,6 +73,9 @@ def coverage(session: Session, now: datetime) -> TruthfulCoverage:
     uncovered: Counter = Counter()
     gaps: Counter = Counter()
     reasons: dict[tuple, insight.Nobody | None] = {}
+    knowers = {
+        phase: [v for v in pool.volunteers if v.levels.get(phase, 0) >= 1] for phase in PHASE_CODES
+    }
     for need, (anyone, by_phase) in zip(needs, pool.covered(needs, now), strict=True):
         for phase, someone in zip(need.phases, by_phase, strict=True):
             if not someone:
@@ -83,7 +86,9 @@ def coverage(session: Session, now: datetime) -> TruthfulCoverage:
         # in these (and in their initiative's members) share the reasons listed here.
         kind = (need.language, need.district, need.formats, need.phases, need.initiative_id)
         if kind not in reasons:
-            reasons[kind] = insight.why_nobody(need, pool.volunteers, now)
+            # why_nobody looks first for someone who knows a phase of the need: only they count.
+            knowing = {v.id: v for phase in need.phases for v in knowers[phase]}
+            reasons[kind] = insight.why_nobody(need, knowing.values(), now)
         nobody = reasons[kind]
         if nobody is not None and nobody.reason in LISTED_GAPS:
             formats = tuple(code for code in FORMAT_CODES if code in need.formats)

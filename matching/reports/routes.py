@@ -31,12 +31,13 @@ def dashboard():
     """Overview: figures by state, and what waits for a coordinator; each list shows its first
     rows and links to the whole of it (reports.listing)."""
     now = utcnow()
+    report = reports.dashboard(db.session, now, rows=reports.OVERVIEW_ROWS)
     return render_template(
         "reports/dashboard.html",
-        report=reports.dashboard(db.session, now, rows=reports.OVERVIEW_ROWS),
+        report=report,
         pulse=pulse.accepted(db.session, now, limit=reports.OVERVIEW_ROWS),
         pulse_total=pulse.accepted_count(db.session, now),
-        pulse_silent=pulse.silent_count(db.session, now),
+        pulse_silent=report.silent_total,
         need_labels=needs.STATUS_LABELS,
         match_labels=matches.STATUS_LABELS,
         stale_days=reports.STALE_NEED_AFTER.days,
