@@ -452,7 +452,10 @@ def test_pages_issue_the_same_number_of_queries_for_3_and_60_rows(
     client, db, coordinator, count_queries
 ):
     expected = {
-        "/koordination/": ("Lange offen {last}", "Person{last}"),
+        # The overview shows the first rows of each list and links to the rest.
+        "/koordination/": ("Lange offen {last}", "Alle 60 anzeigen"),
+        "/koordination/liste/lange-offen?seite=2": ("Lange offen {last}", "Lange offen {last}"),
+        "/koordination/liste/ohne-antwort?seite=2": ("Person{last}", "Person{last}"),
         "/koordination/abdeckung": ("Stadtbezirk", "Stadtbezirk"),
         "/koordination/export/anfragen.csv": ("Lange offen {last}", "Gefragt {last}"),
         "/koordination/export/vermittlungen.csv": ("Person{last}", "Gefragt {last}"),
@@ -471,7 +474,7 @@ def test_pages_issue_the_same_number_of_queries_for_3_and_60_rows(
 def test_each_report_is_a_fixed_number_of_statements(db, count_queries):
     _bulk(4)
     calls = {
-        7: lambda: reports.dashboard(db.session, utcnow()),  # the 7th: matches gone quiet
+        11: lambda: reports.dashboard(db.session, utcnow()),  # 7 lists and counts, 4 totals
         3: lambda: reports.coverage(db.session, utcnow()),
         2: lambda: reports.need_rows(db.session),
         1: lambda: reports.match_rows(db.session),
@@ -480,3 +483,49 @@ def test_each_report_is_a_fixed_number_of_statements(db, count_queries):
         with count_queries() as statements:
             call()
         assert len(statements) == count, "\n\n".join(statements)
+
+
+def test_the_overview_shows_the_first_rows_of_each_list_and_links_to_the_rest(
+    client, db, coordinator
+):
+    _bulk(60)
+    page = client.get("/koordination/").get_data(as_text=True)
+    shown = reports.OVERVIEW_ROWS
+    # Oldest first: the first rows are on the overview, the later ones are not.
+    assert f"Lange offen {shown - 1}<" in page and f"Lange offen {shown}<" not in page
+    assert f"Person{shown - 1}<" in page and f"Person{shown}<" not in page
+    assert "60 Anfragen ohne Expert:in seit mehr als 14 Tagen" in page  # the count is whole
+    assert 'href="/koordination/liste/lange-offen"' in page
+    assert 'href="/koordination/liste/ohne-antwort"' in page
+
+    first = client.get("/koordination/liste/lange-offen").get_data(as_text=True)
+    assert "60 Einträge" in first and "Seite 1 von 2" in first
+    assert "Lange offen 49<" in first and "Lange offen 50<" not in first
+    second = client.get("/koordination/liste/lange-offen?seite=2").get_data(as_text=True)
+    assert "Lange offen 50<" in second and "Lange offen 59<" in second
+    assert "Lange offen 49<" not in second and 'rel="prev"' in second
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "²", "9" * 30, "2.5"])
+def test_a_list_page_that_is_not_a_plain_number_shows_the_first_page(client, db, coordinator, page):
+    _bulk(3)
+    response = client.get(f"/koordination/liste/ohne-antwort?seite={page}")
+    assert response.status_code == 200
+    assert "Person0<" in response.get_data(as_text=True)
+
+
+def test_a_list_page_past_the_end_shows_the_last_one_and_an_unknown_list_is_404(
+    client, db, coordinator
+):
+    _bulk(3)
+    late = client.get("/koordination/liste/lange-offen?seite=7").get_data(as_text=True)
+    assert "Lange offen 2<" in late and 'rel="next"' not in late
+    assert client.get("/koordination/liste/unbekannt").status_code == 404
+    empty = client.get("/koordination/liste/laufende-beratungen")
+    assert empty.status_code == 200 and "0 Einträge" in empty.get_data(as_text=True)
+
+
+def test_only_coordinators_see_the_lists(client, db, make_user, auth):
+    make_user("vol@example.org", roles=(Role.VOLUNTEER,))
+    auth.login("vol@example.org")
+    assert client.get("/koordination/liste/lange-offen").status_code in (302, 403)

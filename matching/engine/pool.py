@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -173,6 +174,40 @@ class Pool:
         if not vol_rows:
             return _EMPTY, _EMPTY
         return np.concatenate(vol_rows), np.concatenate(need_rows)
+
+    def covered(self, needs: Sequence[Need], now: datetime) -> list[tuple[bool, tuple[bool, ...]]]:
+        """For each need: whether anyone passes every hard filter for it, and the same for
+        each of its phases asked for alone (in the need's phase order).
+
+        Needs alike in language, place, remote formats and phases share one lookup, so
+        thousands of needs cost a few hundred lookups and a check of their exclusions.
+        """
+        cache: dict[tuple[Any, ...], np.ndarray] = {}
+
+        def reachable(need: Need, phases: tuple[str, ...]) -> np.ndarray:
+            key = (need.language, need.district, need.formats & REMOTE_FORMATS, phases)
+            rows = cache.get(key)
+            if rows is None:
+                alike = need if phases == need.phases else replace(need, phases=phases)
+                rows = cache[key] = self.reachable(alike, now)
+            return rows
+
+        found = []
+        for need in needs:
+            excluded = need.id in self._declined or need.initiative_id in self._members
+
+            def anyone(rows: np.ndarray, need: Need = need, excluded: bool = excluded) -> bool:
+                if excluded and rows.size:
+                    rows = self._without_excluded(rows, need)
+                return bool(rows.size)
+
+            found.append(
+                (
+                    anyone(reachable(need, need.phases)),
+                    tuple(anyone(reachable(need, (phase,))) for phase in need.phases),
+                )
+            )
+        return found
 
     def values(
         self, rows: np.ndarray, table: NeedTable, need_rows: np.ndarray, weights: Weights

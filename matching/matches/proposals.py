@@ -440,34 +440,17 @@ def explanation_record(score: engine.Score) -> list[dict]:
 
 
 def ranked_needs_for(session: Session, profile: VolunteerProfile, now: datetime, k: int = 10):
-    """Open needs ranked by fit for one volunteer: [(Need, Score)], best first."""
-    [volunteer] = load_volunteers(session, [profile])
-    scored = []
-    chosen = weights()
-    for need in open_need_records(session):
-        result = engine.score(volunteer, need, chosen, now)
-        if result is not None:
-            scored.append((need.id, result))
-    scored.sort(key=lambda pair: (-pair[1].value, pair[0]))
-    best = scored[:k]
-    needs = {
-        n.id: n
-        for n in session.scalars(
-            select(Need)
-            .options(selectinload(Need.initiative))
-            .where(Need.id.in_([need_id for need_id, _s in best]))
-        )
-    }
-    # A row gone since the ranking (an erased account) is left out rather than failing the page.
-    return [(needs[need_id], score) for need_id, score in best if need_id in needs]
+    """Open needs ranked by fit for one volunteer: [(Need, Score)], best first.
+
+    Reads only the needs that can still reach the top ``k`` (matching.matches.fitting).
+    """
+    from matching.matches import fitting
+
+    return fitting.ranked_needs(session, profile, now, k)
 
 
 def open_need_records(session: Session) -> list[engine.Need]:
-    """Engine records of every open need (wanting all its experts), from plain rows.
-
-    A volunteer's overview scores every open need on each visit; the top ten alone become
-    ORM objects, as with ``approved_volunteers``.
-    """
+    """Engine records of every open need (wanting all its experts), from plain rows."""
     rows = session.execute(
         select(
             Need.id,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from matching.models import (
@@ -53,8 +53,9 @@ class Pulse:
         return max(moments) if moments else None
 
 
-def accepted(session: Session, now: datetime) -> list[Pulse]:
-    """Every accepted match with its last contact; the silent ones first, longest quiet first."""
+def _query(now: datetime):
+    """Accepted matches with their last contact: the silent ones first (longest quiet first),
+    then the others by id; and the condition that makes one silent."""
     last_message = (
         select(MatchMessage.match_id, func.max(MatchMessage.created_at).label("at"))
         .group_by(MatchMessage.match_id)
@@ -78,7 +79,12 @@ def accepted(session: Session, now: datetime) -> list[Pulse]:
         .group_by(Meeting.match_id)
         .subquery()
     )
-    rows = session.execute(
+    silent = and_(
+        Match.accepted_at <= now - no_contact_after(),
+        last_message.c.at.is_(None),
+        any_meeting.c.at.is_(None),
+    )
+    query = (
         select(
             Match.id,
             Match.accepted_at,
@@ -103,8 +109,49 @@ def accepted(session: Session, now: datetime) -> list[Pulse]:
         .outerjoin(next_meeting, next_meeting.c.match_id == Match.id)
         .outerjoin(any_meeting, any_meeting.c.match_id == Match.id)
         .where(Match.status == MatchStatus.ACCEPTED)
-        .order_by(Match.accepted_at, Match.id)
-    ).all()
+        .order_by(case((silent, 0), else_=1), case((silent, Match.accepted_at)), Match.id)
+    )
+    return query, silent
+
+
+def accepted(
+    session: Session, now: datetime, limit: int | None = None, offset: int = 0
+) -> list[Pulse]:
+    """Accepted matches with their last contact (all, or ``limit`` from ``offset``); the silent
+    ones first, longest quiet first."""
+    query, _silent = _query(now)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return _pulses(session.execute(query).all(), now)
+
+
+def accepted_count(session: Session, now: datetime) -> int:
+    """How many matches are accepted and running."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(Match).where(Match.status == MatchStatus.ACCEPTED)
+        )
+        or 0
+    )
+
+
+def silent(session: Session, now: datetime, limit: int | None = None) -> list[Pulse]:
+    """Accepted matches with no message and no meeting for NO_CONTACT_ALERT_DAYS."""
+    query, quiet = _query(now)
+    query = query.where(quiet)
+    if limit is not None:
+        query = query.limit(limit)
+    return _pulses(session.execute(query).all(), now)
+
+
+def silent_count(session: Session, now: datetime) -> int:
+    """How many accepted matches are silent, counted by the database."""
+    query, quiet = _query(now)
+    counted = query.where(quiet).order_by(None).subquery()
+    return session.scalar(select(func.count()).select_from(counted)) or 0
+
+
+def _pulses(rows, now: datetime) -> list[Pulse]:
     limit = now - no_contact_after()
     found = []
     for row in rows:
@@ -134,12 +181,7 @@ def accepted(session: Session, now: datetime) -> list[Pulse]:
                 days_quiet=(now - latest).days,
             )
         )
-    return sorted(found, key=lambda p: (not p.silent, -p.days_quiet if p.silent else 0, p.id))
-
-
-def silent(session: Session, now: datetime) -> list[Pulse]:
-    """Accepted matches with no message and no meeting for NO_CONTACT_ALERT_DAYS."""
-    return [p for p in accepted(session, now) if p.silent]
+    return found
 
 
 def _aware(moment: datetime | None) -> datetime | None:

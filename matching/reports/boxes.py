@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from matching import engine, reports
 from matching.engine import insight
-from matching.matches.proposals import load_volunteers, to_engine_need
+from matching.matches import volunteer_pool
+from matching.matches.proposals import (
+    approved_volunteer_records,
+    load_volunteers,
+    open_need_records,
+    to_engine_need,
+)
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     Match,
@@ -23,7 +29,7 @@ from matching.models import (
     VolunteerPhaseLevel,
     VolunteerProfile,
 )
-from matching.reference import FORMAT_CODES
+from matching.reference import FORMAT_CODES, PHASE_CODES
 
 # The reason classes a short list names: what no amount of free time fixes.
 LISTED_GAPS = (insight.LANGUAGE, insight.FORMAT)
@@ -51,31 +57,42 @@ class TruthfulCoverage:
 
 
 def coverage(session: Session, now: datetime) -> TruthfulCoverage:
-    """The phase × district picture, each box also counting its needs nobody can take."""
+    """The phase × district picture, each box also counting its needs nobody can take.
+
+    A fixed number of statements; the engine looks each kind of need up once in the kept
+    pool of volunteers (``Pool.covered``), and asks why nobody fits once per kind too.
+    """
     report = reports.coverage(session, now)
-    needs = session.scalars(select(Need).where(Need.status == NeedStatus.OPEN)).all()
     live = set(
         session.scalars(
             select(Match.need_id).where(Match.status.in_(ACTIVE_MATCH_STATUSES)).distinct()
         )
     )
-    volunteers = load_volunteers(session)
-    pool = engine.Pool(volunteers)
+    needs = [n for n in open_need_records(session) if n.id not in live]  # live: someone is on it
+    pool = volunteer_pool.pool(session, approved_volunteer_records)
     uncovered: Counter = Counter()
     gaps: Counter = Counter()
-    for need in needs:
-        if need.id in live:
-            continue  # someone is proposed or on it
-        record = to_engine_need(need)
-        for phase in record.phases:
-            if not len(pool.candidates(replace(record, phases=(phase,)), now)):
+    reasons: dict[tuple, insight.Nobody | None] = {}
+    knowers = {
+        phase: [v for v in pool.volunteers if v.levels.get(phase, 0) >= 1] for phase in PHASE_CODES
+    }
+    for need, (anyone, by_phase) in zip(needs, pool.covered(needs, now), strict=True):
+        for phase, someone in zip(need.phases, by_phase, strict=True):
+            if not someone:
                 uncovered[need.district, phase] += 1
-        if not len(pool.candidates(record, now)):
-            nobody = insight.why_nobody(record, volunteers, now)
-            if nobody is not None and nobody.reason in LISTED_GAPS:
-                formats = tuple(code for code in FORMAT_CODES if code in record.formats)
-                key = (nobody.reason, need.district, need.language, formats)
-                gaps[key] += 1
+        if anyone:
+            continue
+        # Language and format come before any answer of a person in why_nobody: needs alike
+        # in these (and in their initiative's members) share the reasons listed here.
+        kind = (need.language, need.district, need.formats, need.phases, need.initiative_id)
+        if kind not in reasons:
+            # why_nobody looks first for someone who knows a phase of the need: only they count.
+            knowing = {v.id: v for phase in need.phases for v in knowers[phase]}
+            reasons[kind] = insight.why_nobody(need, knowing.values(), now)
+        nobody = reasons[kind]
+        if nobody is not None and nobody.reason in LISTED_GAPS:
+            formats = tuple(code for code in FORMAT_CODES if code in need.formats)
+            gaps[nobody.reason, need.district, need.language, formats] += 1
     for ring in report.rings:
         for index, (district, cells) in enumerate(ring.rows):
             ring.rows[index] = (

@@ -39,6 +39,9 @@ STALE_NEED_AFTER = timedelta(days=14)
 UNANSWERED_MATCH_AFTER = timedelta(days=7)
 # A cell with open needs is "thin" while it has fewer spare experts than this beyond them.
 SPARE_EXPERTS_WANTED = 2
+# Rows each list shows on the overview; the rest are a link away, a page of LIST_PAGE_ROWS each.
+OVERVIEW_ROWS = 10
+LIST_PAGE_ROWS = 50
 
 
 # ---------------------------------------------------------------------------
@@ -80,6 +83,9 @@ class OverdueProposal:
 
 @dataclass(frozen=True)
 class Dashboard:
+    """The overview's figures; each list holds its first rows (all of them for the digest), each
+    ``*_total`` how many there are in all."""
+
     now: datetime
     need_counts: list[tuple[str, int]]
     match_counts: list[tuple[str, int]]
@@ -89,11 +95,46 @@ class Dashboard:
     overdue_proposals: list[OverdueProposal] = field(default_factory=list)
     # Accepted matches with no message and no meeting for NO_CONTACT_ALERT_DAYS (matches.pulse).
     silent_matches: list = field(default_factory=list)
+    stale_total: int = 0
+    unanswered_total: int = 0
+    overdue_total: int = 0
+    silent_total: int = 0
 
     @property
     def waiting_proposals(self) -> int:
         """Proposals (engine, offers, manual) that wait for a coordinator's decision."""
         return dict(self.match_counts).get("proposed", 0)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of a long list: its rows, how many there are in all, and where it is."""
+
+    rows: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def count(session: Session, query) -> int:
+    """How many rows ``query`` has, counted by the database (no row is loaded)."""
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+def _window(query, limit: int | None, offset: int):
+    return query if limit is None else query.limit(limit).offset(offset)
 
 
 def _counts_by_status(session: Session, status_column, statuses: Iterable[str]):
@@ -102,16 +143,24 @@ def _counts_by_status(session: Session, status_column, statuses: Iterable[str]):
     return [(str(status), found.get(status, 0)) for status in statuses]
 
 
-def stale_needs(session: Session, now: datetime) -> list[StaleNeed]:
-    """Open needs published before the stale limit with no approved, accepted or completed match."""
+def stale_needs_query(now: datetime):
+    """Open needs published before the stale limit with no approved, accepted or completed
+    match, oldest first."""
     opened_at = func.coalesce(Need.published_at, Need.created_at)
     served = exists().where(Match.need_id == Need.id, Match.status.in_(SERVED_MATCH_STATUSES))
-    rows = session.execute(
+    return (
         select(Need.id, Need.title, Initiative.name, Need.district, opened_at.label("opened_at"))
         .join(Initiative, Initiative.id == Need.initiative_id)
         .where(Need.status == NeedStatus.OPEN, opened_at <= now - STALE_NEED_AFTER, ~served)
         .order_by(opened_at, Need.id)
-    ).all()
+    )
+
+
+def stale_needs(
+    session: Session, now: datetime, limit: int | None = None, offset: int = 0
+) -> list[StaleNeed]:
+    """The stale needs (all, or ``limit`` of them from ``offset``), oldest first."""
+    rows = session.execute(_window(stale_needs_query(now), limit, offset)).all()
     return [
         StaleNeed(
             id=row.id,
@@ -125,9 +174,9 @@ def stale_needs(session: Session, now: datetime) -> list[StaleNeed]:
     ]
 
 
-def unanswered_matches(session: Session, now: datetime) -> list[UnansweredMatch]:
+def unanswered_matches_query(now: datetime):
     """Approved matches the volunteer has left unanswered since before the limit, oldest first."""
-    rows = session.execute(
+    return (
         select(
             Match.id,
             Match.decided_at,
@@ -144,7 +193,14 @@ def unanswered_matches(session: Session, now: datetime) -> list[UnansweredMatch]
             Match.decided_at <= now - unanswered_after(),
         )
         .order_by(Match.decided_at, Match.id)
-    ).all()
+    )
+
+
+def unanswered_matches(
+    session: Session, now: datetime, limit: int | None = None, offset: int = 0
+) -> list[UnansweredMatch]:
+    """The unanswered matches (all, or ``limit`` of them from ``offset``), oldest first."""
+    rows = session.execute(_window(unanswered_matches_query(now), limit, offset)).all()
     return [
         UnansweredMatch(
             id=row.id,
@@ -168,9 +224,9 @@ def highlight_after() -> timedelta:
     return timedelta(days=current_app.config["HIGHLIGHT_AFTER_DAYS"])
 
 
-def overdue_proposals(session: Session, now: datetime) -> list[OverdueProposal]:
+def overdue_proposals_query(now: datetime):
     """Proposals and offers undecided since before HIGHLIGHT_AFTER_DAYS, oldest first."""
-    rows = session.execute(
+    return (
         select(
             Match.id,
             Match.created_at,
@@ -185,7 +241,14 @@ def overdue_proposals(session: Session, now: datetime) -> list[OverdueProposal]:
         .join(User, User.id == VolunteerProfile.user_id)
         .where(Match.status == MatchStatus.PROPOSED, Match.created_at <= now - highlight_after())
         .order_by(Match.created_at, Match.id)
-    ).all()
+    )
+
+
+def overdue_proposals(
+    session: Session, now: datetime, limit: int | None = None, offset: int = 0
+) -> list[OverdueProposal]:
+    """The overdue proposals (all, or ``limit`` of them from ``offset``), oldest first."""
+    rows = session.execute(_window(overdue_proposals_query(now), limit, offset)).all()
     return [
         OverdueProposal(
             id=row.id,
@@ -200,8 +263,11 @@ def overdue_proposals(session: Session, now: datetime) -> list[OverdueProposal]:
     ]
 
 
-def dashboard(session: Session, now: datetime) -> Dashboard:
-    """Everything on the coordinators' overview page, in seven statements."""
+def dashboard(session: Session, now: datetime, rows: int | None = None) -> Dashboard:
+    """Everything on the coordinators' overview, each list cut to its first ``rows`` (the page)
+    or whole (the digest), in eleven statements however long the lists are."""
+    from matching.matches import pulse  # the after-match feature lives in matches/
+
     waiting = session.scalar(
         select(func.count())
         .select_from(VolunteerProfile)
@@ -211,18 +277,16 @@ def dashboard(session: Session, now: datetime) -> Dashboard:
         now=now,
         need_counts=_counts_by_status(session, Need.status, NeedStatus),
         match_counts=_counts_by_status(session, Match.status, MatchStatus),
-        stale_needs=stale_needs(session, now),
+        stale_needs=stale_needs(session, now, limit=rows),
         waiting_profiles=waiting or 0,
-        unanswered_matches=unanswered_matches(session, now),
-        overdue_proposals=overdue_proposals(session, now),
-        silent_matches=_silent_matches(session, now),
+        unanswered_matches=unanswered_matches(session, now, limit=rows),
+        overdue_proposals=overdue_proposals(session, now, limit=rows),
+        silent_matches=pulse.silent(session, now, limit=rows),
+        stale_total=count(session, stale_needs_query(now)),
+        unanswered_total=count(session, unanswered_matches_query(now)),
+        overdue_total=count(session, overdue_proposals_query(now)),
+        silent_total=pulse.silent_count(session, now),
     )
-
-
-def _silent_matches(session: Session, now: datetime) -> list:
-    from matching.matches import pulse  # the after-match feature lives in matches/
-
-    return pulse.silent(session, now)
 
 
 # ---------------------------------------------------------------------------

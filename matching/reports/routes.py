@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from matching import accessibility, matches, needs, reports
 from matching.access import role_required
@@ -25,11 +28,16 @@ BERLIN = ZoneInfo("Europe/Berlin")
 @bp.route("/")
 @role_required(Role.COORDINATOR)
 def dashboard():
-    """Overview: figures by state, and what waits for a coordinator."""
+    """Overview: figures by state, and what waits for a coordinator; each list shows its first
+    rows and links to the whole of it (reports.listing)."""
+    now = utcnow()
+    report = reports.dashboard(db.session, now, rows=reports.OVERVIEW_ROWS)
     return render_template(
         "reports/dashboard.html",
-        report=reports.dashboard(db.session, utcnow()),
-        pulse=pulse.accepted(db.session, utcnow()),
+        report=report,
+        pulse=pulse.accepted(db.session, now, limit=reports.OVERVIEW_ROWS),
+        pulse_total=pulse.accepted_count(db.session, now),
+        pulse_silent=report.silent_total,
         need_labels=needs.STATUS_LABELS,
         match_labels=matches.STATUS_LABELS,
         stale_days=reports.STALE_NEED_AFTER.days,
@@ -37,6 +45,79 @@ def dashboard():
         highlight_days=reports.highlight_after().days,
         barriers=accessibility.open_reports(db.session),
         handled_form=BaseForm(),
+    )
+
+
+@dataclass(frozen=True)
+class _List:
+    title: object  # a lazy text
+    order: object  # a lazy text: which rows come first
+    table: str  # its macro in templates/reports/_lists.html
+    rows: Callable  # (session, now, limit, offset) -> rows
+    total: Callable  # (session, now) -> int
+
+
+# The overview's lists, each whole on pages of its own: /koordination/liste/<name>.
+LISTS = {
+    "ueberfaellige-vorschlaege": _List(
+        _l("Vorschläge, die lange auf Entscheidung warten"),
+        _l("Der älteste Vorschlag steht oben."),
+        "overdue_table",
+        reports.overdue_proposals,
+        lambda session, now: reports.count(session, reports.overdue_proposals_query(now)),
+    ),
+    "lange-offen": _List(
+        _l("Anfragen ohne Expert:in"),
+        _l("Die älteste Anfrage steht oben."),
+        "stale_table",
+        reports.stale_needs,
+        lambda session, now: reports.count(session, reports.stale_needs_query(now)),
+    ),
+    "ohne-antwort": _List(
+        _l("Vermittlungen ohne Antwort der Expert:in"),
+        _l("Die am längsten wartende Vermittlung steht oben."),
+        "unanswered_table",
+        reports.unanswered_matches,
+        lambda session, now: reports.count(session, reports.unanswered_matches_query(now)),
+    ),
+    "laufende-beratungen": _List(
+        _l("Laufende Beratungen: letzter Kontakt"),
+        _l("Beratungen ohne Kontakt stehen oben, die am längsten stillen zuerst."),
+        "pulse_table",
+        pulse.accepted,
+        pulse.accepted_count,
+    ),
+}
+MAX_PAGE = 10_000
+
+
+def _page_number(raw: str) -> int:
+    """The requested page: 1 for anything but a plain number, at most MAX_PAGE."""
+    if not raw.isascii() or not raw.isdigit():
+        return 1
+    return MAX_PAGE if len(raw) > 5 else min(max(int(raw), 1), MAX_PAGE)
+
+
+@bp.route("/liste/<name>")
+@role_required(Role.COORDINATOR)
+def listing(name: str):
+    """One of the overview's lists, whole, a page at a time (a COUNT and one page of rows)."""
+    chosen = LISTS.get(name)
+    if chosen is None:
+        return render_error(404)
+    now = utcnow()
+    total = chosen.total(db.session, now)
+    per_page = reports.LIST_PAGE_ROWS
+    # An old link past the end shows the last page, not an empty one.
+    page = min(_page_number(request.args.get("seite", "")), max(1, -(-total // per_page)))
+    rows = chosen.rows(db.session, now, per_page, (page - 1) * per_page) if total else []
+    return render_template(
+        "reports/listing.html",
+        name=name,
+        title=str(chosen.title),
+        order=str(chosen.order),
+        table=chosen.table,
+        listing=reports.Listing(rows=rows, total=total, page=page, per_page=per_page),
     )
 
 
