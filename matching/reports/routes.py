@@ -15,7 +15,7 @@ from matching.main.errors import render_error
 from matching.matches import pulse
 from matching.models import Role, utcnow
 from matching.reference import DISTRICT_BY_CODE, PHASE_BY_CODE, PHASES
-from matching.reports import boxes, exports
+from matching.reports import boxes, exports, impact, impact_view
 
 bp = Blueprint("reports", __name__, url_prefix="/koordination")
 
@@ -94,6 +94,62 @@ def export_matches_xlsx():
     return _xlsx_download(exports.match_table)
 
 
+@bp.route("/wirkung")
+@role_required(Role.COORDINATOR)
+def impact_report():
+    """What the advice achieved in a period, compared with the period before."""
+    period, choice, problem = impact_view.period_from(request.args, _today())
+    report = impact.report(db.session, period)
+    return render_template(
+        "reports/impact.html",
+        report=report,
+        choice=choice,
+        problem=problem,
+        period_label=impact_view.period_label,
+        lines=impact_view.lines(report),
+        charts=impact_view.charts_for(report),
+        districts=impact_view.district_rows(report.current),
+        previous_districts=report.previous.districts,
+        ring_label=impact_view.ring_label,
+        month_label=impact_view.month_label,
+        phases=PHASES,
+        years=range(_today().year, _today().year - impact.MAX_PERIOD_YEARS - 1, -1),
+        download_args={k: v for k, v in request.args.items() if problem is None},
+    )
+
+
+@bp.route("/wirkung.csv")
+@role_required(Role.COORDINATOR)
+def impact_csv():
+    """The report's figures as CSV (German headers; semicolons unless asked for commas)."""
+    return _impact_download("csv")
+
+
+@bp.route("/wirkung.xlsx")
+@role_required(Role.COORDINATOR)
+def impact_xlsx():
+    """The report's figures as an Excel workbook."""
+    return _impact_download("xlsx")
+
+
+def _today():
+    return utcnow().astimezone(BERLIN).date()
+
+
+def _impact_download(suffix: str) -> Response:
+    period, _choice, problem = impact_view.period_from(request.args, _today())
+    if problem is not None:
+        return render_error(400, problem)
+    table = impact_view.table(impact.report(db.session, period))
+    name = f"wirkung-{period.start.isoformat()}-{period.end.isoformat()}"
+    if suffix == "xlsx":
+        return _download(exports.to_xlsx(table), name, "xlsx", exports.XLSX_MIMETYPE, dated=False)
+    delimiter = exports.DELIMITERS.get(request.args.get("trennzeichen", exports.DEFAULT_DELIMITER))
+    if delimiter is None:
+        return render_error(400, _("Diese Tabelle gibt es nur „mit Semikolon“ oder „mit Komma“."))
+    return _download(exports.to_csv(table, delimiter), name, "csv", "text/csv", dated=False)
+
+
 def _csv_download(load_table):
     """Semicolons for German Excel unless asked for commas."""
     choice = request.args.get("trennzeichen", exports.DEFAULT_DELIMITER)
@@ -114,13 +170,14 @@ def _xlsx_download(load_table):
     return _download(exports.to_xlsx(table), table.name, "xlsx", exports.XLSX_MIMETYPE)
 
 
-def _download(body: bytes, name: str, suffix: str, mimetype: str) -> Response:
+def _download(body: bytes, name: str, suffix: str, mimetype: str, dated: bool = True) -> Response:
     day = utcnow().astimezone(BERLIN).date().isoformat()
+    filename = f"{name}-{day}.{suffix}" if dated else f"{name}.{suffix}"
     return Response(
         body,
         mimetype=mimetype,
         headers={
-            "Content-Disposition": f'attachment; filename="{name}-{day}.{suffix}"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "no-store",  # names of people: not for shared caches
         },
     )
