@@ -508,3 +508,68 @@ def _chains(
                 furthest[row.initiative_id] = max(furthest[row.initiative_id], position(row.id))
         found.second_phase = sum(1 for steps in furthest.values() if steps >= 2)
         found.third_phase = sum(1 for steps in furthest.values() if steps >= 3)
+
+
+# ---------------------------------------------------------------------------
+# In public: yearly figures only, and never a count small enough to point at someone
+
+SHOWN_FROM = 3  # a count below this is published as "< 3"
+PUBLIC_YEARS = 5
+
+
+def shown(count: int) -> int | None:
+    """The count if it may be published, None (said as "< 3") if it is below 3."""
+    return count if count >= SHOWN_FROM else None
+
+
+@dataclass(frozen=True)
+class PublicYear:
+    """A calendar year's figures as anyone may see them: counts of 3 or more, no names, no text.
+
+    A median or an average is only given when at least 3 needs or ratings stand behind it."""
+
+    year: int
+    complete: bool  # False for the running year
+    posted: int | None
+    advised: int | None
+    initiatives_reached: int | None
+    volunteers_active: int | None
+    meetings_held: int | None
+    went_on: int | None  # initiatives that went on to a further phase
+    median_days_to_acceptance: float | None
+    feedback_count: int | None
+    feedback_average: float | None
+    districts: dict[str, int | None]
+    phases: dict[str, int | None]
+
+
+def public_year(session: Session, number: int, today: date) -> PublicYear:
+    """One calendar year in aggregate, every small count hidden."""
+    found = report(session, year(number)).current
+    enough_ratings = found.feedback_count >= SHOWN_FROM
+    return PublicYear(
+        year=number,
+        complete=number < today.year,
+        posted=shown(found.posted),
+        advised=shown(found.advised),
+        initiatives_reached=shown(found.initiatives_reached),
+        volunteers_active=shown(found.volunteers_active),
+        meetings_held=shown(found.meetings_held),
+        went_on=shown(found.second_phase),
+        median_days_to_acceptance=(
+            found.to_acceptance.median if found.to_acceptance.count >= SHOWN_FROM else None
+        ),
+        feedback_count=shown(found.feedback_count),
+        feedback_average=found.feedback_average if enough_ratings else None,
+        districts={code: shown(found.districts[code].posted) for code in DISTRICT_CODES},
+        phases={code: shown(found.phases[code].posted) for code in PHASE_CODES},
+    )
+
+
+def public_years(session: Session, today: date) -> list[int]:
+    """The years there is something to say about, newest first: at most the last five."""
+    first = session.scalar(select(func.min(Need.published_at)))
+    if first is None:
+        return []
+    start = max(first.astimezone(BERLIN).year, today.year - PUBLIC_YEARS + 1)
+    return list(range(today.year, start - 1, -1))

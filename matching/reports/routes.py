@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 
 from matching import accessibility, matches, needs, reports
@@ -14,7 +14,7 @@ from matching.forms import BaseForm
 from matching.main.errors import render_error
 from matching.matches import pulse
 from matching.models import Role, utcnow
-from matching.reference import DISTRICT_BY_CODE, PHASE_BY_CODE, PHASES
+from matching.reference import DISTRICT_BY_CODE, DISTRICTS, PHASE_BY_CODE, PHASES, RINGS
 from matching.reports import boxes, exports, impact, impact_view
 
 bp = Blueprint("reports", __name__, url_prefix="/koordination")
@@ -180,4 +180,43 @@ def _download(body: bytes, name: str, suffix: str, mimetype: str, dated: bool = 
             "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "no-store",  # names of people: not for shared caches
         },
+    )
+
+
+# "Was wir bewirken": public, only where the association publishes it (PUBLIC_IMPACT).
+public_bp = Blueprint("impact", __name__)
+
+
+@public_bp.route("/wirkung")
+def public_impact():
+    """A calendar year's figures in aggregate: no names, no free text, no count below 3."""
+    if not current_app.config["PUBLIC_IMPACT"]:
+        return render_error(404)
+    today = _today()
+    years = impact.public_years(db.session, today)
+    default = next((y for y in years if y < today.year), years[0] if years else today.year)
+    chosen, problem = default, None
+    asked = request.args.get("jahr")
+    if asked is not None:
+        if asked.strip().isdigit() and int(asked) in years:
+            chosen = int(asked)
+        else:
+            problem = _(
+                "Für dieses Jahr gibt es hier keine Zahlen. Wir zeigen Ihnen das Jahr %(year)d.",
+                year=default,
+            )
+    return render_template(
+        "reports/public_impact.html",
+        found=impact.public_year(db.session, chosen, today),
+        years=years,
+        problem=problem,
+        districts=DISTRICTS,
+        phases=PHASES,
+        rings=RINGS,
+        # From Python, so that the "<" is escaped like any other text (not trusted markup).
+        below=_("< %(num)d", num=impact.SHOWN_FROM),
+        below_explained=_(
+            "„< %(num)d“ heißt: weniger als %(num)d. So kleine Zahlen zeigen wir nicht genau, damit niemand zu erkennen ist.",
+            num=impact.SHOWN_FROM,
+        ),
     )
