@@ -46,8 +46,11 @@ def _svg(figure: Figure) -> str:
     return body.replace("<svg ", '<svg class="chart" aria-hidden="true" focusable="false" ', 1)
 
 
-def _figure(height: float) -> Figure:
-    return Figure(figsize=(7.0, height), layout="constrained")
+def _figure(height: float, left: float = 0.09) -> Figure:
+    """Fixed margins: a layout engine would measure every label again (most of the time)."""
+    figure = Figure(figsize=(7.0, height))
+    figure.subplots_adjust(left=left, right=0.97, top=0.95, bottom=0.6 / height)
+    return figure
 
 
 def monthly_bars(
@@ -86,7 +89,8 @@ def horizontal_bars(
 ) -> str:
     """One bar per label, the first at the top, its value written beside it."""
     with matplotlib.rc_context(_STYLE):
-        figure = _figure(0.6 + 0.28 * len(labels))
+        # Room on the left for the longest names ("Unterstützung / Ressourcen").
+        figure = _figure(0.6 + 0.28 * len(labels), left=0.3)
         axes = figure.add_subplot()
         positions = list(range(len(labels)))[::-1]
         bars = axes.barh(positions, values, color=list(colours))
