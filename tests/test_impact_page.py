@@ -41,6 +41,9 @@ def test_the_report_for_a_year(coordinator, scene):
     )
     assert text.count("<svg") == 4  # four charts, drawn on the server
     assert 'aria-hidden="true"' in text  # the table twin speaks for the picture
+    # The Content-Security-Policy blocks inline styles: shapes say their colours as attributes.
+    for svg in text.split("<svg")[1:]:
+        assert "style=" not in svg.split("</svg>")[0]
     assert "<script" not in text.split("<main", 1)[1]
     assert "Am häufigsten gefragt war „Start / Akquise“ mit 2 Anfragen." in text
     assert "Stadtteilvernetzer Stuttgart · Bericht „Wirkung“" in text  # head of the A4 print

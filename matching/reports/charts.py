@@ -35,6 +35,27 @@ _STYLE = {
     "axes.spines.right": False,
 }
 _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
+_STYLE_ATTRIBUTE = re.compile(r'style="([^"]*)"')
+_STYLE_ELEMENT = re.compile(r"<defs>\s*<style[^>]*>.*?</style>\s*</defs>", re.S)
+
+
+def _attributes(match: re.Match) -> str:
+    """``style="fill: #fff; font: 10px 'sans-serif'"`` as presentation attributes.
+
+    The site's Content-Security-Policy blocks inline styles, which would leave every shape
+    filled black; SVG's own attributes say the same and are not styles."""
+    found = []
+    for declaration in match.group(1).split(";"):
+        name, _, value = declaration.partition(":")
+        name, value = name.strip(), value.strip().replace('"', "'")
+        if not name:
+            continue
+        if name == "font":
+            size, _, family = value.partition(" ")
+            found += [f'font-size="{size}"', f'font-family="{family.strip()}"']
+        else:
+            found.append(f'{name}="{value}"')
+    return " ".join(found)
 
 
 def _svg(figure: Figure) -> str:
@@ -43,6 +64,7 @@ def _svg(figure: Figure) -> str:
     FigureCanvasSVG(figure)
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     body = _PROLOGUE.sub("", buffer.getvalue(), count=1)
+    body = _STYLE_ATTRIBUTE.sub(_attributes, _STYLE_ELEMENT.sub("", body))
     return body.replace("<svg ", '<svg class="chart" aria-hidden="true" focusable="false" ', 1)
 
 
