@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     ASSOCIATION_BOARD: str = ""
     ASSOCIATION_REGISTER: str = ""
     CONTACT_EMAIL: str = "kontakt@example.org"
+    # "Was wir bewirken": the yearly figures in aggregate on a public page, in the API and as
+    # an Atom feed (never a count below 3). Off until the association decides to publish.
+    PUBLIC_IMPACT: bool = False
     # For people who are not online: shown in the footer, the accessibility statement and on
     # error pages; where unset, no page promises a phone or a postal address.
     CONTACT_PHONE: str = ""

@@ -673,6 +673,88 @@ def _reload_stall(size: str, dense: bool, browser: Browser, redis_url: str, work
 # ---------------------------------------------------------------- the run
 
 
+def impact_report(size: str) -> None:
+    """The "Wirkung" report for the year up to the bench's NOW: the figures alone, and the
+    whole coordinator page (charts drawn), statements counted. Meetings and "Beraten" records
+    the fill does not make are added first (one per accepted or completed match, and for every
+    need with completed advice) and rolled back afterwards."""
+    from flask_login import login_user
+    from sqlalchemy import event, select, text
+
+    from matching.extensions import db
+    from matching.models import Role, User, UserRole
+    from matching.reports import impact
+    from wsgi import app
+
+    period = impact.Period((NOW - timedelta(days=364)).date(), NOW.date())
+    with app.app_context():
+        db.session.execute(
+            text(
+                "INSERT INTO meetings (match_id, uid, sequence, status, proposed_by_role, "
+                "place_kind, place, starts_at, duration_minutes, created_at, updated_at) "
+                "SELECT id, 'bench-' || id, 0, 'confirmed', 'volunteer', 'phone', '', "
+                "accepted_at + interval '6 days', 60, accepted_at, accepted_at "
+                "FROM matches WHERE accepted_at IS NOT NULL"
+            )
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO audit_log (at, action, object_type, object_id, from_state, to_state) "
+                "SELECT max(completed_at), 'need.mark_advised', 'need', need_id, 'matched', "
+                "'advised' FROM matches WHERE completed_at IS NOT NULL GROUP BY need_id"
+            )
+        )
+        db.session.execute(text("ANALYZE"))
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        times, cpu = [], []
+        for _ in range(3):
+            statements.clear()
+            started, cpu_before = time.perf_counter(), cpu_s()
+            found = impact.report(db.session, period)
+            times.append(time.perf_counter() - started)
+            cpu.append(cpu_s() - cpu_before)
+        figure(
+            size,
+            "impact_report_s",
+            round(min(times), 3),
+            target=1.0,
+            cpu_s=round(min(cpu), 3),
+            statements=len(statements),
+            needs_posted=found.current.posted,
+            needs_advised=found.current.advised,
+        )
+        coordinator = db.session.scalars(
+            select(User).join(UserRole).where(UserRole.role == Role.COORDINATOR).limit(1)
+        ).one()
+        query = f"art=frei&von={period.start.isoformat()}&bis={period.end.isoformat()}"
+        times, cpu = [], []
+        for _ in range(3):
+            with app.test_request_context(f"/koordination/wirkung?{query}"):
+                login_user(coordinator)
+                statements.clear()
+                started, cpu_before = time.perf_counter(), cpu_s()
+                page = app.view_functions["reports.impact_report"]()
+                times.append(time.perf_counter() - started)
+                cpu.append(cpu_s() - cpu_before)
+        event.remove(db.engine, "before_cursor_execute", count)
+        figure(
+            size,
+            "impact_page_s",
+            round(min(times), 3),
+            target=1.0,
+            cpu_s=round(min(cpu), 3),
+            statements=len(statements),
+            kb=round(len(page) / 1024),
+            first_s=round(times[0], 3),
+        )
+        db.session.rollback()
+
+
 def child(args: list[str], env: dict) -> None:
     subprocess.run([sys.executable, __file__, *args], cwd=ROOT, env=env, check=True)
 
@@ -720,6 +802,9 @@ def run_size(args, size: str) -> None:
         if not args.skip_pool:
             log("pool")
             child(["--child", "pool", *flags], env)
+        if not args.skip_impact:
+            log("impact report")
+            child(["--child", "impact", *flags], {**env, "BASE_URL": "http://127.0.0.1:5000"})
         if not args.skip_pages:
             log("pages through gunicorn")
             pages(database_url, size, args.dense, args.redis, args.workers)
@@ -743,6 +828,7 @@ def main() -> int:
     parser.add_argument("--skip-propose", action="store_true", help="no match propose part")
     parser.add_argument("--skip-pool", action="store_true", help="no volunteer pool part")
     parser.add_argument("--skip-pages", action="store_true", help="no gunicorn part")
+    parser.add_argument("--skip-impact", action="store_true", help="no Wirkung report part")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
@@ -756,6 +842,8 @@ def main() -> int:
             propose(args.size, args.dense, label[args.child], args.child == "propose-dry")
         elif args.child == "pool":
             pool(args.size, args.dense)
+        elif args.child == "impact":
+            impact_report(args.size)
         return 0
     if not re.match(r"redis://(127\.|localhost)", args.redis):
         parser.error("the scale run only uses a Redis on this machine (loopback)")

@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from matching.privacy.routes import bp as privacy_bp
     from matching.profiles.routes import bp as profiles_bp
     from matching.reports.routes import bp as reports_bp
+    from matching.reports.routes import public_bp as public_impact_bp
     from matching.toolkit.routes import bp as toolkit_bp
 
     for blueprint in (
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
         meetings_bp,
         finishing_bp,
         reports_bp,
+        public_impact_bp,
         privacy_bp,
         digests_bp,
         api_bp,

@@ -56,6 +56,8 @@ CALLS = [
     #    method  path                                   anonymous  volunteer  other_vol  owner      other_mem  coordinator
     call("GET",  "/phases",                             OK,        OK,        OK,        OK,        OK,        OK),
     call("GET",  "/districts",                          OK,        OK,        OK,        OK,        OK,        OK),
+    # Off unless PUBLIC_IMPACT is set (tests/test_public_impact.py turns it on): 404 for all.
+    call("GET",  "/impact",                             HIDDEN,    HIDDEN,    HIDDEN,    HIDDEN,    HIDDEN,    HIDDEN),
     call("GET",  "/needs",                              OK,        OK,        OK,        OK,        OK,        OK),
     call("GET",  "/needs/{open}",                       OK,        OK,        OK,        OK,        OK,        OK),
     call("GET",  "/me",                                 NO_TOKEN,  OK,        OK,        OK,        OK,        OK),

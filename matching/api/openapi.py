@@ -42,6 +42,10 @@ the `RateLimit` and `RateLimit-Policy` headers; a 429 carries `Retry-After`.
 TAGS = [
     {"name": "Reference data", "description": "Phases and districts; public."},
     {"name": "Open needs", "description": "Open needs of initiatives; public, no personal data."},
+    {
+        "name": "Impact",
+        "description": "Yearly figures in aggregate, where published; no count below 3.",
+    },
     {"name": "Account", "description": "The token's own account."},
     {"name": "Volunteers", "description": "For tokens of volunteers (Vernetzungs-Expert:innen)."},
     {"name": "Initiatives", "description": "For tokens of people acting for an initiative."},

@@ -22,6 +22,8 @@ from matching.api.schemas import (
     AssignmentIn,
     Candidate,
     CandidateQuery,
+    ImpactArea,
+    ImpactYear,
     Me,
     NeedIn,
     NeedPage,
@@ -63,6 +65,7 @@ from matching.models import (
 from matching.needs import queries
 from matching.permissions import can_manage_need, is_coordinator, is_member
 from matching.reference import DISTRICTS, PHASES
+from matching.reports import impact
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # tokens travel in a header a foreign site cannot set; no cookies are read
@@ -129,6 +132,42 @@ def list_phases():
 def list_districts():
     """Stuttgart's districts with the districts each borders."""
     return [present.district(d) for d in DISTRICTS]
+
+
+@table.endpoint(
+    "GET", "/impact", tag="Impact", access=PUBLIC, response=list[ImpactYear], problems=(404,)
+)
+def list_impact():
+    """What the advice achieved, per calendar year (the last five), in aggregate.
+
+    Published only where the association has switched it on (404 otherwise). Counts below 3
+    are null, so that nobody can be recognised.
+    """
+    if not current_app.config["PUBLIC_IMPACT"]:
+        raise ApiProblem("not-found")
+    today = utcnow().astimezone(impact.BERLIN).date()
+    return [
+        _impact_year(impact.public_year(db.session, number, today))
+        for number in impact.public_years(db.session, today)
+    ]
+
+
+def _impact_year(found: impact.PublicYear) -> ImpactYear:
+    return ImpactYear(
+        year=found.year,
+        complete=found.complete,
+        needs_posted=found.posted,
+        needs_advised=found.advised,
+        initiatives_reached=found.initiatives_reached,
+        volunteers_active=found.volunteers_active,
+        meetings_held=found.meetings_held,
+        initiatives_went_on=found.went_on,
+        median_days_to_acceptance=found.median_days_to_acceptance,
+        ratings=found.feedback_count,
+        average_rating=found.feedback_average,
+        districts=[ImpactArea(code=c, needs_posted=n) for c, n in found.districts.items()],
+        phases=[ImpactArea(code=c, needs_posted=n) for c, n in found.phases.items()],
+    )
 
 
 @table.endpoint(

@@ -129,6 +129,37 @@ class InitiativeSummary(Output):
     sub_district: str
 
 
+class ImpactArea(Output):
+    """Needs posted in one district or phase in a year; null when fewer than 3."""
+
+    code: str
+    needs_posted: int | None
+
+
+class ImpactYear(Output):
+    """A calendar year's figures in aggregate: no names, no free text.
+
+    Every count below 3 is null ("< 3" on the page), so that nobody can be recognised; a median
+    or an average is null unless at least 3 needs or ratings stand behind it.
+    """
+
+    year: int
+    complete: bool = Field(description="false for the running year")
+    needs_posted: int | None
+    needs_advised: int | None
+    initiatives_reached: int | None
+    volunteers_active: int | None
+    meetings_held: int | None
+    initiatives_went_on: int | None = Field(
+        description="initiatives that went on to a second (or further) phase"
+    )
+    median_days_to_acceptance: float | None
+    ratings: int | None
+    average_rating: float | None
+    districts: list[ImpactArea]
+    phases: list[ImpactArea]
+
+
 class PublicNeed(Output):
     """An open need as anyone may see it: no personal data."""
 

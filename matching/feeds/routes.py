@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -11,6 +13,7 @@ from matching.feeds import atom
 from matching.models import Need, utcnow
 from matching.needs import queries
 from matching.reference import DISTRICT_BY_CODE, PHASE_BY_CODE
+from matching.reports import impact as reports_impact
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
@@ -92,4 +95,64 @@ def _entry(need: Need) -> atom.Entry:
         link=url,
         summary=f"{facts}\n\n{description}".strip(),
         categories=(*tuple((p.code, p.de) for p in phases), (need.district, district_name)),
+    )
+
+
+@bp.route("/wirkung.atom")
+def impact():
+    """What the advice achieved, one entry per calendar year; only where it is published."""
+    if not current_app.config["PUBLIC_IMPACT"]:
+        abort(404)
+    today = utcnow().astimezone(reports_impact.BERLIN).date()
+    years = [
+        reports_impact.public_year(db.session, number, today)
+        for number in reports_impact.public_years(db.session, today)
+    ]
+    with force_locale(FEED_LOCALE):
+        entries = tuple(_impact_entry(found, today) for found in years)
+        feed = atom.Feed(
+            id=_site_url("feeds.impact"),
+            title=str(_l("Vernetzerbörse: Was wir bewirken")),
+            subtitle=str(_l("Die Zahlen eines jeden Jahres, zusammengefasst.")),
+            updated=max((e.updated for e in entries), default=utcnow()),
+            self_link=_site_url("feeds.impact"),
+            alternate_link=_site_url("impact.public_impact"),
+            author=current_app.config["ASSOCIATION_NAME"],
+            language=FEED_LOCALE,
+            entries=entries,
+        )
+    response = Response(atom.render(feed), mimetype=atom.ATOM_MEDIA_TYPE)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def _impact_entry(found, today) -> atom.Entry:
+    """A year's figures in one sentence; small counts said as "weniger als 3"."""
+
+    def count(value: int | None) -> str:
+        if value is None:
+            return str(_l("weniger als %(num)d", num=reports_impact.SHOWN_FROM))
+        return str(value)
+
+    # A finished year does not change after its last day; the running one changes today.
+    last_day = reports_impact.year(found.year).until if found.complete else None
+    updated = last_day or datetime.combine(today, time(), reports_impact.BERLIN)
+    summary = str(
+        _l(
+            "Anfragen von Initiativen: %(posted)s. Beraten: %(advised)s. Initiativen erreicht: %(reached)s. Aktive Expert:innen: %(volunteers)s. Treffen: %(meetings)s.",
+            posted=count(found.posted),
+            advised=count(found.advised),
+            reached=count(found.initiatives_reached),
+            volunteers=count(found.volunteers_active),
+            meetings=count(found.meetings_held),
+        )
+    )
+    title = (
+        _l("Was wir bewirkt haben: %(year)d", year=found.year)
+        if found.complete
+        else _l("Was wir bewirken: %(year)d bis heute", year=found.year)
+    )
+    url = _site_url("impact.public_impact", jahr=found.year)
+    return atom.Entry(
+        id=url, title=str(title), updated=updated, published=None, link=url, summary=summary
     )

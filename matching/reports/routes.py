@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -17,8 +17,8 @@ from matching.forms import BaseForm
 from matching.main.errors import render_error
 from matching.matches import pulse
 from matching.models import Role, utcnow
-from matching.reference import DISTRICT_BY_CODE, PHASE_BY_CODE, PHASES
-from matching.reports import boxes, exports
+from matching.reference import DISTRICT_BY_CODE, DISTRICTS, PHASE_BY_CODE, PHASES, RINGS
+from matching.reports import boxes, exports, impact, impact_view
 
 bp = Blueprint("reports", __name__, url_prefix="/koordination")
 
@@ -175,6 +175,62 @@ def export_matches_xlsx():
     return _xlsx_download(exports.match_table)
 
 
+@bp.route("/wirkung")
+@role_required(Role.COORDINATOR)
+def impact_report():
+    """What the advice achieved in a period, compared with the period before."""
+    period, choice, problem = impact_view.period_from(request.args, _today())
+    report = impact.report(db.session, period)
+    return render_template(
+        "reports/impact.html",
+        report=report,
+        choice=choice,
+        problem=problem,
+        period_label=impact_view.period_label,
+        lines=impact_view.lines(report),
+        charts=impact_view.charts_for(report),
+        districts=impact_view.district_rows(report.current),
+        previous_districts=report.previous.districts,
+        ring_label=impact_view.ring_label,
+        month_label=impact_view.month_label,
+        phases=PHASES,
+        years=range(_today().year, _today().year - impact.MAX_PERIOD_YEARS - 1, -1),
+        download_args={k: v for k, v in request.args.items() if problem is None},
+    )
+
+
+@bp.route("/wirkung.csv")
+@role_required(Role.COORDINATOR)
+def impact_csv():
+    """The report's figures as CSV (German headers; semicolons unless asked for commas)."""
+    return _impact_download("csv")
+
+
+@bp.route("/wirkung.xlsx")
+@role_required(Role.COORDINATOR)
+def impact_xlsx():
+    """The report's figures as an Excel workbook."""
+    return _impact_download("xlsx")
+
+
+def _today():
+    return utcnow().astimezone(BERLIN).date()
+
+
+def _impact_download(suffix: str) -> Response:
+    period, _choice, problem = impact_view.period_from(request.args, _today())
+    if problem is not None:
+        return render_error(400, problem)
+    table = impact_view.table(impact.report(db.session, period))
+    name = f"wirkung-{period.start.isoformat()}-{period.end.isoformat()}"
+    if suffix == "xlsx":
+        return _download(exports.to_xlsx(table), name, "xlsx", exports.XLSX_MIMETYPE, dated=False)
+    delimiter = exports.DELIMITERS.get(request.args.get("trennzeichen", exports.DEFAULT_DELIMITER))
+    if delimiter is None:
+        return render_error(400, _("Diese Tabelle gibt es nur „mit Semikolon“ oder „mit Komma“."))
+    return _download(exports.to_csv(table, delimiter), name, "csv", "text/csv", dated=False)
+
+
 def _csv_download(load_table):
     """Semicolons for German Excel unless asked for commas."""
     choice = request.args.get("trennzeichen", exports.DEFAULT_DELIMITER)
@@ -195,13 +251,53 @@ def _xlsx_download(load_table):
     return _download(exports.to_xlsx(table), table.name, "xlsx", exports.XLSX_MIMETYPE)
 
 
-def _download(body: bytes, name: str, suffix: str, mimetype: str) -> Response:
+def _download(body: bytes, name: str, suffix: str, mimetype: str, dated: bool = True) -> Response:
     day = utcnow().astimezone(BERLIN).date().isoformat()
+    filename = f"{name}-{day}.{suffix}" if dated else f"{name}.{suffix}"
     return Response(
         body,
         mimetype=mimetype,
         headers={
-            "Content-Disposition": f'attachment; filename="{name}-{day}.{suffix}"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "no-store",  # names of people: not for shared caches
         },
+    )
+
+
+# "Was wir bewirken": public, only where the association publishes it (PUBLIC_IMPACT).
+public_bp = Blueprint("impact", __name__)
+
+
+@public_bp.route("/wirkung")
+def public_impact():
+    """A calendar year's figures in aggregate: no names, no free text, no count below 3."""
+    if not current_app.config["PUBLIC_IMPACT"]:
+        return render_error(404)
+    today = _today()
+    years = impact.public_years(db.session, today)
+    default = next((y for y in years if y < today.year), years[0] if years else today.year)
+    chosen, problem = default, None
+    asked = request.args.get("jahr")
+    if asked is not None:
+        if asked.strip().isdigit() and int(asked) in years:
+            chosen = int(asked)
+        else:
+            problem = _(
+                "Für dieses Jahr gibt es hier keine Zahlen. Wir zeigen Ihnen das Jahr %(year)d.",
+                year=default,
+            )
+    return render_template(
+        "reports/public_impact.html",
+        found=impact.public_year(db.session, chosen, today),
+        years=years,
+        problem=problem,
+        districts=DISTRICTS,
+        phases=PHASES,
+        rings=RINGS,
+        # From Python, so that the "<" is escaped like any other text (not trusted markup).
+        below=_("< %(num)d", num=impact.SHOWN_FROM),
+        below_explained=_(
+            "„< %(num)d“ heißt: weniger als %(num)d. So kleine Zahlen zeigen wir nicht genau, damit niemand zu erkennen ist.",
+            num=impact.SHOWN_FROM,
+        ),
     )
