@@ -315,7 +315,9 @@ def test_journey(live_server, browser, coordinators, js):
 
         # 4. The coordination team approves the offer; the volunteer accepts from the mail.
         coordinator.get_by_role("link", name="Koordination").click()
-        coordinator.get_by_role("link", name=re.compile(r"Vorschl(a|ä)ge? warte")).click()
+        coordinator.get_by_role(
+            "link", name=re.compile(r"Vorschl(a|ä)ge? warte\w* auf Entscheidung")
+        ).click()
         expect(coordinator.get_by_role("heading", level=1)).to_have_text("Vorschläge")
         journey.look(coordinator, "proposals")
         offer = coordinator.get_by_role("listitem").filter(has_text=cast.title)

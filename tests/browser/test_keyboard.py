@@ -215,7 +215,10 @@ def test_the_journey_by_keyboard_alone(live_server, browser, scene):
         press(coordinator, "Enter")
         expect(coordinator.get_by_role("heading", level=1)).to_have_text("Überblick")
         tab_to(
-            coordinator, coordinator.get_by_role("link", name=re.compile(r"Vorschl(a|ä)ge? warte"))
+            coordinator,
+            coordinator.get_by_role(
+                "link", name=re.compile(r"Vorschl(a|ä)ge? warte\w* auf Entscheidung")
+            ),
         )
         press(coordinator, "Enter")
         expect(coordinator.get_by_role("heading", level=1)).to_have_text("Vorschläge")
