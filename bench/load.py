@@ -78,7 +78,7 @@ def free_port() -> int:
 # ---------------------------------------------------------------- database
 
 
-def create_database(server_url: str, name: str) -> str:
+def create_database(server_url: str, name: str, template: str | None = None) -> str:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
     from sqlalchemy.pool import NullPool
@@ -93,9 +93,26 @@ def create_database(server_url: str, name: str) -> str:
     )
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        copy = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     admin.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def database_exists(server_url: str, name: str) -> bool:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    from config import normalise_database_url
+
+    admin = create_engine(
+        make_url(normalise_database_url(server_url)).set(database="postgres"), poolclass=NullPool
+    )
+    with admin.connect() as conn:
+        found = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+    admin.dispose()
+    return bool(found)
 
 
 def drop_database(server_url: str, name: str) -> None:

@@ -49,7 +49,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.instances import NOW, SIZES, generate  # noqa: E402
-from bench.load import create_database, drop_database, free_port  # noqa: E402
+from bench.load import (  # noqa: E402
+    create_database,
+    database_exists,
+    drop_database,
+    free_port,
+)
 
 PASSWORD = "Stadt-im-Mass-2026"
 DOMAIN = "scale.example.org"
@@ -779,9 +784,13 @@ def _proposals(flags: list[str], env: dict) -> None:
 
 
 def run_size(args, size: str) -> None:
-    name = f"vernetzer_scale_{size.lower()}{'_dense' if args.dense else ''}"
+    base = f"vernetzer_scale_{size.lower()}{'_dense' if args.dense else ''}"
+    name = f"{base}{args.suffix}"
+    # A copy of the database right after the fill, for --reuse; shared by every suffix.
+    filled = f"{base}_filled"
+    reuse = args.reuse and database_exists(args.database_url, filled)
     log(f"size {size}{' dense' if args.dense else ''}: database {name}")
-    database_url = create_database(args.database_url, name)
+    database_url = create_database(args.database_url, name, template=filled if reuse else None)
     flags = ["--size", size, "--url", database_url, *(["--dense"] if args.dense else [])]
     env = {
         **os.environ,
@@ -796,7 +805,12 @@ def run_size(args, size: str) -> None:
     }
     try:
         figure(size, "load_average_before", round(os.getloadavg()[0], 2), cores=os.cpu_count())
-        child(["--child", "fill", *flags], env)
+        if reuse:
+            log(f"reusing the fill kept in {filled}")
+        else:
+            child(["--child", "fill", *flags], env)
+            if args.reuse:  # keep a copy for the next --reuse run
+                create_database(args.database_url, filled, template=name)
         if not args.skip_propose:
             _proposals(flags, env)
         if not args.skip_pool:
@@ -830,6 +844,14 @@ def main() -> int:
     parser.add_argument("--skip-pages", action="store_true", help="no gunicorn part")
     parser.add_argument("--skip-impact", action="store_true", help="no Wirkung report part")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep a copy of the filled database and start from it next time (drop it by hand)",
+    )
+    parser.add_argument(
+        "--suffix", default="", help="appended to the database names, for runs side by side"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -847,6 +869,8 @@ def main() -> int:
         return 0
     if not re.match(r"redis://(127\.|localhost)", args.redis):
         parser.error("the scale run only uses a Redis on this machine (loopback)")
+    if not re.fullmatch(r"[a-z0-9_]*", args.suffix):
+        parser.error("--suffix: lower-case letters, digits and _ only")
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES or s == "S"]
     if unknown:
