@@ -12,6 +12,7 @@ from sqlalchemy import delete, update
 
 from config import DevelopmentConfig
 from matching import engine, warmup
+from matching.engine.pool import _COLUMNS
 from matching.matches import proposals, volunteer_pool
 from matching.models import (
     InitiativeMember,
@@ -158,6 +159,15 @@ def _same_as_a_fresh_load(app, db):
     """The kept pool holds exactly what loading every approved volunteer now gives."""
     kept = volunteer_pool.pool(db.session, proposals.approved_volunteer_records)
     assert sorted(kept.volunteers, key=lambda v: v.id) == proposals.approved_volunteers(db.session)
+    # ... and, updated in place for the changed volunteer, equals a pool built from them.
+    built = engine.Pool(proposals.approved_volunteers(db.session))
+    for name in _COLUMNS:
+        assert getattr(kept, name).tolist() == getattr(built, name).tolist(), name
+    for name in ("_buckets", "_declined", "_members"):
+        assert {k: v.tolist() for k, v in getattr(kept, name).items()} == {
+            k: v.tolist() for k, v in getattr(built, name).items()
+        }, name
+    assert (kept._advised, kept._lowered) == (built._advised, built._lowered)
 
 
 def test_a_newly_approved_volunteer_is_seen_at_once(app, scene, make_volunteer):
@@ -165,6 +175,7 @@ def test_a_newly_approved_volunteer_is_seen_at_once(app, scene, make_volunteer):
     make_volunteer("clara@example.org", first_name="Clara")
     assert _names(scene["db"], scene["need"]) == {"Anna", "Bernd", "Clara"}
     assert _cache(app).loads == builds + 1
+    _same_as_a_fresh_load(app, scene["db"])
 
 
 def test_an_erased_account_leaves_the_candidates_at_once(app, scene):
@@ -175,6 +186,7 @@ def test_an_erased_account_leaves_the_candidates_at_once(app, scene):
     scene["db"].session.commit()
     assert _names(scene["db"], scene["need"]) == {"Bernd"}
     assert _cache(app).loads == builds + 1
+    _same_as_a_fresh_load(app, scene["db"])
 
 
 def _log_in(s):

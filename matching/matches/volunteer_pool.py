@@ -255,6 +255,7 @@ class _Entry:
     built_at: float
     records: dict[int, tuple[int, engine.Volunteer]]  # profile id → (user id, record)
     pool: engine.Pool
+    profile_of: dict[int, int]  # user id → profile id, of every record
 
 
 class VolunteerPool:
@@ -364,7 +365,9 @@ class VolunteerPool:
     def _full(self, session, load: Loader, generation: int = -1, now: float = 0.0) -> _Entry:
         self.full_loads += 1
         records = {volunteer.id: (user_id, volunteer) for user_id, volunteer in load(session)}
-        return _Entry(generation, now, records, engine.Pool(v for _u, v in records.values()))
+        profile_of = {user_id: profile_id for profile_id, (user_id, _v) in records.items()}
+        pool = engine.Pool(v for _u, v in records.values())
+        return _Entry(generation, now, records, pool, profile_of)
 
     def _catch_up(
         self, session, load: Loader, entry: _Entry, generation: int, old: _Entry | None = None
@@ -390,15 +393,21 @@ class VolunteerPool:
         if change.everything:
             return everything()
         self.partial_loads += 1
-        records = {
-            profile_id: pair
-            for profile_id, pair in entry.records.items()
-            if profile_id not in change.profiles and pair[0] not in change.users
-        }
-        for user_id, volunteer in load(session, change.profiles, change.users):
+        # Only the touched volunteers' rows change: the pool is updated, not built again.
+        touched = {p for p in change.profiles if p in entry.records}
+        touched.update(entry.profile_of[u] for u in change.users if u in entry.profile_of)
+        records, profile_of = dict(entry.records), dict(entry.profile_of)
+        for profile_id in touched:
+            user_id, _volunteer = records.pop(profile_id)
+            profile_of.pop(user_id, None)
+        loaded = load(session, change.profiles, change.users)
+        for user_id, volunteer in loaded:
             records[volunteer.id] = (user_id, volunteer)
-        pool = engine.Pool(v for _u, v in records.values())
-        return _Entry(generation, entry.built_at, records, pool)
+            profile_of[user_id] = volunteer.id
+        pool = entry.pool.with_changes(
+            [volunteer for _u, volunteer in loaded], touched - {v.id for _u, v in loaded}
+        )
+        return _Entry(generation, entry.built_at, records, pool, profile_of)
 
 
 class Rebuilder:
