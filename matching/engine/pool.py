@@ -137,8 +137,9 @@ def _bucket_keys(v: Volunteer) -> list[tuple[str, str]]:
 class Pool:
     """Volunteers indexed for candidate lookup; build once, rank and propose many times.
 
-    Rows are in volunteer id order. A pool is never changed once built: ``with_changes``
-    returns a new one, so a pool in use elsewhere stays valid.
+    Rows are in volunteer id order. A pool is never changed once built (its arrays are
+    read-only): ``with_changes`` returns a new one, sharing what did not change, so a pool in
+    use elsewhere stays valid.
     """
 
     ids: np.ndarray
@@ -158,6 +159,7 @@ class Pool:
         vols = _checked(volunteers)
         self.volunteers: tuple[Volunteer, ...] = vols
         for name, column in _columns(vols).items():
+            column.flags.writeable = False  # pools made by with_changes share columns
             setattr(self, name, column)
         self._lowered = bool((self.factors < 1.0).any())
         # (volunteer id, initiative id) of every expert who advised an initiative before; few.
@@ -213,15 +215,27 @@ class Pool:
 
         pool = object.__new__(Pool)
         columns = _columns(new)
-        for name in _COLUMNS:
-            old = getattr(self, name)
-            setattr(pool, name, np.insert(old[kept], at, columns[name], axis=0))
         vols = list(self.volunteers)
         leaving = [vols[r] for r in dropped.tolist()]
-        for row in reversed(dropped.tolist()):
-            del vols[row]
-        for row, v in zip(added.tolist(), new, strict=True):
-            vols.insert(row, v)
+        if not moved and len(dropped) == len(new):  # the same ids: rows replaced where they are
+            for name in _COLUMNS:
+                column = getattr(self, name)
+                if not np.array_equal(column[added], columns[name]):  # else shared, as it is
+                    column = column.copy()
+                    column[added] = columns[name]
+                    column.flags.writeable = False
+                setattr(pool, name, column)
+            for row, v in zip(added.tolist(), new, strict=True):
+                vols[row] = v
+        else:
+            for name in _COLUMNS:
+                column = np.insert(getattr(self, name)[kept], at, columns[name], axis=0)
+                column.flags.writeable = False
+                setattr(pool, name, column)
+            for row in reversed(dropped.tolist()):
+                del vols[row]
+            for row, v in zip(added.tolist(), new, strict=True):
+                vols.insert(row, v)
         pool.volunteers = tuple(vols)
         pool._lowered = bool((pool.factors < 1.0).any())
 

@@ -144,3 +144,5 @@ def test_a_changed_pool_shares_what_the_change_did_not_touch():
     assert updated._declined[1] is pool._declined[1]
     assert not np.shares_memory(updated.active, pool.active)  # copied, never written in place
     assert pool.active[10] == 0 and updated.active[10] == 1
+    assert updated.factors is pool.factors  # a column the change left as it was is shared
+    assert not updated.active.flags.writeable and not pool.factors.flags.writeable
