@@ -535,11 +535,11 @@ def test_a_first_request_waits_for_the_build_its_warm_up_started(app, db, scene,
     kept = _cache(app)
     monkeypatch.setattr(kept, "rebuilder", volunteer_pool.Rebuilder(app))
     kept.clear()
-    loads = kept.full_loads
+    loads, rebuilds = kept.full_loads, kept.rebuilds
     assert warmup._volunteer_pool(app) == 0, "the warm-up does not wait for the pool"
     assert _names(scene["db"], scene["need"]) == {"Anna", "Bernd"}
     assert kept.full_loads == loads + 1, "the request used the pool the warm-up's build made"
-    assert kept.rebuilds == 1
+    assert kept.rebuilds == rebuilds + 1
 
 
 def test_an_unknown_rebuild_setting_is_refused(app, monkeypatch):

@@ -34,7 +34,9 @@ process builds the new pool beside the requests and swaps it in at once, while r
 using the old one, still brought up to date in parts (``VOLUNTEER_POOL_REBUILD = "background"``).
 A failed build is logged and the old pool stays; once it is another ``max_age`` past due, a
 request loads the pool itself. The first pool of a new process is built the same way right
-after its warm-up; a request that needs it before then waits for that build. Tests rebuild in
+after its warm-up; a request that needs it before then waits for that build. Under gunicorn
+the master builds it once before forking the workers, and each worker brings the inherited
+pool up to date in parts (``after_fork``), or drops it when the changes since are unknown. Tests rebuild in
 the request (``"inline"``), as every load did before.
 """
 
@@ -243,6 +245,9 @@ class _RedisGeneration:
     def changes(self, first: int, last: int) -> list[bytes | None]:
         return self._client.hmget(REDIS_CHANGES, list(range(first, last + 1)))
 
+    def disconnect(self) -> None:
+        self._client.connection_pool.disconnect()
+
 
 # Loads records of approved volunteers as (user id, record): all of them when called with None,
 # else those with one of the given profile or user ids.
@@ -338,6 +343,42 @@ class VolunteerPool:
             self._entry = entry
             self._due_since = None
             self.rebuilds += 1
+
+    def release_connections(self) -> None:
+        """Close the store's connections (before the process forks: none may be shared)."""
+        disconnect = getattr(self.store, "disconnect", None)
+        if disconnect is not None:
+            disconnect()
+
+    def after_fork(self, session: Session, load: Loader) -> str:
+        """In a process forked with its parent's pool: bring that pool up to date in parts, or,
+        when that cannot be done, drop it and have a new one built beside the requests (the
+        first request that needs it waits, as in a process that never had one). What was done,
+        for the log."""
+        kept = self._entry
+        if kept is None or self.store is None:
+            self.start_rebuild(load)
+            return "building"
+        try:
+            generation = self.store.current()
+        except Exception:
+            log.warning("volunteer pool: generation unreadable after fork", exc_info=True)
+            self.clear()
+            return "dropped"
+        if generation == kept.generation:
+            return "current"
+        entry = self._catch_up(session, load, kept, generation, old=kept)
+        with self._swap:
+            if self._entry is not kept:
+                return "replaced"
+            if entry is kept:  # the changes since are unknown: the parent's pool is no use
+                self._entry = None
+            else:
+                self._entry = entry
+        if entry is kept:
+            self.start_rebuild(load)
+            return "building"
+        return "caught up"
 
     def start_rebuild(self, load: Loader) -> None:
         """Have the first pool (or a new one) built beside the requests, if a rebuilder is set."""
@@ -488,6 +529,12 @@ def init_app(app: Flask) -> None:
     ):  # once per process: the listeners serve every app
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
+
+
+def kept_pool(app: Flask) -> engine.Pool | None:
+    """The app's kept pool as it is, without bringing it up to date (None before the first)."""
+    entry = app.extensions[EXTENSION]._entry
+    return None if entry is None else entry.pool
 
 
 def pool(session: Session, load: Loader) -> engine.Pool:
