@@ -33,7 +33,10 @@ behind) takes seconds at city scale. In production no request waits for it: a th
 process builds the new pool beside the requests and swaps it in at once, while requests keep
 using the old one, still brought up to date in parts (``VOLUNTEER_POOL_REBUILD = "background"``).
 A failed build is logged and the old pool stays; once it is another ``max_age`` past due, a
-request loads the pool itself. The first pool of a new process is built the same way right
+request loads the pool itself. Processes that share Redis take turns (``REDIS_TURN``): while
+one builds, the others keep serving their old pools and ask again later, so workers that fell
+due together (forked from one master, or after one bulk change) do not all build at once; one
+that has waited for half of ``max_age`` builds without its turn. The first pool of a new process is built the same way right
 after its warm-up; a request that needs it before then waits for that build. Under gunicorn
 the master builds it once before forking the workers, and each worker brings the inherited
 pool up to date in parts (``after_fork``), or drops it when the changes since are unknown. Tests rebuild in
@@ -46,6 +49,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -61,6 +65,8 @@ EXTENSION = "volunteer_pool"
 _PENDING = "volunteer_pool_pending"
 REDIS_KEY = "vernetzer:volunteer-pool:generation"
 REDIS_CHANGES = "vernetzer:volunteer-pool:changes"
+REDIS_TURN = "vernetzer:volunteer-pool:building"
+TURN_RETRY_SECONDS = 5  # a process whose turn was refused asks again after this long
 KEPT_CHANGES = 1000  # change log entries kept; a process further behind reloads everything
 MAX_CATCH_UP = 200  # generations a process catches up on in parts before reloading everything
 
@@ -227,6 +233,15 @@ return generation
 """
 
 
+# End a turn to build only if it is still this process's (it may have lapsed and passed on).
+_END_TURN = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
 class _RedisGeneration:
     """Generation and change log in Redis, shared by every web and jobs process."""
 
@@ -235,6 +250,7 @@ class _RedisGeneration:
 
         self._client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         self._bump = self._client.register_script(_BUMP)
+        self._end_turn = self._client.register_script(_END_TURN)
 
     def current(self) -> int:
         return int(self._client.get(REDIS_KEY) or 0)
@@ -247,6 +263,13 @@ class _RedisGeneration:
 
     def disconnect(self) -> None:
         self._client.connection_pool.disconnect()
+
+    def take_turn(self, token: str, seconds: float) -> bool:
+        """Whether this process may build a pool now (the turn lapses after ``seconds``)."""
+        return bool(self._client.set(REDIS_TURN, token, nx=True, px=max(1, int(seconds * 1000))))
+
+    def end_turn(self, token: str) -> None:
+        self._end_turn(keys=[REDIS_TURN], args=[token])
 
 
 # Loads records of approved volunteers as (user id, record): all of them when called with None,
@@ -281,6 +304,7 @@ class VolunteerPool:
         self._entry: _Entry | None = None
         self._swap = threading.Lock()  # a request's catch-up never overwrites a rebuilt pool
         self._due_since: float | None = None  # when the kept pool first needed a whole load
+        self._turn_refused_at: float | None = None  # when another process last held the turn
         # How often the whole pool or a part was loaded, for tests and benchmarks.
         self.full_loads = 0
         self.partial_loads = 0
@@ -333,16 +357,59 @@ class VolunteerPool:
                 self._entry = entry
         return entry.pool
 
-    def rebuild(self, session: Session, load: Loader) -> None:
-        """Build a whole new pool and put it in place of the kept one (beside the requests)."""
+    def rebuild(self, session: Session, load: Loader, take_turns: bool = False) -> bool:
+        """Build a whole new pool and put it in place of the kept one (beside the requests);
+        whether it was built.
+
+        ``take_turns``: processes that still have a pool to serve build one at a time (a build
+        takes seconds of CPU; four at once saturate the machine): when another process holds
+        the turn this one builds nothing and tries again on a later request, unless it has
+        waited for half of ``max_age`` already. A process without a pool never waits.
+        """
         if self.store is None:
-            return
-        generation = self.store.current()  # before loading, as a request does
-        entry = self._full(session, load, generation, self.clock())
+            return False
+        turn = None
+        if take_turns and self._entry is not None and not self._waited_long():
+            turn = self._take_turn()
+            if turn is None:
+                self._turn_refused_at = self.clock()
+                return False
+        try:
+            generation = self.store.current()  # before loading, as a request does
+            entry = self._full(session, load, generation, self.clock())
+        finally:
+            if turn is not None:
+                self._end_turn(turn)
         with self._swap:
             self._entry = entry
             self._due_since = None
+            self._turn_refused_at = None
             self.rebuilds += 1
+        return True
+
+    def _waited_long(self) -> bool:
+        due_since = self._due_since
+        return due_since is not None and self.clock() - due_since >= self.max_age / 2
+
+    def _take_turn(self) -> str | None:
+        """A token for this process's turn to build, or None while another process builds."""
+        take = getattr(self.store, "take_turn", None)
+        if take is None:  # a store of one process: the rebuilder builds one at a time anyway
+            return ""
+        token = uuid.uuid4().hex
+        try:
+            return token if take(token, self.max_age / 2) else None
+        except Exception:  # an unreadable store must not stop the build
+            log.warning("volunteer pool: could not take a turn to build", exc_info=True)
+            return ""
+
+    def _end_turn(self, token: str) -> None:
+        end = getattr(self.store, "end_turn", None)
+        if token and end is not None:
+            try:
+                end(token)
+            except Exception:  # the turn ends by itself after max_age / 2
+                log.warning("volunteer pool: could not end the turn to build", exc_info=True)
 
     def release_connections(self) -> None:
         """Close the store's connections (before the process forks: none may be shared)."""
@@ -400,7 +467,9 @@ class VolunteerPool:
             with self._swap:
                 self._due_since = None
             return entry
-        self.rebuilder.start(self, load)
+        refused = self._turn_refused_at
+        if refused is None or now - refused >= TURN_RETRY_SECONDS:
+            self.rebuilder.start(self, load)
         return None
 
     def _full(self, session, load: Loader, generation: int = -1, now: float = 0.0) -> _Entry:
@@ -485,11 +554,14 @@ class Rebuilder:
         try:
             with self.app.app_context():
                 try:
-                    kept.rebuild(db.session, load)
+                    built = kept.rebuild(db.session, load, take_turns=True)
                 finally:
                     db.session.remove()
         except Exception:  # the old pool keeps serving; the next request due tries again
             log.exception("volunteer pool: building a new pool failed, the old one stays")
+            return
+        if not built:
+            log.info("volunteer pool: another process is building its pool; this one waits")
             return
         log.info("volunteer pool: new pool built in %d ms", (time.monotonic() - started) * 1000)
 
@@ -533,7 +605,11 @@ def init_app(app: Flask) -> None:
 
 def kept_pool(app: Flask) -> engine.Pool | None:
     """The app's kept pool as it is, without bringing it up to date (None before the first)."""
-    entry = app.extensions[EXTENSION]._entry
+    return kept_pool_of(app.extensions[EXTENSION])
+
+
+def kept_pool_of(kept: VolunteerPool) -> engine.Pool | None:
+    entry = kept._entry
     return None if entry is None else entry.pool
 
 
