@@ -36,11 +36,13 @@ A failed build is logged and the old pool stays; once it is another ``max_age`` 
 request loads the pool itself. Processes that share Redis take turns (``REDIS_TURN``): while
 one builds, the others keep serving their old pools and ask again later, so workers that fell
 due together (forked from one master, or after one bulk change) do not all build at once; one
-that has waited for half of ``max_age`` builds without its turn. The first pool of a new process is built the same way right
-after its warm-up; a request that needs it before then waits for that build. Under gunicorn
-the master builds it once before forking the workers, and each worker brings the inherited
-pool up to date in parts (``after_fork``), or drops it when the changes since are unknown. Tests rebuild in
-the request (``"inline"``), as every load did before.
+that has waited for half of ``max_age`` builds without its turn.
+
+The first pool of a new process is built the same way right after its warm-up; a request that
+needs it before then waits for that build. Under gunicorn the master builds it once before
+forking the workers, and each worker brings the inherited pool up to date in parts
+(``after_fork``), or drops it when the changes since are unknown. Tests rebuild in the request
+(``"inline"``), as every load did before.
 """
 
 from __future__ import annotations
