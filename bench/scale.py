@@ -558,16 +558,26 @@ def pages(database_url: str, size: str, dense: bool, redis_url: str, workers: in
         first_answer = time.perf_counter() - started
         _wait_for_workers(gunicorn_log, workers, timeout=600)
         text = gunicorn_log.read_text()
-        warm_ups = [int(m) / 1000 for m in re.findall(r"warmed up in (\d+) ms", text)]
-        cpu_ms = [int(m) for m in re.findall(r"warmed up in \d+ ms, (\d+) ms CPU", text)]
+        # Preloaded (the default): the master warms up once and builds the pool, each worker is
+        # ready once it brought the inherited pool up to date; else each worker warms up.
+        master = re.search(r"master warmed up in (\d+) ms, (\d+) ms CPU", text)
+        ready = re.findall(
+            r"worker ready in (\d+) ms, (\d+) ms CPU after its fork \(pool: ([^)]*)\)", text
+        )
+        warm = re.findall(r"worker warmed up in (\d+) ms, (\d+) ms CPU", text)
+        workers_s = [int(ms) / 1000 for ms, *_ in ready or warm]
         steps = re.findall(r"\(templates (\d+), pages (\d+), pool (\d+), log-in (\d+) ms\)", text)
         figure(
             size,
             "worker_warm_up_s",
-            max(warm_ups) if warm_ups else None,
+            max(workers_s) if workers_s else None,
             WARM_UP_S,
-            workers=warm_ups,
-            cpu_ms=cpu_ms,
+            measure="each worker from its fork to accepting requests",
+            workers=workers_s,
+            cpu_ms=[int(cpu) for _ms, cpu, *_ in ready or warm],
+            pool=[found for *_t, found in ready],
+            master_warm_up_s=int(master.group(1)) / 1000 if master else None,
+            master_cpu_ms=int(master.group(2)) if master else None,
             steps_ms=[
                 dict(zip(("templates", "pages", "pool", "log_in"), map(int, s), strict=True))
                 for s in steps
@@ -645,7 +655,7 @@ def _wait_for_answer(host: str, server: subprocess.Popen, timeout: float) -> Non
 def _wait_for_workers(gunicorn_log: Path, workers: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if len(re.findall(r"warmed up in", gunicorn_log.read_text())) >= workers:
+        if len(re.findall(r"worker (ready|warmed up) in", gunicorn_log.read_text())) >= workers:
             return
         time.sleep(0.5)
     log("not every worker reported its warm-up")

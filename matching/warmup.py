@@ -20,6 +20,12 @@ ones. ``warm_up`` does that work once, before the worker accepts requests
 
 Nothing it does may keep the worker from serving: a failure (the database still starting, say)
 is logged and the worker starts cold.
+
+Under gunicorn with ``preload_app`` (deploy/gunicorn.conf.py) the master does all of this once,
+with the pool built in it (``build_pool``), closes its connections (``before_fork``) and forks
+workers that have everything already; each only brings the inherited pool up to date with the
+volunteers changed since (``after_fork``: a few milliseconds), or, when that cannot be told,
+drops it and has one built beside its requests.
 """
 
 from __future__ import annotations
@@ -36,8 +42,12 @@ LANGUAGES = ("de", "en")
 NOBODY = "warm-up@invalid.example"  # .example never resolves: no account can have it
 
 
-def warm_up(app: Flask) -> dict:
-    """Do a new process's first-time work now; returns what was done, for the log and tests."""
+def warm_up(app: Flask, *, build_pool: bool = False, who: str = "worker") -> dict:
+    """Do a new process's first-time work now; returns what was done, for the log and tests.
+
+    ``build_pool``: build the volunteers' pool here and now, as gunicorn's master does before
+    it forks the workers (no thread may run across a fork), instead of beside the requests.
+    """
     started, cpu = time.monotonic(), time.thread_time()
     done = {"templates": 0, "pages": {}, "volunteers": 0, "log_in": False}
     steps = {"templates": 0, "pages": 0, "pool": 0, "log_in": 0}  # ms each step took
@@ -45,7 +55,7 @@ def warm_up(app: Flask) -> dict:
         for step, key, work in (
             ("templates", "templates", _templates),
             ("pages", "pages", _pages),
-            ("pool", "volunteers", _volunteer_pool),
+            ("pool", "volunteers", lambda app: _volunteer_pool(app, build=build_pool)),
             ("log_in", "log_in", _log_in),
         ):
             begun = time.monotonic()
@@ -57,8 +67,9 @@ def warm_up(app: Flask) -> dict:
     done["cpu_ms"] = round((time.thread_time() - cpu) * 1000)  # less, when others share the CPU
     done["steps_ms"] = steps
     log.info(
-        "worker warmed up in %d ms, %d ms CPU (templates %d, pages %d, pool %d, log-in %d ms): "
+        "%s warmed up in %d ms, %d ms CPU (templates %d, pages %d, pool %d, log-in %d ms): "
         "%d templates, pages %s, %d volunteers",
+        who,
         done["ms"],
         done["cpu_ms"],
         *steps.values(),
@@ -91,12 +102,19 @@ def _pages(app: Flask) -> dict[str, int]:
     return statuses
 
 
-def _volunteer_pool(app: Flask) -> int:
+def _volunteer_pool(app: Flask, build: bool = False) -> int:
     """The volunteers loaded now (0 when the pool is being built beside the requests)."""
     from matching.extensions import db
     from matching.matches import proposals, volunteer_pool
 
     kept = app.extensions[volunteer_pool.EXTENSION]
+    if build and kept.store is not None:
+        with app.app_context():
+            try:
+                kept.rebuild(db.session, proposals.approved_volunteer_records)
+            finally:
+                db.session.remove()
+        return len(volunteer_pool.kept_pool(app) or ())
     if kept.rebuilder is not None and kept.store is not None:
         kept.start_rebuild(proposals.approved_volunteer_records)
         return 0
@@ -105,6 +123,49 @@ def _volunteer_pool(app: Flask) -> int:
             return len(volunteer_pool.pool(db.session, proposals.approved_volunteer_records))
         finally:
             db.session.remove()
+
+
+def before_fork(app: Flask) -> None:
+    """Close every database and Redis connection of a process about to fork its workers: a
+    connection used by two processes mixes their statements (each worker opens its own)."""
+    from matching.extensions import db
+    from matching.matches import volunteer_pool
+
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
+    app.extensions[volunteer_pool.EXTENSION].release_connections()
+
+
+def after_fork(app: Flask) -> dict:
+    """Get a worker forked from a warmed-up master ready: it inherited the compiled templates,
+    the loaded translations and the volunteers' pool, and brings only that pool up to date with
+    the volunteers changed since the master built it. Returns what was done, for the log."""
+    from matching.extensions import db
+    from matching.matches import proposals, volunteer_pool
+
+    started, cpu = time.monotonic(), time.thread_time()
+    done: dict = {"pool": "failed"}
+    try:
+        with app.app_context():
+            for engine in db.engines.values():
+                engine.dispose(close=False)  # anything inherited belongs to the master
+            try:
+                kept = app.extensions[volunteer_pool.EXTENSION]
+                done["pool"] = kept.after_fork(db.session, proposals.approved_volunteer_records)
+            finally:
+                db.session.remove()
+    except Exception:  # the worker must start even if this fails
+        log.warning("bringing the pool up to date after fork failed", exc_info=True)
+    done["ms"] = round((time.monotonic() - started) * 1000)
+    done["cpu_ms"] = round((time.thread_time() - cpu) * 1000)
+    log.info(
+        "worker ready in %d ms, %d ms CPU after its fork (pool: %s)",
+        done["ms"],
+        done["cpu_ms"],
+        done["pool"],
+    )
+    return done
 
 
 def _log_in(app: Flask) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy import delete, update
 
 from config import DevelopmentConfig
 from matching import engine, warmup
+from matching.engine.pool import _COLUMNS
 from matching.matches import proposals, volunteer_pool
 from matching.models import (
     InitiativeMember,
@@ -158,6 +159,15 @@ def _same_as_a_fresh_load(app, db):
     """The kept pool holds exactly what loading every approved volunteer now gives."""
     kept = volunteer_pool.pool(db.session, proposals.approved_volunteer_records)
     assert sorted(kept.volunteers, key=lambda v: v.id) == proposals.approved_volunteers(db.session)
+    # ... and, updated in place for the changed volunteer, equals a pool built from them.
+    built = engine.Pool(proposals.approved_volunteers(db.session))
+    for name in _COLUMNS:
+        assert getattr(kept, name).tolist() == getattr(built, name).tolist(), name
+    for name in ("_buckets", "_declined", "_members"):
+        assert {k: v.tolist() for k, v in getattr(kept, name).items()} == {
+            k: v.tolist() for k, v in getattr(built, name).items()
+        }, name
+    assert (kept._advised, kept._lowered) == (built._advised, built._lowered)
 
 
 def test_a_newly_approved_volunteer_is_seen_at_once(app, scene, make_volunteer):
@@ -165,6 +175,7 @@ def test_a_newly_approved_volunteer_is_seen_at_once(app, scene, make_volunteer):
     make_volunteer("clara@example.org", first_name="Clara")
     assert _names(scene["db"], scene["need"]) == {"Anna", "Bernd", "Clara"}
     assert _cache(app).loads == builds + 1
+    _same_as_a_fresh_load(app, scene["db"])
 
 
 def test_an_erased_account_leaves_the_candidates_at_once(app, scene):
@@ -175,6 +186,7 @@ def test_an_erased_account_leaves_the_candidates_at_once(app, scene):
     scene["db"].session.commit()
     assert _names(scene["db"], scene["need"]) == {"Bernd"}
     assert _cache(app).loads == builds + 1
+    _same_as_a_fresh_load(app, scene["db"])
 
 
 def _log_in(s):
@@ -523,11 +535,11 @@ def test_a_first_request_waits_for_the_build_its_warm_up_started(app, db, scene,
     kept = _cache(app)
     monkeypatch.setattr(kept, "rebuilder", volunteer_pool.Rebuilder(app))
     kept.clear()
-    loads = kept.full_loads
+    loads, rebuilds = kept.full_loads, kept.rebuilds
     assert warmup._volunteer_pool(app) == 0, "the warm-up does not wait for the pool"
     assert _names(scene["db"], scene["need"]) == {"Anna", "Bernd"}
     assert kept.full_loads == loads + 1, "the request used the pool the warm-up's build made"
-    assert kept.rebuilds == 1
+    assert kept.rebuilds == rebuilds + 1
 
 
 def test_an_unknown_rebuild_setting_is_refused(app, monkeypatch):
@@ -602,3 +614,78 @@ def test_the_queue_names_the_other_candidates_with_their_fit(
     assert "Anna" not in line, "the proposed volunteer is not among the others"
     for name in ("Bernd", "Clara"):
         assert f"({fits[name]} %)" in line.split(name, 1)[1].split(",", 1)[0]
+
+
+def test_processes_sharing_redis_build_their_pools_one_at_a_time(db):
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+    client = _redis_or_skip(url)
+    client.delete(volunteer_pool.REDIS_KEY, volunteer_pool.REDIS_TURN)
+    now = [0.0]
+    try:
+        first, second, fresh = (
+            volunteer_pool.VolunteerPool(
+                volunteer_pool._store_for(url), max_age=300, clock=lambda: now[0]
+            )
+            for _ in range(3)
+        )
+        for kept in (first, second):
+            kept.get(db.session, _records(1))
+        now[0] = 300.0  # both pools are due at once, as for workers forked together
+        second._due_since = 300.0
+        turn = first._take_turn()
+        assert turn  # the first process is building
+        assert not second.rebuild(db.session, _records(1, 2), take_turns=True)
+        assert _ids(volunteer_pool.kept_pool_of(second)) == {1}, "keeps serving the old pool"
+        assert fresh.rebuild(db.session, _records(1, 2), take_turns=True), "none to serve: builds"
+        first._end_turn(turn)
+        assert client.get(volunteer_pool.REDIS_TURN) is None
+        assert second.rebuild(db.session, _records(1, 2), take_turns=True), "its turn now"
+        assert _ids(volunteer_pool.kept_pool_of(second)) == {1, 2}
+        assert client.get(volunteer_pool.REDIS_TURN) is None, "the turn ends with the build"
+
+        # One that has waited for half of max_age builds without its turn.
+        turn = first._take_turn()
+        second._due_since, now[0] = 600.0, 600.0
+        assert not second.rebuild(db.session, _records(1, 2, 3), take_turns=True)
+        now[0] = 750.0
+        assert second.rebuild(db.session, _records(1, 2, 3), take_turns=True)
+        assert _ids(volunteer_pool.kept_pool_of(second)) == {1, 2, 3}
+        first._end_turn(turn)
+    finally:
+        client.delete(volunteer_pool.REDIS_KEY, volunteer_pool.REDIS_TURN)
+
+
+def test_a_process_refused_its_turn_asks_again_only_after_a_while(db):
+    store = _Store()
+    store.turns = []
+
+    def take_turn(token, seconds):
+        store.turns.append(seconds)
+        return False  # another process is always building
+
+    store.take_turn = take_turn
+    now = [0.0]
+    cache = volunteer_pool.VolunteerPool(store, max_age=300, clock=lambda: now[0])
+    cache.rebuilder = _InlineRebuilder(db)
+    cache.get(db.session, _records(1))
+    for now[0] in (300.0, 301.0, 302.0):
+        cache.get(db.session, _records(1, 2))  # due: one refused turn, then no asking
+    assert store.turns == [150.0]
+    now[0] = 300.0 + volunteer_pool.TURN_RETRY_SECONDS
+    cache.get(db.session, _records(1, 2))
+    assert store.turns == [150.0, 150.0]
+    assert _ids(volunteer_pool.kept_pool_of(cache)) == {1}
+
+
+class _InlineRebuilder:
+    """Runs the rebuild at once in the calling thread, as the Rebuilder's thread would."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def start(self, kept, load):
+        kept.rebuild(self.db.session, load, take_turns=True)
+        return True
+
+    def wait(self, timeout=None):
+        return False

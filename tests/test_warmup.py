@@ -16,6 +16,7 @@ from support import post_form
 
 from matching import warmup
 from matching.extensions import db as _db
+from matching.matches import volunteer_pool
 from matching.models import ProfileStatus
 
 GUNICORN_CONF = Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"
@@ -124,13 +125,20 @@ def test_a_failing_warm_up_lets_the_worker_start_cold(app, db, monkeypatch, capl
     assert any(r.levelno == logging.INFO and "warmed up" in r.getMessage() for r in records)
 
 
-def test_gunicorn_warms_up_each_worker(app, monkeypatch):
+def _gunicorn(preload: bool):
+    settings = runpy.run_path(str(GUNICORN_CONF))
+    cfg = SimpleNamespace(preload_app=preload)
+    return settings, cfg
+
+
+def test_without_preloading_gunicorn_warms_up_each_worker(app, monkeypatch):
     calls = []
     monkeypatch.setattr(warmup, "warm_up", calls.append)
-    settings = runpy.run_path(str(GUNICORN_CONF))
+    settings, cfg = _gunicorn(preload=False)
     frozen = gc.get_freeze_count()
     try:
-        settings["post_worker_init"](SimpleNamespace(wsgi=app))
+        settings["when_ready"](SimpleNamespace(cfg=cfg))  # nothing to do in the master
+        settings["post_worker_init"](SimpleNamespace(wsgi=app, cfg=cfg))
         # What start-up built is left out of the collector's passes from then on.
         assert gc.get_freeze_count() > frozen
     finally:
@@ -138,3 +146,81 @@ def test_gunicorn_warms_up_each_worker(app, monkeypatch):
 
     assert len(calls) == 1
     assert calls[0] is app
+
+
+def test_preloading_gunicorn_warms_up_once_in_the_master_and_workers_only_catch_up(
+    app, monkeypatch
+):
+    calls = []
+    monkeypatch.setattr(warmup, "warm_up", lambda app, **kw: calls.append(("warm_up", app, kw)))
+    monkeypatch.setattr(warmup, "before_fork", lambda app: calls.append(("before_fork", app)))
+    monkeypatch.setattr(warmup, "after_fork", lambda app: calls.append(("after_fork", app)))
+    settings, cfg = _gunicorn(preload=True)
+    assert settings["preload_app"] is True
+    master = SimpleNamespace(cfg=cfg, app=SimpleNamespace(wsgi=lambda: app))
+    try:
+        settings["when_ready"](master)
+        settings["post_worker_init"](SimpleNamespace(wsgi=app, cfg=cfg))
+    finally:
+        gc.unfreeze()
+    assert calls == [
+        ("warm_up", app, {"build_pool": True, "who": "master"}),
+        ("before_fork", app),
+        ("after_fork", app),
+    ]
+
+
+def _kept(app):
+    return app.extensions[volunteer_pool.EXTENSION]
+
+
+def test_the_master_builds_the_pool_and_closes_its_connections_before_the_fork(
+    app, db, some_data, monkeypatch, disposed
+):
+    done = contextvars.Context().run(warmup.warm_up, app, build_pool=True, who="master")
+    assert done["volunteers"] == some_data
+    assert len(volunteer_pool.kept_pool(app)) == some_data
+
+    monkeypatch.setattr(_kept(app), "release_connections", lambda: disposed.append("store"))
+    contextvars.Context().run(warmup.before_fork, app)
+    assert len(disposed) > 1 and all(close is True for _e, close in disposed[:-1])
+    assert disposed[-1] == "store"  # no connection left to share with a worker
+
+
+@pytest.fixture()
+def disposed(app, monkeypatch) -> list:
+    """The engines ``dispose`` was called on (the tests' database must outlive it)."""
+    calls: list = []
+    with app.app_context():
+        engines = list(_db.engines.values())
+    for engine in engines:
+        monkeypatch.setattr(
+            engine, "dispose", lambda close=True, e=engine: calls.append((e, close))
+        )
+    return calls
+
+
+def test_a_forked_worker_brings_the_masters_pool_up_to_date_in_part(
+    app, db, some_data, make_volunteer, disposed
+):
+    contextvars.Context().run(warmup.warm_up, app, build_pool=True, who="master")
+    loads = (_kept(app).full_loads, _kept(app).partial_loads)
+    assert contextvars.Context().run(warmup.after_fork, app)["pool"] == "current"
+    make_volunteer("new@example.org")  # committed after the master built its pool
+
+    done = contextvars.Context().run(warmup.after_fork, app)
+
+    assert done["pool"] == "caught up"
+    assert disposed and all(close is False for _e, close in disposed)  # the master's, if any
+    assert (_kept(app).full_loads, _kept(app).partial_loads) == (loads[0], loads[1] + 1)
+    assert len(volunteer_pool.kept_pool(app)) == some_data + 1
+
+
+def test_a_forked_worker_drops_a_pool_it_cannot_bring_up_to_date(app, db, some_data, disposed):
+    contextvars.Context().run(warmup.warm_up, app, build_pool=True, who="master")
+    _kept(app).changed(volunteer_pool.Change(everything=True))
+
+    done = contextvars.Context().run(warmup.after_fork, app)
+
+    assert done["pool"] == "building"
+    assert volunteer_pool.kept_pool(app) is None  # the next request loads (or waits for) one

@@ -11,14 +11,14 @@ with the same arithmetic as ``score`` so both agree exactly.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
 
-from matching.engine.records import Need, Volunteer, Weights
+from matching.engine.records import Need, Volunteer, Weights, check_id
 from matching.engine.scoring import PLACE_VALUES, combine, urgency_value
 from matching.reference import (
     DISTRICT_CODES,
@@ -67,64 +67,245 @@ class NeedTable:
         self.initiatives = [n.initiative_id for n in needs]
 
 
+# The per-row arrays of a Pool, in the order the rows are built and spliced.
+_COLUMNS = (
+    "ids",
+    "levels",
+    "known_phases",
+    "district_mask",
+    "format_mask",
+    "whole_city",
+    "active",
+    "free",
+    "paused_until",
+    "factors",
+    "has_advised",
+)
+# A change touching more volunteers than this share of the pool builds a new one from scratch.
+_REBUILD_SHARE = 8
+
+
+def _checked(volunteers: Iterable[Volunteer]) -> tuple[Volunteer, ...]:
+    """The records in id order, after checking that they are records with distinct ids."""
+    vols = tuple(volunteers)
+    seen: set[int] = set()
+    for v in vols:
+        if not isinstance(v, Volunteer):
+            raise ValueError(f"expected Volunteer records, got {type(v).__name__}")
+        if v.id in seen:
+            raise ValueError(f"volunteer id {v.id} appears more than once")
+        seen.add(v.id)
+    return tuple(sorted(vols, key=lambda v: v.id))
+
+
+def _columns(vols: Sequence[Volunteer]) -> dict[str, np.ndarray]:
+    """One row per record, for every name in ``_COLUMNS``."""
+    levels = np.array([[v.levels.get(p, 0) for p in PHASE_CODES] for v in vols], np.uint8).reshape(
+        len(vols), len(PHASE_CODES)
+    )
+    known = (levels >= 1).astype(np.int64) << np.arange(len(PHASE_CODES))
+    return {
+        "ids": np.array([v.id for v in vols], np.int64),
+        "levels": levels,
+        "known_phases": known.sum(axis=1),
+        "district_mask": np.array([_mask(v.districts, _DISTRICT_BIT) for v in vols], np.int64),
+        "format_mask": np.array([_mask(v.formats, _FORMAT_BIT) for v in vols], np.int64),
+        "whole_city": np.array([v.whole_city for v in vols], bool),
+        "active": np.array([v.active for v in vols], np.int64),
+        "free": np.array([v.free for v in vols], np.int64),
+        "paused_until": np.array(
+            [v.paused_until.toordinal() if v.paused_until else 0 for v in vols], np.int64
+        ),
+        "factors": np.array(
+            [[v.phase_factors.get(p, 1.0) for p in PHASE_CODES] for v in vols], np.float64
+        ).reshape(len(vols), len(PHASE_CODES)),
+        "has_advised": np.array([bool(v.advised_initiatives) for v in vols], bool),
+    }
+
+
+def _bucket_keys(v: Volunteer) -> list[tuple[str, str]]:
+    """The (language, place) buckets a volunteer is found in; none unless they can take a need."""
+    if not (v.confirmed and v.approved and v.free > 0):
+        return []
+    places = list(v.districts)
+    if v.whole_city:
+        places.append(_WHOLE_CITY)
+    places.extend(f for f in _REMOTE if f in v.formats)
+    return [(language, place) for language in v.languages for place in places]
+
+
 class Pool:
-    """Volunteers indexed for candidate lookup; build once, rank and propose many times."""
+    """Volunteers indexed for candidate lookup; build once, rank and propose many times.
+
+    Rows are in volunteer id order. A pool is never changed once built (its arrays are
+    read-only): ``with_changes`` returns a new one, sharing what did not change, so a pool in
+    use elsewhere stays valid.
+    """
+
+    ids: np.ndarray
+    levels: np.ndarray
+    known_phases: np.ndarray
+    district_mask: np.ndarray
+    format_mask: np.ndarray
+    whole_city: np.ndarray
+    active: np.ndarray
+    free: np.ndarray
+    paused_until: np.ndarray
+    factors: np.ndarray
+    has_advised: np.ndarray
 
     def __init__(self, volunteers: Iterable[Volunteer]):
-        vols = tuple(volunteers)
-        seen: set[int] = set()
-        for v in vols:
-            if not isinstance(v, Volunteer):
-                raise ValueError(f"expected Volunteer records, got {type(v).__name__}")
-            if v.id in seen:
-                raise ValueError(f"volunteer id {v.id} appears more than once")
-            seen.add(v.id)
         # Rows in id order: results do not depend on the order records came in.
-        vols = tuple(sorted(vols, key=lambda v: v.id))
+        vols = _checked(volunteers)
         self.volunteers: tuple[Volunteer, ...] = vols
-        self.ids = np.array([v.id for v in vols], np.int64)
-        self.levels = np.array(
-            [[v.levels.get(p, 0) for p in PHASE_CODES] for v in vols], np.uint8
-        ).reshape(len(vols), len(PHASE_CODES))
-        known = (self.levels >= 1).astype(np.int64) << np.arange(len(PHASE_CODES))
-        self.known_phases = known.sum(axis=1)
-        self.district_mask = np.array([_mask(v.districts, _DISTRICT_BIT) for v in vols], np.int64)
-        self.format_mask = np.array([_mask(v.formats, _FORMAT_BIT) for v in vols], np.int64)
-        self.whole_city = np.array([v.whole_city for v in vols], bool)
-        self.active = np.array([v.active for v in vols], np.int64)
-        self.free = np.array([v.free for v in vols], np.int64)
-        self.paused_until = np.array(
-            [v.paused_until.toordinal() if v.paused_until else 0 for v in vols], np.int64
-        )
-        self.factors = np.array(
-            [[v.phase_factors.get(p, 1.0) for p in PHASE_CODES] for v in vols], np.float64
-        ).reshape(len(vols), len(PHASE_CODES))
+        for name, column in _columns(vols).items():
+            column.flags.writeable = False  # pools made by with_changes share columns
+            setattr(self, name, column)
         self._lowered = bool((self.factors < 1.0).any())
-        # (row, initiative id) of every expert who advised an initiative before; few.
+        # (volunteer id, initiative id) of every expert who advised an initiative before; few.
         self._advised = frozenset(
-            (i, initiative) for i, v in enumerate(vols) for initiative in v.advised_initiatives
+            (v.id, initiative) for v in vols for initiative in v.advised_initiatives
         )
-        self.has_advised = np.array([bool(v.advised_initiatives) for v in vols], bool)
         self._buckets = self._index(vols)
-        self._declined = self._group((n, i) for i, v in enumerate(vols) for n in v.excluded_needs)
-        self._members = self._group((n, i) for i, v in enumerate(vols) for n in v.initiatives)
+        # need id → ids of volunteers who declined it; initiative id → ids of its members.
+        # Ids, not rows: a change that moves rows leaves these as they are.
+        self._declined = self._group((n, v.id) for v in vols for n in v.excluded_needs)
+        self._members = self._group((n, v.id) for v in vols for n in v.initiatives)
 
     def __len__(self) -> int:
         return len(self.volunteers)
+
+    def with_changes(self, changed: Iterable[Volunteer], removed: Iterable[int] = ()) -> Pool:
+        """A new pool in which ``changed`` records replace those with their ids (or are added)
+        and the volunteers with ``removed`` ids are gone (ids not in the pool are ignored).
+
+        Equal, array for array, to ``Pool`` built from the resulting records, at the cost of
+        the changed rows: the arrays are copied with those rows replaced, added or dropped, and
+        only the buckets and exclusions the old and new records name are built again. This pool
+        is left as it was.
+        """
+        new = _checked(changed)
+        gone = frozenset(check_id(i, "removed volunteer id") for i in removed)
+        both = gone & {v.id for v in new}
+        if both:
+            raise ValueError(f"volunteer ids both changed and removed: {sorted(both)}")
+        out_ids = np.array(sorted(gone | {v.id for v in new}), np.int64)
+        at = np.searchsorted(self.ids, out_ids)
+        found = at < len(self.ids)
+        found[found] = self.ids[at[found]] == out_ids[found]
+        dropped = at[found]  # rows of the records leaving or being replaced, ascending
+        if len(dropped) + len(new) > max(64, len(self.volunteers) // _REBUILD_SHARE):
+            keep = [v for v in self.volunteers if v.id not in gone]
+            by_id = {v.id: v for v in keep}
+            by_id.update((v.id, v) for v in new)
+            return Pool(by_id.values())
+        return self._spliced(new, dropped)
+
+    def _spliced(self, new: tuple[Volunteer, ...], dropped: np.ndarray) -> Pool:
+        n = len(self.volunteers)
+        keep = np.ones(n, bool)
+        keep[dropped] = False
+        kept = np.flatnonzero(keep)
+        new_ids = np.array([v.id for v in new], np.int64)
+        at = np.searchsorted(self.ids[kept], new_ids)  # where each new record goes among kept
+        added = at + np.arange(len(new))  # the new records' rows in the result
+        remap = np.full(n, -1, np.int64)  # old row → new row, -1 for dropped rows
+        remap[kept] = np.arange(len(kept)) + np.searchsorted(at, np.arange(len(kept)), "right")
+        moved = not np.array_equal(remap[kept], kept)
+
+        pool = object.__new__(Pool)
+        columns = _columns(new)
+        vols = list(self.volunteers)
+        leaving = [vols[r] for r in dropped.tolist()]
+        if not moved and len(dropped) == len(new):  # the same ids: rows replaced where they are
+            for name in _COLUMNS:
+                column = getattr(self, name)
+                if not np.array_equal(column[added], columns[name]):  # else shared, as it is
+                    column = column.copy()
+                    column[added] = columns[name]
+                    column.flags.writeable = False
+                setattr(pool, name, column)
+            for row, v in zip(added.tolist(), new, strict=True):
+                vols[row] = v
+        else:
+            for name in _COLUMNS:
+                column = np.insert(getattr(self, name)[kept], at, columns[name], axis=0)
+                column.flags.writeable = False
+                setattr(pool, name, column)
+            for row in reversed(dropped.tolist()):
+                del vols[row]
+            for row, v in zip(added.tolist(), new, strict=True):
+                vols.insert(row, v)
+        pool.volunteers = tuple(vols)
+        pool._lowered = bool((pool.factors < 1.0).any())
+
+        advised_out = {(v.id, i) for v in leaving for i in v.advised_initiatives}
+        advised_in = {(v.id, i) for v in new for i in v.advised_initiatives}
+        pool._advised = (
+            (self._advised - advised_out) | advised_in
+            if advised_out or advised_in
+            else self._advised
+        )
+
+        buckets = dict(self._buckets)
+        touched = {key for v in leaving for key in _bucket_keys(v)}
+        joining: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for row, v in zip(added.tolist(), new, strict=True):
+            for key in _bucket_keys(v):
+                joining[key].append(row)
+        for key in (set(buckets) if moved else touched) | joining.keys():
+            rows = remap[buckets[key]] if key in buckets else _EMPTY
+            rows = rows[rows >= 0]
+            if key in joining:
+                rows = np.sort(np.concatenate([rows, np.array(joining[key], np.int64)]))
+            if rows.size:
+                buckets[key] = rows
+            else:
+                buckets.pop(key, None)
+        pool._buckets = buckets
+
+        out = np.array([v.id for v in leaving], np.int64)
+        pool._declined = self._regrouped(
+            self._declined, out, leaving, new, lambda v: v.excluded_needs
+        )
+        pool._members = self._regrouped(self._members, out, leaving, new, lambda v: v.initiatives)
+        return pool
+
+    @staticmethod
+    def _regrouped(
+        groups: dict[int, np.ndarray],
+        out: np.ndarray,
+        leaving: Sequence[Volunteer],
+        new: Sequence[Volunteer],
+        keys_of: Callable[[Volunteer], frozenset[int]],
+    ) -> dict[int, np.ndarray]:
+        """``groups`` (key → ascending volunteer ids) without the leaving and with the new."""
+        joining: dict[int, list[int]] = defaultdict(list)
+        for v in new:
+            for key in keys_of(v):
+                joining[key].append(v.id)
+        touched = {key for v in leaving for key in keys_of(v)} | joining.keys()
+        if not touched:
+            return groups
+        groups = dict(groups)
+        for key in touched:
+            ids = groups.get(key, _EMPTY)
+            if out.size:
+                ids = ids[~np.isin(ids, out)]
+            if key in joining:
+                ids = np.sort(np.concatenate([ids, np.array(joining[key], np.int64)]))
+            if ids.size:
+                groups[key] = ids
+            else:
+                groups.pop(key, None)
+        return groups
 
     @staticmethod
     def _index(vols: Sequence[Volunteer]) -> dict[tuple[str, str], np.ndarray]:
         buckets: dict[tuple[str, str], list[int]] = defaultdict(list)
         for i, v in enumerate(vols):
-            if not (v.confirmed and v.approved and v.free > 0):
-                continue
-            places = list(v.districts)
-            if v.whole_city:
-                places.append(_WHOLE_CITY)
-            places.extend(f for f in _REMOTE if f in v.formats)
-            for language in v.languages:
-                for place in places:
-                    buckets[language, place].append(i)
+            for key in _bucket_keys(v):
+                buckets[key].append(i)
         return {key: np.array(rows, np.int64) for key, rows in buckets.items()}
 
     @staticmethod
@@ -150,8 +331,8 @@ class Pool:
     def _without_excluded(self, rows: np.ndarray, need: Need) -> np.ndarray:
         """The rows minus volunteers who declined the need or belong to its initiative."""
         for excluded in (self._declined.get(need.id), self._members.get(need.initiative_id)):
-            if excluded is not None:
-                rows = rows[~np.isin(rows, excluded)]
+            if excluded is not None and rows.size:
+                rows = rows[~np.isin(self.ids[rows], excluded)]
         return rows
 
     def candidates(self, need: Need, now: datetime) -> np.ndarray:
@@ -248,6 +429,6 @@ class Pool:
             return 0.0
         advised = np.zeros(rows.size, np.float64)
         for k in np.flatnonzero(self.has_advised[rows]).tolist():
-            if (int(rows[k]), table.initiatives[int(need_rows[k])]) in self._advised:
+            if (int(self.ids[rows[k]]), table.initiatives[int(need_rows[k])]) in self._advised:
                 advised[k] = 1.0
         return weights.continuity * advised

@@ -33,9 +33,16 @@ behind) takes seconds at city scale. In production no request waits for it: a th
 process builds the new pool beside the requests and swaps it in at once, while requests keep
 using the old one, still brought up to date in parts (``VOLUNTEER_POOL_REBUILD = "background"``).
 A failed build is logged and the old pool stays; once it is another ``max_age`` past due, a
-request loads the pool itself. The first pool of a new process is built the same way right
-after its warm-up; a request that needs it before then waits for that build. Tests rebuild in
-the request (``"inline"``), as every load did before.
+request loads the pool itself. Processes that share Redis take turns (``REDIS_TURN``): while
+one builds, the others keep serving their old pools and ask again later, so workers that fell
+due together (forked from one master, or after one bulk change) do not all build at once; one
+that has waited for half of ``max_age`` builds without its turn.
+
+The first pool of a new process is built the same way right after its warm-up; a request that
+needs it before then waits for that build. Under gunicorn the master builds it once before
+forking the workers, and each worker brings the inherited pool up to date in parts
+(``after_fork``), or drops it when the changes since are unknown. Tests rebuild in the request
+(``"inline"``), as every load did before.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -59,6 +67,8 @@ EXTENSION = "volunteer_pool"
 _PENDING = "volunteer_pool_pending"
 REDIS_KEY = "vernetzer:volunteer-pool:generation"
 REDIS_CHANGES = "vernetzer:volunteer-pool:changes"
+REDIS_TURN = "vernetzer:volunteer-pool:building"
+TURN_RETRY_SECONDS = 5  # a process whose turn was refused asks again after this long
 KEPT_CHANGES = 1000  # change log entries kept; a process further behind reloads everything
 MAX_CATCH_UP = 200  # generations a process catches up on in parts before reloading everything
 
@@ -225,6 +235,15 @@ return generation
 """
 
 
+# End a turn to build only if it is still this process's (it may have lapsed and passed on).
+_END_TURN = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
 class _RedisGeneration:
     """Generation and change log in Redis, shared by every web and jobs process."""
 
@@ -233,6 +252,7 @@ class _RedisGeneration:
 
         self._client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         self._bump = self._client.register_script(_BUMP)
+        self._end_turn = self._client.register_script(_END_TURN)
 
     def current(self) -> int:
         return int(self._client.get(REDIS_KEY) or 0)
@@ -242,6 +262,16 @@ class _RedisGeneration:
 
     def changes(self, first: int, last: int) -> list[bytes | None]:
         return self._client.hmget(REDIS_CHANGES, list(range(first, last + 1)))
+
+    def disconnect(self) -> None:
+        self._client.connection_pool.disconnect()
+
+    def take_turn(self, token: str, seconds: float) -> bool:
+        """Whether this process may build a pool now (the turn lapses after ``seconds``)."""
+        return bool(self._client.set(REDIS_TURN, token, nx=True, px=max(1, int(seconds * 1000))))
+
+    def end_turn(self, token: str) -> None:
+        self._end_turn(keys=[REDIS_TURN], args=[token])
 
 
 # Loads records of approved volunteers as (user id, record): all of them when called with None,
@@ -255,6 +285,7 @@ class _Entry:
     built_at: float
     records: dict[int, tuple[int, engine.Volunteer]]  # profile id → (user id, record)
     pool: engine.Pool
+    profile_of: dict[int, int]  # user id → profile id, of every record
 
 
 class VolunteerPool:
@@ -275,6 +306,7 @@ class VolunteerPool:
         self._entry: _Entry | None = None
         self._swap = threading.Lock()  # a request's catch-up never overwrites a rebuilt pool
         self._due_since: float | None = None  # when the kept pool first needed a whole load
+        self._turn_refused_at: float | None = None  # when another process last held the turn
         # How often the whole pool or a part was loaded, for tests and benchmarks.
         self.full_loads = 0
         self.partial_loads = 0
@@ -327,16 +359,95 @@ class VolunteerPool:
                 self._entry = entry
         return entry.pool
 
-    def rebuild(self, session: Session, load: Loader) -> None:
-        """Build a whole new pool and put it in place of the kept one (beside the requests)."""
+    def rebuild(self, session: Session, load: Loader, take_turns: bool = False) -> bool:
+        """Build a whole new pool and put it in place of the kept one (beside the requests);
+        whether it was built.
+
+        ``take_turns``: processes that still have a pool to serve build one at a time (a build
+        takes seconds of CPU; four at once saturate the machine): when another process holds
+        the turn this one builds nothing and tries again on a later request, unless it has
+        waited for half of ``max_age`` already. A process without a pool never waits.
+        """
         if self.store is None:
-            return
-        generation = self.store.current()  # before loading, as a request does
-        entry = self._full(session, load, generation, self.clock())
+            return False
+        turn = None
+        if take_turns and self._entry is not None and not self._waited_long():
+            turn = self._take_turn()
+            if turn is None:
+                self._turn_refused_at = self.clock()
+                return False
+        try:
+            generation = self.store.current()  # before loading, as a request does
+            entry = self._full(session, load, generation, self.clock())
+        finally:
+            if turn is not None:
+                self._end_turn(turn)
         with self._swap:
             self._entry = entry
             self._due_since = None
+            self._turn_refused_at = None
             self.rebuilds += 1
+        return True
+
+    def _waited_long(self) -> bool:
+        due_since = self._due_since
+        return due_since is not None and self.clock() - due_since >= self.max_age / 2
+
+    def _take_turn(self) -> str | None:
+        """A token for this process's turn to build, or None while another process builds."""
+        take = getattr(self.store, "take_turn", None)
+        if take is None:  # a store of one process: the rebuilder builds one at a time anyway
+            return ""
+        token = uuid.uuid4().hex
+        try:
+            return token if take(token, self.max_age / 2) else None
+        except Exception:  # an unreadable store must not stop the build
+            log.warning("volunteer pool: could not take a turn to build", exc_info=True)
+            return ""
+
+    def _end_turn(self, token: str) -> None:
+        end = getattr(self.store, "end_turn", None)
+        if token and end is not None:
+            try:
+                end(token)
+            except Exception:  # the turn ends by itself after max_age / 2
+                log.warning("volunteer pool: could not end the turn to build", exc_info=True)
+
+    def release_connections(self) -> None:
+        """Close the store's connections (before the process forks: none may be shared)."""
+        disconnect = getattr(self.store, "disconnect", None)
+        if disconnect is not None:
+            disconnect()
+
+    def after_fork(self, session: Session, load: Loader) -> str:
+        """In a process forked with its parent's pool: bring that pool up to date in parts, or,
+        when that cannot be done, drop it and have a new one built beside the requests (the
+        first request that needs it waits, as in a process that never had one). What was done,
+        for the log."""
+        kept = self._entry
+        if kept is None or self.store is None:
+            self.start_rebuild(load)
+            return "building"
+        try:
+            generation = self.store.current()
+        except Exception:
+            log.warning("volunteer pool: generation unreadable after fork", exc_info=True)
+            self.clear()
+            return "dropped"
+        if generation == kept.generation:
+            return "current"
+        entry = self._catch_up(session, load, kept, generation, old=kept)
+        with self._swap:
+            if self._entry is not kept:
+                return "replaced"
+            if entry is kept:  # the changes since are unknown: the parent's pool is no use
+                self._entry = None
+            else:
+                self._entry = entry
+        if entry is kept:
+            self.start_rebuild(load)
+            return "building"
+        return "caught up"
 
     def start_rebuild(self, load: Loader) -> None:
         """Have the first pool (or a new one) built beside the requests, if a rebuilder is set."""
@@ -358,13 +469,17 @@ class VolunteerPool:
             with self._swap:
                 self._due_since = None
             return entry
-        self.rebuilder.start(self, load)
+        refused = self._turn_refused_at
+        if refused is None or now - refused >= TURN_RETRY_SECONDS:
+            self.rebuilder.start(self, load)
         return None
 
     def _full(self, session, load: Loader, generation: int = -1, now: float = 0.0) -> _Entry:
         self.full_loads += 1
         records = {volunteer.id: (user_id, volunteer) for user_id, volunteer in load(session)}
-        return _Entry(generation, now, records, engine.Pool(v for _u, v in records.values()))
+        profile_of = {user_id: profile_id for profile_id, (user_id, _v) in records.items()}
+        pool = engine.Pool(v for _u, v in records.values())
+        return _Entry(generation, now, records, pool, profile_of)
 
     def _catch_up(
         self, session, load: Loader, entry: _Entry, generation: int, old: _Entry | None = None
@@ -390,15 +505,21 @@ class VolunteerPool:
         if change.everything:
             return everything()
         self.partial_loads += 1
-        records = {
-            profile_id: pair
-            for profile_id, pair in entry.records.items()
-            if profile_id not in change.profiles and pair[0] not in change.users
-        }
-        for user_id, volunteer in load(session, change.profiles, change.users):
+        # Only the touched volunteers' rows change: the pool is updated, not built again.
+        touched = {p for p in change.profiles if p in entry.records}
+        touched.update(entry.profile_of[u] for u in change.users if u in entry.profile_of)
+        records, profile_of = dict(entry.records), dict(entry.profile_of)
+        for profile_id in touched:
+            user_id, _volunteer = records.pop(profile_id)
+            profile_of.pop(user_id, None)
+        loaded = load(session, change.profiles, change.users)
+        for user_id, volunteer in loaded:
             records[volunteer.id] = (user_id, volunteer)
-        pool = engine.Pool(v for _u, v in records.values())
-        return _Entry(generation, entry.built_at, records, pool)
+            profile_of[user_id] = volunteer.id
+        pool = entry.pool.with_changes(
+            [volunteer for _u, volunteer in loaded], touched - {v.id for _u, v in loaded}
+        )
+        return _Entry(generation, entry.built_at, records, pool, profile_of)
 
 
 class Rebuilder:
@@ -435,11 +556,14 @@ class Rebuilder:
         try:
             with self.app.app_context():
                 try:
-                    kept.rebuild(db.session, load)
+                    built = kept.rebuild(db.session, load, take_turns=True)
                 finally:
                     db.session.remove()
         except Exception:  # the old pool keeps serving; the next request due tries again
             log.exception("volunteer pool: building a new pool failed, the old one stays")
+            return
+        if not built:
+            log.info("volunteer pool: another process is building its pool; this one waits")
             return
         log.info("volunteer pool: new pool built in %d ms", (time.monotonic() - started) * 1000)
 
@@ -479,6 +603,16 @@ def init_app(app: Flask) -> None:
     ):  # once per process: the listeners serve every app
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
+
+
+def kept_pool(app: Flask) -> engine.Pool | None:
+    """The app's kept pool as it is, without bringing it up to date (None before the first)."""
+    return kept_pool_of(app.extensions[EXTENSION])
+
+
+def kept_pool_of(kept: VolunteerPool) -> engine.Pool | None:
+    entry = kept._entry
+    return None if entry is None else entry.pool
 
 
 def pool(session: Session, load: Loader) -> engine.Pool:
