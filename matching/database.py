@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import NullType
 
 
@@ -63,25 +64,33 @@ def lock_row(session, obj, attribute_names=None) -> None:
 
 
 class _Among(ColumnElement):
-    """``column`` is one of ``ids``, written for the dialect at hand (see ``among``)."""
+    """``column`` is one of ``ids``, written for the dialect at hand (see ``among``).
 
-    inherit_cache = False
+    It holds both forms as children, so SQLAlchemy's statement cache knows its shape and takes
+    each call's ids from its bound parameters: the SQL is compiled once per statement, not per
+    call (a kept pool catching up on one volunteer runs nine of these).
+    """
+
+    inherit_cache = True
     type = NullType()
+    _traverse_internals = [
+        ("listed", InternalTraversal.dp_clauseelement),
+        ("array", InternalTraversal.dp_clauseelement),
+    ]
 
     def __init__(self, column, ids: list[int]) -> None:
-        self.column = column
-        self.ids = ids
+        self.listed = column.in_(ids)
+        self.array = column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
 
 
 @compiles(_Among)
 def _among_in(element: _Among, compiler, **kw) -> str:
-    return compiler.process(element.column.in_(element.ids), **kw)
+    return compiler.process(element.listed, **kw)
 
 
 @compiles(_Among, "postgresql")
 def _among_any(element: _Among, compiler, **kw) -> str:
-    array = bindparam(None, element.ids, type_=ARRAY(Integer))
-    return compiler.process(element.column == any_(array), **kw)
+    return compiler.process(element.array, **kw)
 
 
 def among(column, ids) -> ColumnElement:
