@@ -9,6 +9,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from matching import engine, matches
 from matching.database import among
 from matching.errors import ServiceError
-from matching.matches import passes, volunteer_pool
+from matching.matches import passes, unchanged, volunteer_pool
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     ADVISED_MATCH_STATUSES,
@@ -301,9 +302,12 @@ class ProposalRun:
     needs_without_candidate: list[int] = field(default_factory=list)
     skipped: int = 0
     requests: int = 0  # wishes for a run ("a need was published") this run served
+    # Set when nothing the run reads changed since the last complete run at this moment: the
+    # run stopped early and proposed nothing (matching.matches.unchanged).
+    unchanged_since: datetime | None = None
 
     def as_dict(self) -> dict:
-        return {
+        found = {
             "needs_open": self.needs_open,
             "needs_covered": self.needs_covered,
             "experts_proposed": self.proposed,
@@ -312,6 +316,15 @@ class ProposalRun:
             "skipped": self.skipped,
             "requests": self.requests,
         }
+        if self.unchanged_since is not None:
+            found["unchanged_since"] = self.unchanged_since_text()
+        return found
+
+    def unchanged_since_text(self) -> str:
+        """The last complete run's time as HH:MM where the association works (JOBS_TIMEZONE)."""
+        assert self.unchanged_since is not None
+        zone = ZoneInfo(current_app.config["JOBS_TIMEZONE"])
+        return self.unchanged_since.astimezone(zone).strftime("%H:%M")
 
 
 class TooLong(ServiceError):
@@ -358,6 +371,7 @@ def propose_matches(
     progress=None,
     clock: Callable[[], float] = time.monotonic,
     start: float | None = None,
+    force: bool = False,
 ) -> ProposalRun:
     """Run the global proposal and write the chosen pairs as ``proposed`` matches, all at once.
 
@@ -366,9 +380,23 @@ def propose_matches(
     proposals go through the match life cycle's bulk step (``matches.propose_many``). A run
     past MATCHING_MAX_SECONDS raises ``TooLong`` before or instead of writing, and its
     transaction must be rolled back (the jobs do): all of a run's proposals or none.
+
+    First a fingerprint of everything the run reads: when it equals the last complete run's
+    and that run is recent (``unchanged.STILL_VALID``), a full run would propose nothing, so
+    this one stops there and says since when nothing changed (``unchanged_since``); ``force``
+    runs anyway. A complete run that writes records its fingerprint; a dry run never does.
     """
     deadline = _Deadline(float(current_app.config["MATCHING_MAX_SECONDS"]), clock, start)
     steps = 2 if dry_run else 3
+    before = unchanged.take(session, current_app.config["MATCHING_WEIGHTS"], now)
+    last = None if force else unchanged.last_same(session, before, now)
+    if last is not None:
+        _step(progress, steps, steps, deadline)
+        return ProposalRun(
+            needs_open=before.needs_open,
+            needs_without_candidate=list(last.needs_without_candidate or ()),
+            unchanged_since=last.recorded_at,
+        )
     needs = load_open_needs(session)
     pool = engine.Pool(load_volunteers(session))
     _step(progress, 1, steps, deadline)
@@ -392,6 +420,9 @@ def propose_matches(
             )
         written = [p for p in plan.proposals if (p.need_id, p.volunteer_id) in result.written]
         run.skipped = len(plan.proposals) - len(written)
+        before = unchanged.with_new_matches(session, before, result.written.values())
+    if not dry_run:
+        unchanged.record(session, before, now, plan.without_candidate)
         _step(progress, 3, steps, deadline)
     run.proposed = len(written)
     run.needs_covered = len({p.need_id for p in written})
