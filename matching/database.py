@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import NullType
 
@@ -101,7 +102,10 @@ def _among_any(element: _Among, compiler, **kw) -> str:
 def among(column, ids) -> ColumnElement:
     """``column`` is one of ``ids``: on PostgreSQL ``= ANY(:array)``, one parameter however many
     ids (an ``IN`` list of 50,000 ids costs the driver and the server more than the query);
-    elsewhere an ordinary ``IN``."""
+    elsewhere an ordinary ``IN``. ``ids`` may also be a one-column ``select``: then
+    ``IN (SELECT …)``, no ids travel at all."""
+    if isinstance(ids, Select):
+        return column.in_(ids)
     return _Among(column, sorted(set(ids)))
 
 
