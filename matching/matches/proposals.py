@@ -423,11 +423,30 @@ def propose_matches(
             unchanged_since=last.recorded_at,
         )
     with _collector_paused():
-        needs = load_open_needs(session)
-        pool = engine.Pool(load_volunteers(session))
-        _step(progress, 1, steps, deadline)
-        wanting = [n for n in needs if n.wanted > 0]
-        plan = engine.plan(pool, wanting, weights(), now)
+        run, written = _run(session, actor, now, dry_run, progress, steps, deadline, before)
+    run.proposed = len(written)
+    run.needs_covered = len({p.need_id for p in written})
+    if written:
+        run.mean_score = sum(p.score.value for p in written) / len(written)
+    return run
+
+
+def _run(
+    session: Session,
+    actor: User | None,
+    now: datetime,
+    dry_run: bool,
+    progress,
+    steps: int,
+    deadline: _Deadline,
+    before: unchanged.Fingerprint,
+) -> tuple[ProposalRun, list[engine.Proposal]]:
+    """``propose_matches`` past the fingerprint check: load, plan, write, record."""
+    needs = load_open_needs(session)
+    pool = engine.Pool(load_volunteers(session))
+    _step(progress, 1, steps, deadline)
+    wanting = [n for n in needs if n.wanted > 0]
+    plan = engine.plan(pool, wanting, weights(), now)
     _step(progress, 2, steps, deadline)
     run = ProposalRun(needs_open=len(needs), needs_without_candidate=plan.without_candidate)
     written = plan.proposals
@@ -450,18 +469,15 @@ def propose_matches(
     if not dry_run:
         unchanged.record(session, before, now, plan.without_candidate)
         _step(progress, 3, steps, deadline)
-    run.proposed = len(written)
-    run.needs_covered = len({p.need_id for p in written})
-    if written:
-        run.mean_score = sum(p.score.value for p in written) / len(written)
-    return run
+    return run, written
 
 
 @contextmanager
 def _collector_paused():
-    """Python's cycle collector off while the records are built: they are many small objects
-    and no cycles, and at 50,000 volunteers the collector's passes over the growing heap took
-    half of the loading time. It runs again right after, as before."""
+    """Python's cycle collector off while a run builds its records, plans and writes: they are
+    many small objects that live until the run ends, and at 50,000 volunteers the collector's
+    passes over the growing heap took half of the loading time. It runs again right after
+    and collects whatever the run left."""
     was_on = gc.isenabled()
     gc.disable()
     try:
