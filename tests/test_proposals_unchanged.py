@@ -251,3 +251,14 @@ def test_job_runs_and_the_command_say_unchanged(app, db, picture):
     forced = runner.invoke(args=["match", "propose", "--force", "--json"])
     assert forced.exit_code == 0, forced.output
     assert "unchanged_since" not in json.loads(forced.output)
+
+
+def test_the_coordinators_page_says_since_when_nothing_changed(client, auth, db, picture):
+    from matching.models import Role
+
+    picture.make_user("koo@example.org", roles=(Role.COORDINATOR,))  # a new user: a new picture
+    assert "unchanged_since" not in tasks.propose_matches(db.session, picture.now)
+    summary = tasks.propose_matches(db.session, picture.now + timedelta(minutes=1))
+    auth.login("koo@example.org")
+    html = client.get("/koordination/vermittlung").get_data(as_text=True)
+    assert f"unverändert seit {summary['unchanged_since']} Uhr" in html
