@@ -256,6 +256,10 @@ class Need:
     opened_at: datetime | None = None
 
     def __post_init__(self) -> None:
+        if not _plain_need(self):  # the checks below, with a message for what is wrong
+            self._check_and_normalise()
+
+    def _check_and_normalise(self) -> None:
         check_id(self.id, "need id")
         who = f"need {self.id}"
         if not is_int(self.initiative_id):
@@ -278,6 +282,35 @@ class Need:
             raise ValueError(f"{who}: opened_at must be a datetime or None")
         object.__setattr__(self, "phases", phases)
         object.__setattr__(self, "formats", formats)
+
+
+_DISTRICT_SET, _URGENCIES = frozenset(DISTRICT_CODES), frozenset(URGENCY_CODES)
+
+
+def _plain_need(n: Need) -> bool:
+    """The common case without a message per check (see ``_plainly_valid``): phases a tuple
+    of distinct known codes, the other fields of their plain types and valid."""
+    phases = n.phases
+    return (
+        type(n.id) is int
+        and _ID_MIN <= n.id <= _ID_MAX
+        and type(n.initiative_id) is int
+        and type(phases) is tuple
+        and all(type(p) is str and p in _PHASES for p in phases)
+        and 0 < len(phases) == len(set(phases))
+        and type(n.district) is str
+        and n.district in _DISTRICT_SET
+        and type(n.language) is str
+        and n.language in _LANGUAGES
+        and type(n.urgency) is str
+        and n.urgency in _URGENCIES
+        and type(n.wanted) is int
+        and n.wanted >= 0
+        and type(n.formats) is frozenset
+        and bool(n.formats)
+        and n.formats <= _FORMATS
+        and (n.opened_at is None or type(n.opened_at) is datetime)
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,7 +8,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -310,10 +310,7 @@ def to_engine_need(need: Need, taken: int = 0) -> engine.Need:
 
 def load_open_needs(session: Session) -> list[engine.Need]:
     """Engine records of every open need, with the experts it still wants (plain rows)."""
-    live = _live_counts(session, Match.need_id)
-    return [
-        replace(n, wanted=max(0, n.wanted - live.get(n.id, 0))) for n in open_need_records(session)
-    ]
+    return open_need_records(session, _live_counts(session, Match.need_id))
 
 
 @dataclass
@@ -536,8 +533,10 @@ def ranked_needs_for(session: Session, profile: VolunteerProfile, now: datetime,
     return fitting.ranked_needs(session, profile, now, k)
 
 
-def open_need_records(session: Session) -> list[engine.Need]:
-    """Engine records of every open need (wanting all its experts), from plain rows."""
+def open_need_records(session: Session, live: dict[int, int] | None = None) -> list[engine.Need]:
+    """Engine records of every open need, from plain rows: wanting all its experts, or as many
+    as ``live`` (need id → live matches) leaves."""
+    live = live or {}
     rows = session.execute(
         select(
             Need.id,
@@ -573,7 +572,7 @@ def open_need_records(session: Session) -> list[engine.Need]:
             language=r.language,
             formats=_formats(r.accepts_in_person, r.accepts_phone, r.accepts_video),
             urgency=r.urgency,
-            wanted=max(0, r.experts_wanted),
+            wanted=max(0, r.experts_wanted - live.get(r.id, 0)),
             opened_at=r.published_at or r.created_at,
         )
         for r in rows
