@@ -161,7 +161,7 @@ def test_other_writes_leave_the_picture_as_it_was(db, picture):
     assert _run(db, picture.now + timedelta(minutes=1)).unchanged_since == picture.now
 
 
-def test_weights_the_day_and_the_age_of_the_last_run_count(app, db, picture):
+def test_settings_the_day_and_the_age_of_the_last_run_count(app, db, picture):
     later = picture.now + timedelta(minutes=1)
     weights = dict(app.config["MATCHING_WEIGHTS"])
     app.config["MATCHING_WEIGHTS"] = {**weights, "load_penalty": weights["load_penalty"] / 2}
@@ -170,6 +170,14 @@ def test_weights_the_day_and_the_age_of_the_last_run_count(app, db, picture):
     finally:
         app.config["MATCHING_WEIGHTS"] = weights
     assert _run(db, later).unchanged_since is None  # the weights as before: a new picture again
+    assert _run(db, later).unchanged_since == later
+    factor = app.config["NOT_MY_FIELD_FACTOR"]
+    app.config["NOT_MY_FIELD_FACTOR"] = factor / 2
+    try:
+        assert _run(db, later).unchanged_since is None
+    finally:
+        app.config["NOT_MY_FIELD_FACTOR"] = factor
+    assert _run(db, later).unchanged_since is None
     assert _run(db, later).unchanged_since == later
     # Scores grow with waiting time: after STILL_VALID a run looks again; a new day ends pauses.
     assert _run(db, later + unchanged.STILL_VALID).unchanged_since is None

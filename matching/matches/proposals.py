@@ -51,6 +51,16 @@ def weights() -> engine.Weights:
         return engine.Weights.from_mapping(mapping)
 
 
+def _settings() -> dict:
+    """The settings a proposal run's result depends on: the weights and how much "passt
+    fachlich nicht" lowers a phase (``passes.factor_for``)."""
+    config = current_app.config
+    return {
+        "weights": config["MATCHING_WEIGHTS"],
+        "not_my_field": [config["NOT_MY_FIELD_FACTOR"], config["NOT_MY_FIELD_FLOOR"]],
+    }
+
+
 @functools.lru_cache(maxsize=8)
 def _weights_for(items: tuple) -> engine.Weights:
     return engine.Weights.from_mapping(dict(items))
@@ -410,7 +420,7 @@ def propose_matches(
     """
     deadline = _Deadline(float(current_app.config["MATCHING_MAX_SECONDS"]), clock, start)
     steps = 2 if dry_run else 3
-    before = unchanged.take(session, current_app.config["MATCHING_WEIGHTS"], now)
+    before = unchanged.take(session, _settings(), now)
     last = None if force else unchanged.last_same(session, before, now)
     if last is not None:
         _step(progress, steps, steps, deadline)

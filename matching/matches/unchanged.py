@@ -7,7 +7,8 @@ solving again costs nearly as much as the first run. So a complete run that writ
 - the fingerprint is a digest of every row and column the run reads (``_PARTS``: open needs and
   all phases, every match's status and release, profiles with their levels, districts,
   languages, pause and capacity, users' names and confirmation, "Diesmal nicht" answers,
-  memberships), of the weights and of today's date (a pause ends at midnight);
+  memberships), of the settings that shape scores (weights, "passt fachlich nicht" factors)
+  and of today's date (a pause ends at midnight);
 - per table it is the row count and the sum of a 64-bit hash of each row's columns, computed
   by the database on PostgreSQL (one statement, no rows travel) and from the rows elsewhere.
   It does not depend on which write path changed a row, on ``updated_at`` being bumped, or on
@@ -17,7 +18,8 @@ solving again costs nearly as much as the first run. So a complete run that writ
   by someone else while the run was busy is not in it, and the next run sees it;
 - the run is skipped only while the last fingerprint is younger than ``STILL_VALID``: scores
   grow with a need's waiting time, so after a while the same rows can give a pair that now
-  beats the load penalty, and a run must look again.
+  beats the load penalty, and a run must look again. The bound also covers a new release whose
+  engine scores differently: its first runs may stop early for at most that hour.
 """
 
 from __future__ import annotations
@@ -139,10 +141,10 @@ _MASK = (1 << 64) - 1
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """Row count and hash sum per part, the weights and the day: what a run reads."""
+    """Row count and hash sum per part, the settings and the day: what a run reads."""
 
     sums: dict[str, tuple[int, int]]
-    weights: str
+    settings: str
     day: str
 
     @property
@@ -152,20 +154,21 @@ class Fingerprint:
     @property
     def digest(self) -> str:
         parts = ";".join(f"{name}:{n}:{total}" for name, (n, total) in sorted(self.sums.items()))
-        text = f"{_VERSION}|{self.weights}|{self.day}|{parts}"
+        text = f"{_VERSION}|{self.settings}|{self.day}|{parts}"
         return hashlib.sha256(text.encode()).hexdigest()
 
     def plus(self, name: str, extra: tuple[int, int]) -> Fingerprint:
         n, total = self.sums[name]
         sums = {**self.sums, name: (n + extra[0], (total + extra[1]) & _MASK)}
-        return Fingerprint(sums, self.weights, self.day)
+        return Fingerprint(sums, self.settings, self.day)
 
 
-def take(session: Session, weights: dict, now: datetime) -> Fingerprint:
-    """The fingerprint of what a run at ``now`` with these weights reads, as committed now."""
+def take(session: Session, settings: dict, now: datetime) -> Fingerprint:
+    """The fingerprint of what a run at ``now`` with these settings (weights, …) reads, as
+    committed now."""
     return Fingerprint(
         _sums(session, _PARTS),
-        json.dumps(weights, sort_keys=True, default=str),
+        json.dumps(settings, sort_keys=True, default=str),
         now.date().isoformat(),  # the engine's pause check compares with now.date()
     )
 
