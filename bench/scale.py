@@ -96,6 +96,16 @@ def cpu_s() -> float:
 # ---------------------------------------------------------------- filling the database
 
 
+def migrate(database_url: str) -> None:
+    """Bring a reused fill up to this checkout's schema (a kept copy may be older)."""
+    from flask_migrate import upgrade
+
+    from bench.load import setup_app
+
+    with setup_app(database_url).app_context():
+        upgrade()
+
+
 def fill(database_url: str, size: str, dense: bool) -> None:
     """Migrate and fill the database in bulk (Core inserts in batches, ids chosen here)."""
     from flask_migrate import upgrade
@@ -817,6 +827,7 @@ def run_size(args, size: str) -> None:
         figure(size, "load_average_before", round(os.getloadavg()[0], 2), cores=os.cpu_count())
         if reuse:
             log(f"reusing the fill kept in {filled}")
+            child(["--child", "migrate", *flags], env)
         else:
             child(["--child", "fill", *flags], env)
             if args.reuse:  # keep a copy for the next --reuse run
@@ -869,6 +880,8 @@ def main() -> int:
     if args.child:
         if args.child == "fill":
             fill(args.url, args.size, args.dense)
+        elif args.child == "migrate":
+            migrate(args.url)
         elif args.child.startswith("propose"):
             label = {"propose-dry": "dry", "propose": "real", "propose-second": "second"}
             propose(args.size, args.dense, label[args.child], args.child == "propose-dry")

@@ -44,6 +44,7 @@ LABELS = {
     "experts_proposed": "vorgeschlagen",
     "mean_score": "mittlere Passung",
     "requests": "Anstöße durch Änderungen",
+    "unchanged_since": "unverändert seit",
 }
 
 

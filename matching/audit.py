@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import has_request_context, request
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from matching.database import insert_rows
 from matching.models import AuditEntry, User
 
 
@@ -68,4 +68,4 @@ def record_many(
         }
         for entry in entries
     ]
-    session.execute(insert(AuditEntry), rows)
+    insert_rows(session, AuditEntry, rows)

@@ -99,8 +99,13 @@ def match_group() -> None:
 @match_group.command("propose")
 @click.option("--dry-run", is_flag=True, help="Nur berechnen, nichts speichern.")
 @click.option("--json", "as_json", is_flag=True, help="Ergebnis als JSON ausgeben.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Auch rechnen, wenn sich seit dem letzten Lauf nichts geändert hat.",
+)
 @with_appcontext
-def match_propose(dry_run: bool, as_json: bool) -> None:
+def match_propose(dry_run: bool, as_json: bool, force: bool) -> None:
     """Propose experts for all open needs (skips pairs already proposed, rejected or declined)."""
     import json
 
@@ -117,7 +122,9 @@ def match_propose(dry_run: bool, as_json: bool) -> None:
 
     # The job's run without its record: same lock, so it never races the jobs process.
     try:
-        run = autorun.run(db.session, None, utcnow(), dry_run=dry_run, progress=progress)
+        run = autorun.run(
+            db.session, None, utcnow(), dry_run=dry_run, progress=progress, force=force
+        )
     except TooLong as exc:  # nothing of it is kept
         db.session.rollback()
         raise click.ClickException(str(exc.message)) from exc
@@ -127,6 +134,12 @@ def match_propose(dry_run: bool, as_json: bool) -> None:
         db.session.commit()
     if as_json:
         click.echo(json.dumps({"dry_run": dry_run, **run.as_dict()}, ensure_ascii=False))
+        return
+    if run.unchanged_since is not None:
+        click.echo(
+            f"Unverändert seit {run.unchanged_since_text()}: {run.needs_open} offene Anfragen, "
+            "keine neuen Vorschläge (--force rechnet trotzdem)."
+        )
         return
     verb = "würde vorschlagen" if dry_run else "vorgeschlagen"
     click.echo(

@@ -222,3 +222,36 @@ def test_the_command_says_when_a_run_took_too_long(
     assert result.exit_code == 1
     assert "länger als 1e-09 Sekunden" in result.output and "nichts gespeichert" in result.output
     assert _count(db, Match) == 0
+
+
+def test_insert_rows_writes_every_value_as_the_orm_would(db, make_user):
+    """The bulk insert (one JSON text on PostgreSQL) keeps types: times with their zone, JSON,
+    None, and the columns left out get their defaults."""
+    from datetime import timedelta
+
+    from matching.database import insert_rows
+    from matching.models import AuditEntry
+
+    actor = make_user("koo@example.org", roles=(Role.COORDINATOR,))
+    at = utcnow() - timedelta(days=3)
+    rows = [
+        {
+            "at": at,
+            "actor_id": actor.id if i else None,
+            "action": "test.bulk",
+            "object_type": "match",
+            "object_id": i,
+            "to_state": None if i else "proposed",
+            "detail": {"n": i, "text": 'an "odd" one\\', "list": [1, None]},
+        }
+        for i in range(3)
+    ]
+    result = insert_rows(db.session, AuditEntry, rows, returning=(AuditEntry.id,))
+    ids = sorted(row_id for (row_id,) in result)
+    assert len(ids) == 3
+    stored = db.session.scalars(select(AuditEntry).order_by(AuditEntry.object_id)).all()
+    assert [e.id for e in stored] == ids
+    for entry, row in zip(stored, rows, strict=True):
+        assert entry.at == at and entry.actor_id == row["actor_id"]
+        assert (entry.to_state, entry.detail) == (row["to_state"], row["detail"])
+        assert entry.from_state is None and entry.ip is None

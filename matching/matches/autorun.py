@@ -65,17 +65,26 @@ def run(
     dry_run: bool = False,
     progress=None,
     clock: Callable[[], float] = time.monotonic,
+    force: bool = False,
 ):
     """One proposal run over the whole open picture, serving the wishes seen at its start.
 
-    ``clock`` measures the run against MATCHING_MAX_SECONDS (the lock wait counts too)."""
+    ``clock`` measures the run against MATCHING_MAX_SECONDS (the lock wait counts too);
+    ``force`` runs even when nothing changed since the last complete run."""
     from matching.matches.proposals import propose_matches
 
     start = clock()
     serialise(session)
     seen = session.scalar(select(func.max(MatchingRequest.id)))
     result = propose_matches(
-        session, actor, now, dry_run=dry_run, progress=progress, clock=clock, start=start
+        session,
+        actor,
+        now,
+        dry_run=dry_run,
+        progress=progress,
+        clock=clock,
+        start=start,
+        force=force,
     )
     result.requests = 0
     if seen is not None:

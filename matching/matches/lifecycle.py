@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching import audit, limits, needs
-from matching.database import among, lock_row
+from matching.database import among, insert_rows, lock_row
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.matches import autorun, finish_mail, mails, volunteer_pool
 from matching.models import (
@@ -329,11 +329,12 @@ def propose_many(
     if not rows:
         return result
     # The kept volunteer pool learns exactly whose records changed (not "everything").
-    inserted = session.execute(
-        insert(Match)
-        .returning(Match.id, Match.need_id, Match.volunteer_id)
-        .execution_options(**{volunteer_pool.TOUCHES: frozenset(r["volunteer_id"] for r in rows)}),
+    inserted = insert_rows(
+        session,
+        Match,
         rows,
+        returning=(Match.id, Match.need_id, Match.volunteer_id),
+        **{volunteer_pool.TOUCHES: frozenset(r["volunteer_id"] for r in rows)},
     )
     for match_id, need_id, volunteer_id in inserted:
         result.written[(need_id, volunteer_id)] = match_id

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -115,14 +115,16 @@ def factors_from_counts(counts: Mapping[str, int]) -> dict[str, float]:
     return {phase: factor_for(n) for phase, n in counts.items() if n > 0}
 
 
-def not_my_field_counts(session: Session, profile_ids: Iterable[int]) -> dict[int, Counter[str]]:
+def not_my_field_counts(
+    session: Session, profile_ids: Iterable[int] | Select
+) -> dict[int, Counter[str]]:
     """For each volunteer, how often each phase was in a need they found "passt fachlich nicht".
 
     Answers from before the volunteer reset them do not count. One statement.
     """
     counts: dict[int, Counter[str]] = defaultdict(Counter)
-    ids = list(profile_ids)
-    if not ids:
+    ids = profile_ids if isinstance(profile_ids, Select) else list(profile_ids)
+    if not isinstance(ids, Select) and not ids:
         return counts
     rows = session.execute(
         select(
@@ -141,11 +143,11 @@ def not_my_field_counts(session: Session, profile_ids: Iterable[int]) -> dict[in
     return counts
 
 
-def passed_needs(session: Session, profile_ids: Iterable[int]) -> dict[int, set[int]]:
+def passed_needs(session: Session, profile_ids: Iterable[int] | Select) -> dict[int, set[int]]:
     """Volunteer id → the needs they said "Diesmal nicht" to. One statement."""
-    ids = list(profile_ids)
+    ids = profile_ids if isinstance(profile_ids, Select) else list(profile_ids)
     found: dict[int, set[int]] = defaultdict(set)
-    if ids:
+    if isinstance(ids, Select) or ids:
         for volunteer_id, need_id in session.execute(
             select(NeedPass.volunteer_id, NeedPass.need_id).where(among(NeedPass.volunteer_id, ids))
         ):

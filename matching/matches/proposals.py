@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import functools
+import gc
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, func, or_, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from matching import engine, matches
 from matching.database import among
 from matching.errors import ServiceError
-from matching.matches import passes, volunteer_pool
+from matching.matches import passes, unchanged, volunteer_pool
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     ADVISED_MATCH_STATUSES,
@@ -47,6 +49,16 @@ def weights() -> engine.Weights:
         return _weights_for(tuple(sorted(mapping.items())))
     except (AttributeError, TypeError):  # not a mapping of plain values: the engine says why
         return engine.Weights.from_mapping(mapping)
+
+
+def _settings() -> dict:
+    """The settings a proposal run's result depends on: the weights and how much "passt
+    fachlich nicht" lowers a phase (``passes.factor_for``)."""
+    config = current_app.config
+    return {
+        "weights": config["MATCHING_WEIGHTS"],
+        "not_my_field": [config["NOT_MY_FIELD_FACTOR"], config["NOT_MY_FIELD_FLOOR"]],
+    }
 
 
 @functools.lru_cache(maxsize=8)
@@ -106,7 +118,7 @@ class _VolunteerContext:
     factors: dict[int, dict[str, float]]
 
     @classmethod
-    def load(cls, session: Session, profile_ids: list[int], user_ids: list[int]):
+    def load(cls, session: Session, profile_ids: list[int] | Select, user_ids: list[int] | Select):
         excluded: dict[int, set[int]] = defaultdict(set)
         advised: dict[int, set[int]] = defaultdict(set)
         for volunteer_id, need_id, status, released_at, initiative_id in session.execute(
@@ -205,9 +217,16 @@ def approved_volunteer_records(
         .where(approved)
         .order_by(VolunteerProfile.id)
     ).all()
-    # By the ids just read (not the condition again): a profile approved in between must not
-    # turn up half-loaded.
-    approved_ids = [r.id for r in rows]
+    # The rows below belong to the profiles just read. Some of them: by those ids. All of them:
+    # by the same condition, as a sub-select (an array of 50,000 ids cost the driver more than
+    # the query). A profile approved in between then has rows but no record, and is left out;
+    # one withdrawn in between keeps its record without levels, so it is nobody's candidate,
+    # and the write checks every profile's status again (``propose_many``).
+    if profile_ids is None and user_ids is None:
+        approved_ids: Select | list[int] = select(VolunteerProfile.id).where(approved)
+        approved_users: Select | list[int] = select(VolunteerProfile.user_id).where(approved)
+    else:
+        approved_ids, approved_users = [r.id for r in rows], [r.user_id for r in rows]
     levels: dict[int, dict[str, int]] = defaultdict(dict)
     for profile_id, phase, level in session.execute(
         select(
@@ -217,8 +236,11 @@ def approved_volunteer_records(
         levels[profile_id][phase] = level
     districts = _codes_by_profile(session, VolunteerDistrict.district, approved_ids)
     languages = _codes_by_profile(session, VolunteerLanguage.language, approved_ids)
-    context = _VolunteerContext.load(session, approved_ids, [r.user_id for r in rows])
+    context = _VolunteerContext.load(session, approved_ids, approved_users)
     return [(r.user_id, _record(r, levels, districts, languages, context)) for r in rows]
+
+
+_NONE: frozenset = frozenset()
 
 
 def _record(r, levels, districts, languages, context: _VolunteerContext) -> engine.Volunteer:
@@ -228,8 +250,8 @@ def _record(r, levels, districts, languages, context: _VolunteerContext) -> engi
         approved=True,
         paused_until=r.paused_until,
         capacity=r.capacity,
-        languages=frozenset(languages.get(r.id, ())),
-        districts=frozenset(districts.get(r.id, ())),
+        languages=languages.get(r.id, _NONE),
+        districts=districts.get(r.id, _NONE),
         whole_city=r.whole_city,
         formats=_formats(r.offers_in_person, r.offers_phone, r.offers_video),
         levels=levels.get(r.id, {}),
@@ -239,21 +261,35 @@ def _record(r, levels, districts, languages, context: _VolunteerContext) -> engi
     )
 
 
-def _formats(in_person: bool, phone: bool, video: bool) -> frozenset[str]:
-    """The format codes of three yes/no columns (in person, phone, video)."""
-    return frozenset(
+_FORMAT_SETS = {
+    (in_person, phone, video): frozenset(
         code for code, on in (("in_person", in_person), ("phone", phone), ("video", video)) if on
     )
+    for in_person in (False, True)
+    for phone in (False, True)
+    for video in (False, True)
+}
 
 
-def _codes_by_profile(session: Session, column, profile_ids) -> dict[int, set[str]]:
+def _formats(in_person: bool, phone: bool, video: bool) -> frozenset[str]:
+    """The format codes of three yes/no columns (in person, phone, video)."""
+    return _FORMAT_SETS[bool(in_person), bool(phone), bool(video)]
+
+
+def _codes_by_profile(session: Session, column, profile_ids) -> dict[int, frozenset[str]]:
+    """Profile id → its codes, as frozen sets shared between profiles with the same codes
+    (a few dozen distinct sets among 50,000 volunteers)."""
     table = column.class_
     codes: dict[int, set[str]] = defaultdict(set)
     for profile_id, code in session.execute(
         select(table.profile_id, column).where(among(table.profile_id, profile_ids))
     ):
         codes[profile_id].add(code)
-    return codes
+    shared: dict[frozenset[str], frozenset[str]] = {}
+    return {
+        profile_id: shared.setdefault(frozen, frozen)
+        for profile_id, frozen in ((p, frozenset(c)) for p, c in codes.items())
+    }
 
 
 def _profiles(session: Session, ids) -> dict[int, VolunteerProfile]:
@@ -284,10 +320,7 @@ def to_engine_need(need: Need, taken: int = 0) -> engine.Need:
 
 def load_open_needs(session: Session) -> list[engine.Need]:
     """Engine records of every open need, with the experts it still wants (plain rows)."""
-    live = _live_counts(session, Match.need_id)
-    return [
-        replace(n, wanted=max(0, n.wanted - live.get(n.id, 0))) for n in open_need_records(session)
-    ]
+    return open_need_records(session, _live_counts(session, Match.need_id))
 
 
 @dataclass
@@ -301,9 +334,12 @@ class ProposalRun:
     needs_without_candidate: list[int] = field(default_factory=list)
     skipped: int = 0
     requests: int = 0  # wishes for a run ("a need was published") this run served
+    # Set when nothing the run reads changed since the last complete run at this moment: the
+    # run stopped early and proposed nothing (matching.matches.unchanged).
+    unchanged_since: datetime | None = None
 
     def as_dict(self) -> dict:
-        return {
+        found = {
             "needs_open": self.needs_open,
             "needs_covered": self.needs_covered,
             "experts_proposed": self.proposed,
@@ -312,6 +348,15 @@ class ProposalRun:
             "skipped": self.skipped,
             "requests": self.requests,
         }
+        if self.unchanged_since is not None:
+            found["unchanged_since"] = self.unchanged_since_text()
+        return found
+
+    def unchanged_since_text(self) -> str:
+        """The last complete run's time as HH:MM where the association works (JOBS_TIMEZONE)."""
+        assert self.unchanged_since is not None
+        zone = ZoneInfo(current_app.config["JOBS_TIMEZONE"])
+        return self.unchanged_since.astimezone(zone).strftime("%H:%M")
 
 
 class TooLong(ServiceError):
@@ -358,6 +403,7 @@ def propose_matches(
     progress=None,
     clock: Callable[[], float] = time.monotonic,
     start: float | None = None,
+    force: bool = False,
 ) -> ProposalRun:
     """Run the global proposal and write the chosen pairs as ``proposed`` matches, all at once.
 
@@ -366,9 +412,43 @@ def propose_matches(
     proposals go through the match life cycle's bulk step (``matches.propose_many``). A run
     past MATCHING_MAX_SECONDS raises ``TooLong`` before or instead of writing, and its
     transaction must be rolled back (the jobs do): all of a run's proposals or none.
+
+    First a fingerprint of everything the run reads: when it equals the last complete run's
+    and that run is recent (``unchanged.STILL_VALID``), a full run would propose nothing, so
+    this one stops there and says since when nothing changed (``unchanged_since``); ``force``
+    runs anyway. A complete run that writes records its fingerprint; a dry run never does.
     """
     deadline = _Deadline(float(current_app.config["MATCHING_MAX_SECONDS"]), clock, start)
     steps = 2 if dry_run else 3
+    before = unchanged.take(session, _settings(), now)
+    last = None if force else unchanged.last_same(session, before, now)
+    if last is not None:
+        _step(progress, steps, steps, deadline)
+        return ProposalRun(
+            needs_open=before.needs_open,
+            needs_without_candidate=list(last.needs_without_candidate or ()),
+            unchanged_since=last.recorded_at,
+        )
+    with _collector_paused():
+        run, written = _run(session, actor, now, dry_run, progress, steps, deadline, before)
+    run.proposed = len(written)
+    run.needs_covered = len({p.need_id for p in written})
+    if written:
+        run.mean_score = sum(p.score.value for p in written) / len(written)
+    return run
+
+
+def _run(
+    session: Session,
+    actor: User | None,
+    now: datetime,
+    dry_run: bool,
+    progress,
+    steps: int,
+    deadline: _Deadline,
+    before: unchanged.Fingerprint,
+) -> tuple[ProposalRun, list[engine.Proposal]]:
+    """``propose_matches`` past the fingerprint check: load, plan, write, record."""
     needs = load_open_needs(session)
     pool = engine.Pool(load_volunteers(session))
     _step(progress, 1, steps, deadline)
@@ -392,12 +472,26 @@ def propose_matches(
             )
         written = [p for p in plan.proposals if (p.need_id, p.volunteer_id) in result.written]
         run.skipped = len(plan.proposals) - len(written)
+        before = unchanged.with_new_matches(session, before, result.written.values())
+    if not dry_run:
+        unchanged.record(session, before, now, plan.without_candidate)
         _step(progress, 3, steps, deadline)
-    run.proposed = len(written)
-    run.needs_covered = len({p.need_id for p in written})
-    if written:
-        run.mean_score = sum(p.score.value for p in written) / len(written)
-    return run
+    return run, written
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cycle collector off while a run builds its records, plans and writes: they are
+    many small objects that live until the run ends, and at 50,000 volunteers the collector's
+    passes over the growing heap took half of the loading time. It runs again right after
+    and collects whatever the run left."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _step(progress, done: int, total: int, deadline: _Deadline) -> None:
@@ -449,8 +543,10 @@ def ranked_needs_for(session: Session, profile: VolunteerProfile, now: datetime,
     return fitting.ranked_needs(session, profile, now, k)
 
 
-def open_need_records(session: Session) -> list[engine.Need]:
-    """Engine records of every open need (wanting all its experts), from plain rows."""
+def open_need_records(session: Session, live: dict[int, int] | None = None) -> list[engine.Need]:
+    """Engine records of every open need, from plain rows: wanting all its experts, or as many
+    as ``live`` (need id → live matches) leaves."""
+    live = live or {}
     rows = session.execute(
         select(
             Need.id,
@@ -486,7 +582,7 @@ def open_need_records(session: Session) -> list[engine.Need]:
             language=r.language,
             formats=_formats(r.accepts_in_person, r.accepts_phone, r.accepts_video),
             urgency=r.urgency,
-            wanted=max(0, r.experts_wanted),
+            wanted=max(0, r.experts_wanted - live.get(r.id, 0)),
             opened_at=r.published_at or r.created_at,
         )
         for r in rows

@@ -37,7 +37,7 @@ from matching.models.matches import (
     MatchOrigin,
     MatchStatus,
 )
-from matching.models.matching import MatchingRequest
+from matching.models.matching import MatchingRequest, ProposalFingerprint
 from matching.models.outbox import OutboxMessage, OutboxStatus
 from matching.models.passes import NeedPass, PassReason
 from matching.models.toolkit import Material, MaterialFile, MaterialStatus
@@ -93,6 +93,7 @@ __all__ = [
     "PassReason",
     "PlaceKind",
     "ProfileStatus",
+    "ProposalFingerprint",
     "Role",
     "ThreadRole",
     "User",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matching.extensions import db
@@ -24,3 +24,19 @@ class MatchingRequest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reason: Mapped[str] = mapped_column(String(40))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProposalFingerprint(db.Model):
+    """What the last complete proposal run read, as one digest (``matching.matches.unchanged``).
+
+    A run that finds the same digest soon after proposes nothing new and stops early. One row,
+    replaced by every complete run that writes; a dry run never writes one.
+    """
+
+    __tablename__ = "proposal_fingerprints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    needs_open: Mapped[int] = mapped_column(default=0)
+    needs_without_candidate: Mapped[list | None] = mapped_column(JSON)
