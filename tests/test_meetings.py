@@ -206,6 +206,9 @@ def test_propose_pick_from_mail_move_and_cancel(client, db, auth, scene):
     ("data", "message"),
     [
         (times_form((day(-1), "10:00", "11:00")), "in der Vergangenheit"),
+        (times_form(("9999-12-31", "23:00", "23:59")), "mehr als ein Jahr voraus"),
+        (times_form(("31.12.9999", "10:00", "11:00")), "mehr als ein Jahr voraus"),
+        (times_form((day(3), "10:00", "11:00"), (day(380), "10:00", "11:00")), "ein Jahr voraus"),
         (times_form((day(3), "11:00", "10:00")), "Das Ende muss nach dem Beginn liegen."),
         (times_form(*THREE, (day(6), "10:00", "11:00")), "höchstens drei Zeiten"),
         (times_form((day(3), "10:00", "")), "Bitte geben Sie Tag, Beginn und Ende an."),
@@ -241,6 +244,34 @@ def _propose(db, scene, by=None, hours=(72, 96)):
     )
     db.session.commit()
     return meeting
+
+
+@pytest.mark.parametrize("place", ["Hauptstr. 1\u202e", "Hauptstr.\u2066 1", "Haupt\x00str. 1"])
+def test_the_service_refuses_hidden_characters_in_the_place(db, scene, place):
+    """The API reaches the meeting without the page's form: the service checks the place."""
+    now = utcnow()
+    time = meetings.ProposedTime(now + timedelta(days=3), now + timedelta(days=3, hours=1))
+    with pytest.raises(InvalidInput, match="Steuerzeichen"):
+        meetings.propose(
+            db.session, scene.volunteer.user, scene.match, [time], "address", place, now=now
+        )
+    assert count(db, Meeting) == 0
+
+
+def test_a_time_more_than_a_year_ahead_is_refused_by_the_service(db, scene):
+    now = utcnow()
+    far = now + meetings.HORIZON + timedelta(minutes=1)
+    with pytest.raises(InvalidInput, match="ein Jahr"):
+        meetings.propose(
+            db.session,
+            scene.volunteer.user,
+            scene.match,
+            [meetings.ProposedTime(far, far + timedelta(hours=1))],
+            "phone",
+            "",
+            now=now,
+        )
+    assert count(db, Meeting) == 0
 
 
 def test_outsiders_get_404_for_meetings_and_ics(client, db, auth, scene):

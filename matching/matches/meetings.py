@@ -34,12 +34,15 @@ from matching.models import (
     ThreadRole,
     User,
 )
+from matching.text import has_forbidden_characters
 
 MAX_OPTIONS = 3
 MIN_MINUTES = 15
 MAX_MINUTES = 480
+# A first meeting is arranged for the coming weeks; a time further out is a typing slip
+# (9999 for 2026), which would also sit in both calendars for good.
+HORIZON = timedelta(days=365)
 _VIDEO_LINK = re.compile(r"^https://[^\s<>\"']+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 SIDES = (ThreadRole.VOLUNTEER, ThreadRole.INITIATIVE)
 OUTCOME_LABELS = {
     MeetingOutcome.HELD: _l("Das Treffen hat stattgefunden."),
@@ -90,6 +93,10 @@ def _check_times(times: list[ProposedTime], now: datetime) -> list[ProposedTime]
     for time in times:
         if time.starts_at <= now:
             raise InvalidInput(_l("Eine der Zeiten liegt in der Vergangenheit."))
+        if time.starts_at > now + HORIZON:
+            raise InvalidInput(
+                _l("Eine der Zeiten liegt mehr als ein Jahr voraus. Bitte prüfen Sie das Jahr.")
+            )
         if time.ends_at <= time.starts_at:
             raise InvalidInput(_l("Das Ende muss nach dem Beginn liegen."))
         minutes = (time.ends_at - time.starts_at) / timedelta(minutes=1)
@@ -102,7 +109,7 @@ def _check_times(times: list[ProposedTime], now: datetime) -> list[ProposedTime]
 
 def _check_place(kind: str, place: str) -> str:
     place = (place or "").strip()
-    if _CONTROL.search(place):
+    if has_forbidden_characters(place, multi_line=False):
         raise InvalidInput(
             _l("Der Ort enthält unsichtbare Steuerzeichen. Bitte tippen Sie ihn neu.")
         )
