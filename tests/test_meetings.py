@@ -274,6 +274,18 @@ def test_a_time_more_than_a_year_ahead_is_refused_by_the_service(db, scene):
     assert count(db, Meeting) == 0
 
 
+def test_the_match_page_stops_asking_for_a_meeting_once_one_is_arranged(client, auth, db, scene):
+    auth.login("vera@example.org")
+    page = client.get(f"/vermittlungen/{scene.match.id}").get_data(as_text=True)
+    assert "vereinbaren Sie ein Treffen" in page
+    meeting = _propose(db, scene)
+    meetings.pick(db.session, scene.member, meeting, meeting.options[0].id, now=utcnow())
+    db.session.commit()
+    page = client.get(f"/vermittlungen/{scene.match.id}").get_data(as_text=True)
+    assert "vereinbaren Sie ein Treffen" not in page
+    assert "Wenn die Beratung fertig ist, tragen Sie das hier ein." in page
+
+
 def test_outsiders_get_404_for_meetings_and_ics(client, db, auth, scene):
     meeting = _propose(db, scene)
     meetings.pick(db.session, scene.member, meeting, meeting.options[0].id, now=utcnow())
