@@ -286,6 +286,22 @@ def test_the_match_page_stops_asking_for_a_meeting_once_one_is_arranged(client, 
     assert "Wenn die Beratung fertig ist, tragen Sie das hier ein." in page
 
 
+def test_a_meeting_link_opened_by_another_signed_in_person_changes_nothing(client, db, auth, scene):
+    meeting = _propose(db, scene)
+    [mail] = mails(db, "meeting_proposed")
+    link = links(mail.text_body)[0]
+    auth.login("vera@example.org")  # the proposer, not the person the mail went to
+    for response in (client.get(link), post_form(client, link, {})):
+        assert response.status_code == 403
+        assert "Dieser Link ist für eine andere Person" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).status == MeetingStatus.PROPOSED
+    auth.logout()
+    assert post_form(client, link, {}).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).status == MeetingStatus.CONFIRMED
+
+
 def test_outsiders_get_404_for_meetings_and_ics(client, db, auth, scene):
     meeting = _propose(db, scene)
     meetings.pick(db.session, scene.member, meeting, meeting.options[0].id, now=utcnow())
