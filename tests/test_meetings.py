@@ -302,6 +302,47 @@ def test_a_meeting_link_opened_by_another_signed_in_person_changes_nothing(clien
     assert db.session.get(Meeting, meeting.id).status == MeetingStatus.CONFIRMED
 
 
+def test_a_meeting_that_began_or_was_answered_is_not_cancelled(client, db, auth, scene):
+    meeting = _propose(db, scene, hours=(72,))
+    meetings.pick(db.session, scene.member, meeting, meeting.options[0].id, now=utcnow())
+    db.session.commit()
+    started = meeting.starts_at + timedelta(minutes=5)
+    with pytest.raises(TransitionError, match="schon begonnen"):
+        meetings.cancel(db.session, scene.volunteer.user, meeting, now=started)
+    after_it = meeting.ends_at + timedelta(minutes=1)
+    meetings.record_outcome(db.session, scene.member, meeting, "held", now=after_it)
+    db.session.commit()
+    sent = count(db, OutboxMessage)
+
+    # A page from before, or a crafted form, posts "absagen" after the answer "held".
+    auth.login("vera@example.org")
+    detail = f"/vermittlungen/{scene.match.id}"
+    response = post_form(
+        client,
+        f"/vermittlungen/{scene.match.id}/treffen/{meeting.id}/absagen",
+        {},
+        token_from=detail,
+        follow_redirects=True,
+    )
+    assert "kann nicht mehr abgesagt werden" in response.get_data(as_text=True)
+    db.session.expire_all()
+    kept = db.session.get(Meeting, meeting.id)
+    assert kept.status == MeetingStatus.CONFIRMED and kept.outcome == "held"
+    assert count(db, OutboxMessage) == sent  # no "Treffen abgesagt" for a meeting that was held
+
+
+def test_the_cancel_button_goes_once_the_meeting_began(db, scene):
+    from matching.matches import after
+
+    meeting = _propose(db, scene, hours=(72,))
+    meetings.pick(db.session, scene.member, meeting, meeting.options[0].id, now=utcnow())
+    db.session.commit()
+    user, match = scene.volunteer.user, scene.match
+    assert after.overview(db.session, match, user, utcnow()).may_cancel
+    started = meeting.starts_at + timedelta(minutes=1)
+    assert not after.overview(db.session, match, user, started).may_cancel
+
+
 def test_outsiders_get_404_for_meetings_and_ics(client, db, auth, scene):
     meeting = _propose(db, scene)
     meetings.pick(db.session, scene.member, meeting, meeting.options[0].id, now=utcnow())

@@ -264,6 +264,15 @@ def cancel(session: Session, actor: User, meeting: Meeting, *, now: datetime) ->
     lock_row(session, meeting)
     if meeting.status not in LIVE_MEETING_STATUSES:
         raise TransitionError(_l("Dieses Treffen wurde schon abgesagt."))
+    if not may_cancel(meeting, now):
+        # A meeting that began (or was answered for) is not called off: the calendars would
+        # lose it and the engagement record its meeting. Its outcome says what happened.
+        raise TransitionError(
+            _l(
+                "Dieses Treffen hat schon begonnen und kann nicht mehr abgesagt werden. "
+                "Sagen Sie uns bitte, ob es stattgefunden hat."
+            )
+        )
     before = meeting.status
     meeting.status = MeetingStatus.CANCELLED
     meeting.sequence += 1
@@ -283,6 +292,17 @@ def cancel(session: Session, actor: User, meeting: Meeting, *, now: datetime) ->
     session.flush()
     meeting_mail.cancelled(session, meeting, was_confirmed=before == MeetingStatus.CONFIRMED)
     return meeting
+
+
+def may_cancel(meeting: Meeting, now: datetime) -> bool:
+    """A proposed meeting, or a confirmed one that has not begun and has no outcome yet."""
+    if meeting.outcome is not None:
+        return False
+    return not (
+        meeting.status == MeetingStatus.CONFIRMED
+        and meeting.starts_at is not None
+        and meeting.starts_at <= now
+    )
 
 
 def record_outcome(
