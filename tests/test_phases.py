@@ -70,9 +70,14 @@ def test_feedback_without_a_next_step_drafts_nothing(client, db, auth, completed
     auth.login(member.email)
     post_form(client, f"/vermittlungen/{match.id}/rueckmeldung", {"rating": "4", "next_phase": ""})
     assert db.session.scalar(select(Need).where(Need.follows_need_id.is_not(None))) is None
+    # The form itself now leads to the match page: a feedback was given.
     bad = post_form(
-        client, f"/vermittlungen/{match.id}/rueckmeldung", {"rating": "4", "next_phase": "mond"}
+        client,
+        f"/vermittlungen/{match.id}/rueckmeldung",
+        {"rating": "4", "next_phase": "mond"},
+        token_from=f"/vermittlungen/{match.id}",
     )
+    assert bad.status_code == 422
     assert "Bitte wählen Sie ein Thema aus der Liste" in bad.get_data(as_text=True)
 
 

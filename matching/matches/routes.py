@@ -171,7 +171,7 @@ def feedback(match_id: int):
         )
     return render_template(
         "matches/feedback.html", match=match, need=match.need, form=form, phases=PHASES
-    )
+    ), (422 if form.errors else 200)
 
 
 @bp.route("/anfragen/<id:need_id>/helfen", methods=["GET", "POST"])
