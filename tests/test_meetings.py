@@ -284,6 +284,13 @@ def test_the_match_page_stops_asking_for_a_meeting_once_one_is_arranged(client, 
     page = client.get(f"/vermittlungen/{scene.match.id}").get_data(as_text=True)
     assert "vereinbaren Sie ein Treffen" not in page
     assert "Wenn die Beratung fertig ist, tragen Sie das hier ein." in page
+    # It did not take place: the page asks for a meeting again.
+    meetings.record_outcome(
+        db.session, scene.member, meeting, "not_held", now=meeting.ends_at + timedelta(hours=1)
+    )
+    db.session.commit()
+    page = client.get(f"/vermittlungen/{scene.match.id}").get_data(as_text=True)
+    assert "vereinbaren Sie ein Treffen" in page
 
 
 def test_a_meeting_link_opened_by_another_signed_in_person_changes_nothing(client, db, auth, scene):
