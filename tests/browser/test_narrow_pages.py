@@ -214,6 +214,7 @@ def _pages(scene: Scene) -> dict[str | None, list[tuple[str, str, int]]]:
             ("profile", "/profil", 200),
             ("match", f"/vermittlungen/{scene.match}", 200),
             ("thread", f"/vermittlungen/{scene.match}/nachrichten", 200),
+            ("record", "/engagementnachweis", 200),
             ("open-need", f"/anfragen/{scene.open_need}", 200),
             ("gone-volunteer", f"/anfragen/{scene.closed_need}", 410),
             ("account", "/konto", 200),
