@@ -62,6 +62,7 @@ class Scene:
     match: int
     pending_profile: int
     confirm_token: str
+    other_persons_link: str
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +198,8 @@ def scene(live_server) -> Scene:
             match=accepted.id,
             pending_profile=pending.id,
             confirm_token=token,
+            # The member's "Zusagen" link as the volunteer opens it: meant for someone else.
+            other_persons_link=make_token("accept", {"uid": member.id, "match": accepted.id}),
         )
 
 
@@ -215,6 +218,7 @@ def _pages(scene: Scene) -> dict[str | None, list[tuple[str, str, int]]]:
             ("match", f"/vermittlungen/{scene.match}", 200),
             ("thread", f"/vermittlungen/{scene.match}/nachrichten", 200),
             ("record", "/engagementnachweis", 200),
+            ("link-for-someone-else", f"/mail/zusagen/{scene.other_persons_link}", 403),
             ("open-need", f"/anfragen/{scene.open_need}", 200),
             ("gone-volunteer", f"/anfragen/{scene.closed_need}", 410),
             ("account", "/konto", 200),
@@ -254,6 +258,12 @@ _TIGHT_CARDS = """() => [...document.querySelectorAll('main .card')]
   .filter((card) => card.getClientRects().length)
   .filter((card) => parseFloat(getComputedStyle(card).paddingLeft) < 8)
   .map((card) => card.textContent.trim().slice(0, 40))"""
+
+# Buttons of a row narrower than their row on a phone, where every other button is as wide.
+_SHORT_BUTTONS = """() => [...document.querySelectorAll('main .button-row .button')]
+  .filter((b) => b.getClientRects().length)
+  .filter((b) => b.getBoundingClientRect().width < b.closest('.button-row').clientWidth - 2)
+  .map((b) => b.textContent.trim().slice(0, 40))"""
 
 # Words of the level names set on more than one line (broken in the middle of the word).
 _BROKEN_LEVELS = """() => [...document.querySelectorAll('.level-choice label')].flatMap((label) => {
@@ -322,6 +332,8 @@ def test_no_page_scrolls_sideways(live_server, scene, browser, viewport, javascr
                     problems.append(f"{where}: off screen {off}")
                 if tight := page.evaluate(_TIGHT_CARDS):
                     problems.append(f"{where}: text against the card's border {tight}")
+                if width == PHONE["width"] and (short := page.evaluate(_SHORT_BUTTONS)):
+                    problems.append(f"{where}: buttons narrower than their row {short}")
                 if name == "profile" and (broken := page.evaluate(_BROKEN_LEVELS)):
                     problems.append(f"{where}: level names broken {broken}")
                 screenshot(page, f"narrow-{name}-{width}-{'js' if javascript else 'nojs'}")
