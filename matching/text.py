@@ -6,6 +6,10 @@ breaks and tabs; a one-line text (a title, a name, which may end up in a mail su
 header) keeps none, and neither the Unicode line and paragraph separators (U+2028, U+2029):
 str.splitlines() breaks a line there, so Python's mail policy refuses a subject holding one
 and the mail could never be sent.
+
+No field keeps the bidirectional embedding, override and isolate controls (U+202A–U+202E,
+U+2066–U+2069) either: they reorder what a reader sees, so a message, a place or a name could
+show other words than it holds ("Trojan Source"), and no keyboard types them.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import unicodedata
 
 _MULTI_LINE_ALLOWED = frozenset("\n\r\t")
 _LINE_SEPARATORS = frozenset("\u2028\u2029")
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def is_control(char: str) -> bool:
@@ -25,8 +30,10 @@ def is_control(char: str) -> bool:
 def has_forbidden_characters(value: str, *, multi_line: bool) -> bool:
     """True when the text holds a character that a field of its kind may not keep."""
     if multi_line:
-        return any(is_control(c) and c not in _MULTI_LINE_ALLOWED for c in value)
-    return any(is_control(c) or c in _LINE_SEPARATORS for c in value)
+        return any(
+            (is_control(c) and c not in _MULTI_LINE_ALLOWED) or c in _BIDI_CONTROLS for c in value
+        )
+    return any(is_control(c) or c in _LINE_SEPARATORS or c in _BIDI_CONTROLS for c in value)
 
 
 def looks_blank(value: str) -> bool:

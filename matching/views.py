@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import abort, flash, redirect
+from flask import abort, flash, redirect, render_template
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from matching.errors import ServiceError
@@ -49,6 +50,19 @@ def require_valid_post() -> None:
     """A button without fields still carries the CSRF token; without it the answer is 400."""
     if not BaseForm().validate_on_submit():
         abort(400)
+
+
+def someone_else_signed_in(user_id: int) -> Response | None:
+    """The page for a mail link opened by another signed-in person, or None.
+
+    A link in mail acts for the person it was sent to. Opened in another person's
+    session (a shared computer, a forwarded mail) it changes nothing and says why,
+    rather than acting for one person while the other is signed in.
+    """
+    if not current_user.is_authenticated or current_user.id == user_id:
+        return None
+    page = render_template("main/link_other_person.html", name=current_user.first_name)
+    return Response(page, status=403, mimetype="text/html")
 
 
 @dataclass(frozen=True)

@@ -613,6 +613,25 @@ def test_accept_from_mail_asks_then_accepts(client, db, approved, mailbox):
     assert again.status_code == 200 and "Schon zugesagt" in text_of(again)
 
 
+def test_an_accept_link_opened_by_another_signed_in_person_changes_nothing(
+    client, db, approved, auth, make_user
+):
+    match, url = approved
+    make_user("nachbarin@example.org", first_name="Nora")
+    auth.login("nachbarin@example.org")
+    before = snapshot(db.session)
+    for method in ("get", "post"):
+        response = post_form(client, url, {}) if method == "post" else client.get(url)
+        assert response.status_code == 403
+        assert "Dieser Link ist für eine andere Person" in text_of(response)
+        assert "Sie sind als Nora angemeldet" in text_of(response)
+    db.session.expire_all()
+    assert db.session.get(Match, match.id).status == MatchStatus.APPROVED
+    assert changed_tables(before, snapshot(db.session)) == []
+    auth.logout()  # the person the mail was for still can
+    assert post_form(client, url, {}).status_code == 200
+
+
 def test_accept_when_the_match_no_longer_waits_explains_it(client, db, approved):
     match, url = approved
     match.status = MatchStatus.CANCELLED

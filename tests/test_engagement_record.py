@@ -34,7 +34,7 @@ def test_the_volunteer_prints_the_record(client, auth, scene):
     page = client.get("/engagementnachweis").get_data(as_text=True)
     assert "Engagementnachweis" in page and "Vera Muster" in page
     assert "Nachbarschaft Gablenberg" in page and "Start / Akquise" in page
-    assert '<td class="num">1</td>' in page  # one meeting
+    assert '<td class="num" data-label="Treffen">1</td>' in page  # one meeting
     assert "Geheimer Inhalt" not in page and "Leute finden" not in page
 
 

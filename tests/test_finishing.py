@@ -91,6 +91,20 @@ def test_the_volunteers_look_back_feeds_the_next_step(client, db, auth, scene):
     assert re.search(r'<input checked[^>]*value="cooperation"', form)
 
 
+def test_a_second_visit_to_either_form_says_it_was_answered(client, db, auth, scene):
+    matches.change_status(db.session, scene.volunteer.user, scene.match, "complete", now=utcnow())
+    finishing.look_back(db.session, scene.volunteer.user, scene.match, "Viel", "", now=utcnow())
+    matches.give_feedback(db.session, scene.member, scene.match, 5, "", now=utcnow())
+    db.session.commit()
+    detail = f"/vermittlungen/{scene.match.id}"
+    for person, path in (("vera@example.org", "rueckblick"), ("ines@example.org", "rueckmeldung")):
+        auth.login(person)
+        response = client.get(f"{detail}/{path}", follow_redirects=True)
+        assert response.request.path == detail
+        assert "schon eine Rückmeldung" in response.get_data(as_text=True)
+        auth.logout()
+
+
 def test_only_the_volunteer_looks_back(db, scene):
     matches.change_status(db.session, scene.volunteer.user, scene.match, "complete", now=utcnow())
     with pytest.raises(PermissionDenied):

@@ -94,6 +94,7 @@ def test_whole_chain(client, db, auth, mailbox, scene):
         client, f"/vermittlungen/{match.id}/rueckmeldung", {"rating": "9", "comment": ""}
     )
     html = response.get_data(as_text=True)
+    assert response.status_code == 422
     assert "Bitte wählen Sie eine Bewertung von 1 bis 5." in html
     post_form(
         client,

@@ -206,6 +206,9 @@ def test_propose_pick_from_mail_move_and_cancel(client, db, auth, scene):
     ("data", "message"),
     [
         (times_form((day(-1), "10:00", "11:00")), "in der Vergangenheit"),
+        (times_form(("9999-12-31", "23:00", "23:59")), "mehr als ein Jahr voraus"),
+        (times_form(("31.12.9999", "10:00", "11:00")), "mehr als ein Jahr voraus"),
+        (times_form((day(3), "10:00", "11:00"), (day(380), "10:00", "11:00")), "ein Jahr voraus"),
         (times_form((day(3), "11:00", "10:00")), "Das Ende muss nach dem Beginn liegen."),
         (times_form(*THREE, (day(6), "10:00", "11:00")), "höchstens drei Zeiten"),
         (times_form((day(3), "10:00", "")), "Bitte geben Sie Tag, Beginn und Ende an."),
@@ -241,6 +244,110 @@ def _propose(db, scene, by=None, hours=(72, 96)):
     )
     db.session.commit()
     return meeting
+
+
+@pytest.mark.parametrize("place", ["Hauptstr. 1\u202e", "Hauptstr.\u2066 1", "Haupt\x00str. 1"])
+def test_the_service_refuses_hidden_characters_in_the_place(db, scene, place):
+    """The API reaches the meeting without the page's form: the service checks the place."""
+    now = utcnow()
+    time = meetings.ProposedTime(now + timedelta(days=3), now + timedelta(days=3, hours=1))
+    with pytest.raises(InvalidInput, match="Steuerzeichen"):
+        meetings.propose(
+            db.session, scene.volunteer.user, scene.match, [time], "address", place, now=now
+        )
+    assert count(db, Meeting) == 0
+
+
+def test_a_time_more_than_a_year_ahead_is_refused_by_the_service(db, scene):
+    now = utcnow()
+    far = now + meetings.HORIZON + timedelta(minutes=1)
+    with pytest.raises(InvalidInput, match="ein Jahr"):
+        meetings.propose(
+            db.session,
+            scene.volunteer.user,
+            scene.match,
+            [meetings.ProposedTime(far, far + timedelta(hours=1))],
+            "phone",
+            "",
+            now=now,
+        )
+    assert count(db, Meeting) == 0
+
+
+def test_the_match_page_stops_asking_for_a_meeting_once_one_is_arranged(client, auth, db, scene):
+    auth.login("vera@example.org")
+    page = client.get(f"/vermittlungen/{scene.match.id}").get_data(as_text=True)
+    assert "vereinbaren Sie ein Treffen" in page
+    meeting = _propose(db, scene)
+    meetings.pick(db.session, scene.member, meeting, meeting.options[0].id, now=utcnow())
+    db.session.commit()
+    page = client.get(f"/vermittlungen/{scene.match.id}").get_data(as_text=True)
+    assert "vereinbaren Sie ein Treffen" not in page
+    assert "Wenn die Beratung fertig ist, tragen Sie das hier ein." in page
+    # It did not take place: the page asks for a meeting again.
+    meetings.record_outcome(
+        db.session, scene.member, meeting, "not_held", now=meeting.ends_at + timedelta(hours=1)
+    )
+    db.session.commit()
+    page = client.get(f"/vermittlungen/{scene.match.id}").get_data(as_text=True)
+    assert "vereinbaren Sie ein Treffen" in page
+
+
+def test_a_meeting_link_opened_by_another_signed_in_person_changes_nothing(client, db, auth, scene):
+    meeting = _propose(db, scene)
+    [mail] = mails(db, "meeting_proposed")
+    link = links(mail.text_body)[0]
+    auth.login("vera@example.org")  # the proposer, not the person the mail went to
+    for response in (client.get(link), post_form(client, link, {})):
+        assert response.status_code == 403
+        assert "Dieser Link ist für eine andere Person" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).status == MeetingStatus.PROPOSED
+    auth.logout()
+    assert post_form(client, link, {}).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).status == MeetingStatus.CONFIRMED
+
+
+def test_a_meeting_that_began_or_was_answered_is_not_cancelled(client, db, auth, scene):
+    meeting = _propose(db, scene, hours=(72,))
+    meetings.pick(db.session, scene.member, meeting, meeting.options[0].id, now=utcnow())
+    db.session.commit()
+    started = meeting.starts_at + timedelta(minutes=5)
+    with pytest.raises(TransitionError, match="schon begonnen"):
+        meetings.cancel(db.session, scene.volunteer.user, meeting, now=started)
+    after_it = meeting.ends_at + timedelta(minutes=1)
+    meetings.record_outcome(db.session, scene.member, meeting, "held", now=after_it)
+    db.session.commit()
+    sent = count(db, OutboxMessage)
+
+    # A page from before, or a crafted form, posts "absagen" after the answer "held".
+    auth.login("vera@example.org")
+    detail = f"/vermittlungen/{scene.match.id}"
+    response = post_form(
+        client,
+        f"/vermittlungen/{scene.match.id}/treffen/{meeting.id}/absagen",
+        {},
+        token_from=detail,
+        follow_redirects=True,
+    )
+    assert "kann nicht mehr abgesagt werden" in response.get_data(as_text=True)
+    db.session.expire_all()
+    kept = db.session.get(Meeting, meeting.id)
+    assert kept.status == MeetingStatus.CONFIRMED and kept.outcome == "held"
+    assert count(db, OutboxMessage) == sent  # no "Treffen abgesagt" for a meeting that was held
+
+
+def test_the_cancel_button_goes_once_the_meeting_began(db, scene):
+    from matching.matches import after
+
+    meeting = _propose(db, scene, hours=(72,))
+    meetings.pick(db.session, scene.member, meeting, meeting.options[0].id, now=utcnow())
+    db.session.commit()
+    user, match = scene.volunteer.user, scene.match
+    assert after.overview(db.session, match, user, utcnow()).may_cancel
+    started = meeting.starts_at + timedelta(minutes=1)
+    assert not after.overview(db.session, match, user, started).may_cancel
 
 
 def test_outsiders_get_404_for_meetings_and_ics(client, db, auth, scene):

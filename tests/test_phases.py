@@ -3,6 +3,7 @@ bonus for the expert who advised before, and the initiative's path through the p
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -41,6 +42,13 @@ def test_the_feedback_form_drafts_the_next_step_which_publishes_in_one_step(
     form = client.get(f"/vermittlungen/{match.id}/rueckmeldung").get_data(as_text=True)
     assert "Was steht als Nächstes an? (freiwillig)" in form
     assert "Konzeption / Planung" in form
+    # The hint follows the question it explains and is read out with it.
+    group = re.search(
+        r'<fieldset[^>]*aria-describedby="next_phase-hint"[^>]*>(.*?)</fieldset>', form, re.S
+    )
+    assert group, "the next-phase group names its hint"
+    legend_at = group.group(1).index("Was steht als Nächstes an?")
+    assert legend_at < group.group(1).index('id="next_phase-hint"')
 
     answer = post_form(
         client,
@@ -70,9 +78,14 @@ def test_feedback_without_a_next_step_drafts_nothing(client, db, auth, completed
     auth.login(member.email)
     post_form(client, f"/vermittlungen/{match.id}/rueckmeldung", {"rating": "4", "next_phase": ""})
     assert db.session.scalar(select(Need).where(Need.follows_need_id.is_not(None))) is None
+    # The form itself now leads to the match page: a feedback was given.
     bad = post_form(
-        client, f"/vermittlungen/{match.id}/rueckmeldung", {"rating": "4", "next_phase": "mond"}
+        client,
+        f"/vermittlungen/{match.id}/rueckmeldung",
+        {"rating": "4", "next_phase": "mond"},
+        token_from=f"/vermittlungen/{match.id}",
     )
+    assert bad.status_code == 422
     assert "Bitte wählen Sie ein Thema aus der Liste" in bad.get_data(as_text=True)
 
 

@@ -26,6 +26,7 @@ from db_state import changed_tables, snapshot
 from support import NEED_FORM, PROFILE_FORM, csrf_token
 
 from matching.models import Match, MatchStatus, Role
+from matching.text import has_forbidden_characters
 
 ONE_LINE = "Bitte schreiben Sie alles in eine Zeile, ohne Zeilenumbruch oder Steuerzeichen."
 CONTROL = "Der Text enthält ein unzulässiges Steuerzeichen. Bitte entfernen Sie es."
@@ -171,6 +172,31 @@ def test_a_nul_byte_in_any_text_field_is_refused_with_a_message(client, ctx, for
     text = _refused_without_change(ctx.db, before, _post(client, path, data))
 
     assert (ONE_LINE if field in one_line else CONTROL) in text
+
+
+# Bidirectional overrides and isolates reorder what a reader sees ("Trojan Source"): a
+# message could show other words than it holds.
+@pytest.mark.parametrize(("form", "field"), list(_cases("any")))
+@pytest.mark.parametrize("bidi", ["\u202a", "\u202e", "\u2066", "\u2069"], ids=repr)
+def test_a_bidi_control_in_any_text_field_is_refused(client, ctx, form, field, bidi):
+    setup, one_line, _multi = FORMS[form]
+    path, data = setup(ctx)
+    before = snapshot(ctx.db.session)
+    data[field] = f"Bitte{bidi}gnuthcA"
+
+    text = _refused_without_change(ctx.db, before, _post(client, path, data))
+
+    assert (ONE_LINE if field in one_line else CONTROL) in text
+
+
+@pytest.mark.parametrize(
+    "bidi", [chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]], ids=repr
+)
+@pytest.mark.parametrize("multi_line", [True, False])
+def test_every_bidi_control_is_forbidden_text(bidi, multi_line):
+    assert has_forbidden_characters(f"Bitte{bidi}gnuthcA", multi_line=multi_line)
+    # A right-to-left mark alone reorders nothing; Arabic and Hebrew text needs it.
+    assert not has_forbidden_characters("Bitte Achtung \u200f", multi_line=multi_line)
 
 
 @pytest.mark.parametrize(("form", "field"), list(_cases("one_line")))
@@ -329,10 +355,20 @@ def test_api_edge_dates_and_cursors_are_422_problems(client, db, query):
         ("title", "Titel\x00", "text_one_line"),
         ("title", "Titel\r\nBcc: x@example.org", "text_one_line"),
         ("title", "Titel\u2028Bcc: x@example.org", "text_one_line"),
+        ("title", "Titel\u202eBcc", "text_one_line"),
         ("description", "Text\x00", "text_control"),
+        ("description", "Text \u2067gnuthcA\u2069", "text_control"),
         ("description", "Zeile eins\nZeile zwei", None),
     ],
-    ids=["title-nul", "title-crlf", "title-u2028", "description-nul", "description-newline"],
+    ids=[
+        "title-nul",
+        "title-crlf",
+        "title-u2028",
+        "title-rlo",
+        "description-nul",
+        "description-rli",
+        "description-newline",
+    ],
 )
 def test_api_text_fields_refuse_control_characters(client, db, make_initiative, field, value, code):
     _initiative, member = make_initiative()

@@ -96,6 +96,8 @@ def test_outsiders_cannot_post_through_the_service(db, scene):
         ("x" * 2001, "Bitte höchstens 2000 Zeichen."),
         ("Hallo\x00Welt", "Steuerzeichen"),
         ("Hallo\x1bWelt", "Steuerzeichen"),
+        ("Treffen am \u202eDienstag", "Steuerzeichen"),
+        ("Treffen am \u2066Dienstag\u2069", "Steuerzeichen"),
     ],
 )
 def test_bad_messages_are_refused_in_german_and_store_nothing(client, db, auth, scene, body, error):
@@ -103,6 +105,14 @@ def test_bad_messages_are_refused_in_german_and_store_nothing(client, db, auth, 
     response = post_form(client, thread_url(scene), {"body": body})
     assert response.status_code == 422
     assert error in response.get_data(as_text=True)
+    assert stored(db) == 0
+
+
+@pytest.mark.parametrize("bidi", ["\u202a", "\u202e", "\u2066", "\u2069"], ids=repr)
+def test_the_service_refuses_bidi_controls_too(db, scene, bidi):
+    """The API and the CLI reach the thread without the page's form."""
+    with pytest.raises(InvalidInput, match="Steuerzeichen"):
+        messages.post(db.session, scene.volunteer.user, scene.match, f"Ja{bidi}nein", now=NOW)
     assert stored(db) == 0
 
 

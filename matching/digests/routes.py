@@ -31,7 +31,7 @@ from matching.models import (
     utcnow,
 )
 from matching.tokens import TokenError
-from matching.views import Refused, attempt
+from matching.views import Refused, attempt, someone_else_signed_in
 
 bp = Blueprint("digests", __name__)
 
@@ -107,6 +107,8 @@ def offer(token: str):
         user_id, need_id = mail_links.read_offer(token)
     except TokenError as exc:
         return _link_invalid(exc.expired, "offer")
+    if (other := someone_else_signed_in(user_id)) is not None:
+        return other
     user, need = _person(user_id), db.session.get(Need, need_id)
     profile = user.volunteer_profile if user else None
     if profile is None or need is None:
@@ -146,6 +148,8 @@ def accept(token: str):
         user_id, match_id = mail_links.read_accept(token)
     except TokenError as exc:
         return _link_invalid(exc.expired, "accept")
+    if (other := someone_else_signed_in(user_id)) is not None:
+        return other
     user, match = _person(user_id), db.session.get(Match, match_id)
     if user is None or match is None or match.volunteer.user_id != user.id:
         return _link_invalid(False, "accept")
@@ -179,6 +183,8 @@ def pass_need(token: str):
         user_id, need_id = mail_links.read_pass(token)
     except TokenError as exc:
         return _link_invalid(exc.expired, "pass")
+    if (other := someone_else_signed_in(user_id)) is not None:
+        return other
     user, need = _person(user_id), db.session.get(Need, need_id)
     profile = user.volunteer_profile if user else None
     if profile is None or need is None:

@@ -29,6 +29,7 @@ class AfterMatch:
     role: str | None
     may_pick: bool
     may_propose: bool
+    may_cancel: bool
     ask_outcome: bool
     last_meeting_at: datetime | None = None
     next_meeting_at: datetime | None = None
@@ -61,6 +62,7 @@ def overview(session: Session, match: Match, viewer: User, now: datetime) -> Aft
         role=role,
         may_pick=live is not None and meetings.may_pick(session, viewer, live),
         may_propose=match.status == "accepted" and role in meetings.SIDES,
+        may_cancel=live is not None and meetings.may_cancel(live, now),
         ask_outcome=live is not None
         and live.status == "confirmed"
         and live.outcome is None

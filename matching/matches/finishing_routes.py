@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -24,6 +24,10 @@ def look_back(match_id: int):
     match, role = participant_match(match_id)
     if role != "volunteer":
         abort(404)
+    if match.volunteer_feedback_at is not None and request.method == "GET":
+        # Given already: the form again would ask twice and only be refused on sending.
+        flash(_("Zu dieser Vermittlung gibt es schon eine Rückmeldung. Danke!"), "info")
+        return redirect(url_for("matches.detail", match_id=match.id))
     form = LookBackForm()
     if form.validate_on_submit():
         return perform(

@@ -17,7 +17,7 @@ from matching.matches.participants import ROLE_LABELS, role_in
 from matching.matches.thread_routes import participant_match
 from matching.models import Meeting, MeetingStatus, User, utcnow
 from matching.tokens import TokenError
-from matching.views import Refused, attempt, perform, require_valid_post
+from matching.views import Refused, attempt, perform, require_valid_post, someone_else_signed_in
 
 bp = Blueprint("meetings", __name__)
 
@@ -183,6 +183,8 @@ def pick_from_mail(token: str):
         return render_template(
             "matches/meeting_link.html", state="invalid", expired=exc.expired
         ), 404
+    if (other := someone_else_signed_in(user_id)) is not None:
+        return other
     person = db.session.get(User, user_id)
     meeting = db.session.get(Meeting, meeting_id)
     if (

@@ -34,12 +34,15 @@ from matching.models import (
     ThreadRole,
     User,
 )
+from matching.text import has_forbidden_characters
 
 MAX_OPTIONS = 3
 MIN_MINUTES = 15
 MAX_MINUTES = 480
+# A first meeting is arranged for the coming weeks; a time further out is a typing slip
+# (9999 for 2026), which would also sit in both calendars for good.
+HORIZON = timedelta(days=365)
 _VIDEO_LINK = re.compile(r"^https://[^\s<>\"']+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 SIDES = (ThreadRole.VOLUNTEER, ThreadRole.INITIATIVE)
 OUTCOME_LABELS = {
     MeetingOutcome.HELD: _l("Das Treffen hat stattgefunden."),
@@ -90,6 +93,10 @@ def _check_times(times: list[ProposedTime], now: datetime) -> list[ProposedTime]
     for time in times:
         if time.starts_at <= now:
             raise InvalidInput(_l("Eine der Zeiten liegt in der Vergangenheit."))
+        if time.starts_at > now + HORIZON:
+            raise InvalidInput(
+                _l("Eine der Zeiten liegt mehr als ein Jahr voraus. Bitte prüfen Sie das Jahr.")
+            )
         if time.ends_at <= time.starts_at:
             raise InvalidInput(_l("Das Ende muss nach dem Beginn liegen."))
         minutes = (time.ends_at - time.starts_at) / timedelta(minutes=1)
@@ -102,7 +109,7 @@ def _check_times(times: list[ProposedTime], now: datetime) -> list[ProposedTime]
 
 def _check_place(kind: str, place: str) -> str:
     place = (place or "").strip()
-    if _CONTROL.search(place):
+    if has_forbidden_characters(place, multi_line=False):
         raise InvalidInput(
             _l("Der Ort enthält unsichtbare Steuerzeichen. Bitte tippen Sie ihn neu.")
         )
@@ -257,6 +264,15 @@ def cancel(session: Session, actor: User, meeting: Meeting, *, now: datetime) ->
     lock_row(session, meeting)
     if meeting.status not in LIVE_MEETING_STATUSES:
         raise TransitionError(_l("Dieses Treffen wurde schon abgesagt."))
+    if not may_cancel(meeting, now):
+        # A meeting that began (or was answered for) is not called off: the calendars would
+        # lose it and the engagement record its meeting. Its outcome says what happened.
+        raise TransitionError(
+            _l(
+                "Dieses Treffen hat schon begonnen und kann nicht mehr abgesagt werden. "
+                "Sagen Sie uns bitte, ob es stattgefunden hat."
+            )
+        )
     before = meeting.status
     meeting.status = MeetingStatus.CANCELLED
     meeting.sequence += 1
@@ -276,6 +292,17 @@ def cancel(session: Session, actor: User, meeting: Meeting, *, now: datetime) ->
     session.flush()
     meeting_mail.cancelled(session, meeting, was_confirmed=before == MeetingStatus.CONFIRMED)
     return meeting
+
+
+def may_cancel(meeting: Meeting, now: datetime) -> bool:
+    """A proposed meeting, or a confirmed one that has not begun and has no outcome yet."""
+    if meeting.outcome is not None:
+        return False
+    return not (
+        meeting.status == MeetingStatus.CONFIRMED
+        and meeting.starts_at is not None
+        and meeting.starts_at <= now
+    )
 
 
 def record_outcome(

@@ -6,7 +6,6 @@ name and role only, and mail about it links to the thread, never to an address.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -28,10 +27,8 @@ from matching.models import (
     ThreadRole,
     User,
 )
-from matching.text import looks_blank
+from matching.text import has_forbidden_characters, looks_blank
 
-# Tab, line feed and carriage return are text; every other control character is not.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 ERASED = _l("(Diese Nachricht wurde gelöscht.)")
 
 
@@ -40,7 +37,7 @@ def clean_body(body: str | None) -> str:
     text = (body or "").replace("\r\n", "\n").strip()
     if looks_blank(text):
         raise InvalidInput(_l("Bitte schreiben Sie eine Nachricht."))
-    if _CONTROL.search(text):
+    if has_forbidden_characters(text, multi_line=True):
         raise InvalidInput(
             _l(
                 "Die Nachricht enthält unsichtbare Steuerzeichen. "

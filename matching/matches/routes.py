@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -122,6 +122,10 @@ def feedback(match_id: int):
     match, part = _visible_match(match_id)
     if part != "initiative":
         abort(404)
+    if match.feedback_at is not None and request.method == "GET":
+        # Given already: the form again would ask twice and only be refused on sending.
+        flash(_("Zu dieser Vermittlung gibt es schon eine Rückmeldung. Danke!"), "info")
+        return redirect(url_for("matches.detail", match_id=match.id))
     form = FeedbackForm()
     if not form.is_submitted() and match.volunteer_next_phase:
         form.next_phase.data = match.volunteer_next_phase  # the expert's suggestion
@@ -167,7 +171,7 @@ def feedback(match_id: int):
         )
     return render_template(
         "matches/feedback.html", match=match, need=match.need, form=form, phases=PHASES
-    )
+    ), (422 if form.errors else 200)
 
 
 @bp.route("/anfragen/<id:need_id>/helfen", methods=["GET", "POST"])

@@ -21,7 +21,9 @@ from matching.extensions import db
 from matching.models import (
     Initiative,
     InitiativeMember,
+    JobRun,
     Match,
+    MatchMessage,
     MatchOrigin,
     MatchStatus,
     Need,
@@ -60,6 +62,7 @@ class Scene:
     match: int
     pending_profile: int
     confirm_token: str
+    other_persons_link: str
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +156,34 @@ def scene(live_server) -> Scene:
             return row
 
         accepted = match(matched, MatchStatus.ACCEPTED, 10)
+        db.session.flush()
+        for role, author, body in (
+            ("volunteer", "Friederike", "Guten Tag! Wann passt es Ihnen?"),
+            ("initiative", "Gisela", "Dienstags ab 18 Uhr, gern im Stadtteilhaus."),
+        ):
+            db.session.add(
+                MatchMessage(
+                    match_id=accepted.id,
+                    author_id=(volunteer.user if role == "volunteer" else member).id,
+                    author_role=role,
+                    author_name=author,
+                    body=body,
+                    created_at=now - timedelta(days=9),
+                )
+            )
+        for hours, summary in (
+            (1, {"needs_open": 12, "experts_proposed": 3, "mean_score": 0.71, "requests": 2}),
+            (2, {"needs_open": 11, "experts_proposed": 0}),
+        ):
+            db.session.add(
+                JobRun(
+                    job="propose_matches",
+                    started_at=now - timedelta(hours=hours),
+                    finished_at=now - timedelta(hours=hours),
+                    ok=True,
+                    summary=summary,
+                )
+            )
         for action, reason in (("need.publish", ""), ("need.withdraw", "Bitte melden Sie sich")):
             audit.record(db.session, member, action, "need", matched.id, detail={"reason": reason})
         match(open_need, MatchStatus.APPROVED, 9)  # waits for the volunteer's yes, overdue
@@ -167,6 +198,8 @@ def scene(live_server) -> Scene:
             match=accepted.id,
             pending_profile=pending.id,
             confirm_token=token,
+            # The member's "Zusagen" link as the volunteer opens it: meant for someone else.
+            other_persons_link=make_token("accept", {"uid": member.id, "match": accepted.id}),
         )
 
 
@@ -183,6 +216,9 @@ def _pages(scene: Scene) -> dict[str | None, list[tuple[str, str, int]]]:
             ("overview", "/uebersicht", 200),
             ("profile", "/profil", 200),
             ("match", f"/vermittlungen/{scene.match}", 200),
+            ("thread", f"/vermittlungen/{scene.match}/nachrichten", 200),
+            ("record", "/engagementnachweis", 200),
+            ("link-for-someone-else", f"/mail/zusagen/{scene.other_persons_link}", 403),
             ("open-need", f"/anfragen/{scene.open_need}", 200),
             ("gone-volunteer", f"/anfragen/{scene.closed_need}", 410),
             ("account", "/konto", 200),
@@ -198,6 +234,7 @@ def _pages(scene: Scene) -> dict[str | None, list[tuple[str, str, int]]]:
             ("review-profile", f"/koordination/profile/{scene.pending_profile}", 200),
             ("queue", "/koordination/vorschlaege", 200),
             ("coverage", "/koordination/abdeckung", 200),
+            ("matching", "/koordination/vermittlung", 200),
             ("need-coordinator", f"/anfragen/{scene.matched_need}", 200),
             ("history", f"/koordination/anfragen/{scene.matched_need}/verlauf", 200),
         ],
@@ -205,7 +242,8 @@ def _pages(scene: Scene) -> dict[str | None, list[tuple[str, str, int]]]:
 
 
 # Boxes that scroll sideways inside the page: only the coverage matrix, and only on a phone.
-_SCROLLING_BOXES = """() => [...document.querySelectorAll('.table-wrap, .cov-scroll')]
+_SCROLLING_BOXES = """() => [...document.querySelectorAll('main *')]
+  .filter((box) => ['auto', 'scroll'].includes(getComputedStyle(box).overflowX))
   .filter((box) => box.scrollWidth > box.clientWidth + 1)
   .map((box) => box.className)"""
 
@@ -214,6 +252,18 @@ _OFF_SCREEN = """() => [...document.querySelectorAll('main a, main button')]
   .filter((el) => el.getClientRects().length && !el.closest('.cov-scroll'))
   .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
   .map((el) => el.textContent.trim().slice(0, 40))"""
+
+# Cards whose text touches their border: a rule for lists took the card's padding away.
+_TIGHT_CARDS = """() => [...document.querySelectorAll('main .card')]
+  .filter((card) => card.getClientRects().length)
+  .filter((card) => parseFloat(getComputedStyle(card).paddingLeft) < 8)
+  .map((card) => card.textContent.trim().slice(0, 40))"""
+
+# Buttons of a row narrower than their row on a phone, where every other button is as wide.
+_SHORT_BUTTONS = """() => [...document.querySelectorAll('main .button-row .button')]
+  .filter((b) => b.getClientRects().length)
+  .filter((b) => b.getBoundingClientRect().width < b.closest('.button-row').clientWidth - 2)
+  .map((b) => b.textContent.trim().slice(0, 40))"""
 
 # Words of the level names set on more than one line (broken in the middle of the word).
 _BROKEN_LEVELS = """() => [...document.querySelectorAll('.level-choice label')].flatMap((label) => {
@@ -280,6 +330,10 @@ def test_no_page_scrolls_sideways(live_server, scene, browser, viewport, javascr
                     problems.append(f"{where}: scrolls inside {boxes}")
                 if off := page.evaluate(_OFF_SCREEN):
                     problems.append(f"{where}: off screen {off}")
+                if tight := page.evaluate(_TIGHT_CARDS):
+                    problems.append(f"{where}: text against the card's border {tight}")
+                if width == PHONE["width"] and (short := page.evaluate(_SHORT_BUTTONS)):
+                    problems.append(f"{where}: buttons narrower than their row {short}")
                 if name == "profile" and (broken := page.evaluate(_BROKEN_LEVELS)):
                     problems.append(f"{where}: level names broken {broken}")
                 screenshot(page, f"narrow-{name}-{width}-{'js' if javascript else 'nojs'}")
