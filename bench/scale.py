@@ -807,6 +807,15 @@ def run_size(args, size: str) -> None:
         figure(size, "load_average_before", round(os.getloadavg()[0], 2), cores=os.cpu_count())
         if reuse:
             log(f"reusing the fill kept in {filled}")
+            # The kept fill has the schema of the code that made it: bring the copy up to
+            # this code's migrations (indexes added since, say).
+            subprocess.run(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         else:
             child(["--child", "fill", *flags], env)
             if args.reuse:  # keep a copy for the next --reuse run
