@@ -38,6 +38,7 @@ def main() -> int:
     parser.add_argument("--pages", help="comma-separated paths (default: every page of the bench)")
     parser.add_argument("--requests", type=int, default=10, help="warm requests per page")
     parser.add_argument("--profile", type=int, default=0, help="print the N costliest functions")
+    parser.add_argument("--sort", default="cumulative", help="the profile's order (tottime, ...)")
     parser.add_argument("--slow", type=float, help="print statements slower than this (ms)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/5")
     args = parser.parse_args()
@@ -131,9 +132,7 @@ def main() -> int:
             )
             if profiler:
                 out = io.StringIO()
-                pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(
-                    args.profile
-                )
+                pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.profile)
                 print(out.getvalue())
     return 0
 
