@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # Logs: one line per event on stdout; "json" for log collectors, "text" for people.
     LOG_FORMAT: Literal["text", "json"] = "text"
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Benchmarks only (bench/load.py): each answer says in a Server-Timing header how much CPU
+    # its worker spent on it. Off in service: it would tell anyone what a page costs.
+    SERVER_TIMING: bool = False
 
     # Site, imprint (§ 5 DDG) and privacy statement (Art. 13 DSGVO), filled in by the operator.
     PRIVACY_VERSION: str = "2026-11"

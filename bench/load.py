@@ -5,6 +5,7 @@ machine, driven by locust with a realistic mix of people.
     .venv/bin/python bench/load.py                 # 50 people for 60 s
     .venv/bin/python bench/load.py --soak          # 10 minutes, worker memory sampled
     .venv/bin/python bench/load.py --users 20 --seconds 30
+    .venv/bin/python bench/load.py --steps 50,100,150,200,250,300,350,400   # where p95 > 300 ms
 
 What it does, start to end (it stops by itself and only ever talks to loopback):
 
@@ -26,6 +27,16 @@ What it does, start to end (it stops by itself and only ever talks to loopback):
 The figures include the ramp. "cpu_seconds" says where the machine's time went: gunicorn,
 PostgreSQL, locust, and other processes (someone else's test run on a shared machine makes
 every figure worse; compare runs only at a similar "load_average_before").
+
+CPU per request: gunicorn runs with SERVER_TIMING, so every answer names the CPU its worker spent
+on it (matching/timing.py: Python and templates, not PostgreSQL); "cpu_ms_per_request" gives
+that mean for the five most visited pages, and the workers' whole CPU (log-ins' password checks
+included) divided by every request.
+
+--steps runs the people in steps against the same server and database, each step a run of
+--seconds (default 30, after its ramp), and stops after the first step whose p95 over the
+people's requests (the floor's /healthz left out) is over 300 ms; "p95_crosses_300_ms" names the
+last step under and the first over, "steps" each step's p95, requests/s and CPU per request.
 
 --soak runs 10 minutes with gunicorn's worker recycling switched off (--max-requests 0, so a
 leak cannot hide behind it) and samples each worker's RSS every 30 s. Memory is "flat" when no
@@ -63,6 +74,7 @@ PRIVACY_VERSION = "2026-11"
 TARGET_P95_MS = 300
 TARGET_FLOOR_FACTOR = 10
 FLAT_GROWTH = 0.10
+TOP_PAGES = 5  # the most visited pages, whose CPU per request the run reports
 
 
 def log(message: str) -> None:
@@ -512,11 +524,104 @@ def verdicts(result: dict) -> dict:
     }
 
 
+def top_pages_cpu(result: dict, count: int = TOP_PAGES) -> dict:
+    """CPU milliseconds per request of the ``count`` most visited pages (the app's own
+    Server-Timing figure: Python and templates, not PostgreSQL), most visited first."""
+    cpu = result.get("server_cpu_ms", {})
+    visited = sorted(result["pages"].items(), key=lambda item: -item[1]["requests"])[:count]
+    return {
+        page: {
+            "requests": figures["requests"],
+            "cpu_ms_per_request": cpu.get(page, {}).get("cpu_ms_mean"),
+            "p95_ms": figures["p95_ms"],
+        }
+        for page, figures in visited
+    }
+
+
+def run_people(
+    host: str, people_file: Path, feed: str, users: int, seconds: int, work: Path, master: int
+) -> dict:
+    """One locust run of ``users`` people for ``seconds`` (after their ramp): its figures, the
+    CPU the machine spent on it, and the CPU milliseconds per request."""
+    cpu = CpuMeter(master)
+    cpu.start()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = work / f"locust-{users}.json"
+    log(f"{users} people for {seconds} s against {host}")
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "locust_mix.py"),
+            "--host",
+            host,
+            "--people",
+            str(people_file),
+            "--users",
+            str(users),
+            "--seconds",
+            str(seconds),
+            "--feed",
+            feed,
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=seconds + users + 300,
+    )
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    locust_cpu = (children.ru_utime - children_before.ru_utime) + (
+        children.ru_stime - children_before.ru_stime
+    )
+    used = cpu.stop(locust=locust_cpu)
+    result = json.loads(out.read_text())
+    ramp = result.pop("ramp_s")
+    requests = result["total"]["requests"]
+    result["run"] = {
+        "users": users,
+        "seconds": seconds,
+        "ramp_s": ramp,
+        "people_by_kind": result.pop("users"),
+        "cpu_seconds": used,
+    }
+    result["requests_per_s"] = round(requests / (seconds + ramp), 1)
+    result["cpu_ms_per_request"] = {
+        # Everything the workers did (log-ins' password checks included) over every answer.
+        "workers_all_requests": round(used["gunicorn"] * 1000 / requests, 1) if requests else None,
+        "top_pages": top_pages_cpu(result),
+    }
+    return result
+
+
+def step_summary(result: dict) -> dict:
+    people = result["people_total"]
+    return {
+        "users": result["run"]["users"],
+        "requests_per_s": result["requests_per_s"],
+        "p50_ms": people["p50_ms"],
+        "p95_ms": people["p95_ms"],
+        "errors": people["errors"],
+        "workers_cpu_ms_per_request": result["cpu_ms_per_request"]["workers_all_requests"],
+        "top_pages_cpu_ms": {
+            page: figures["cpu_ms_per_request"]
+            for page, figures in result["cpu_ms_per_request"]["top_pages"].items()
+        },
+        "cpu_seconds": result["run"]["cpu_seconds"],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=50, help="simulated people (default 50)")
     parser.add_argument("--seconds", type=int, help="length of the run (60, or 600 with --soak)")
     parser.add_argument("--soak", action="store_true", help="10 minutes, worker memory sampled")
+    parser.add_argument(
+        "--steps",
+        help="stepped run: comma-separated numbers of people (e.g. 50,100,150,...), each a run "
+        "of --seconds (default 30) against the same server, until the people's p95 crosses "
+        f"{TARGET_P95_MS} ms",
+    )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument(
         "--database-url",
@@ -526,7 +631,10 @@ def main() -> int:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="flushed first")
     parser.add_argument("--keep", action="store_true", help="keep the database and the logs")
     args = parser.parse_args()
-    seconds = args.seconds or (600 if args.soak else 60)
+    steps = [int(n) for n in args.steps.split(",")] if args.steps else []
+    if args.steps and (args.soak or not steps or min(steps) < 1):
+        parser.error("--steps: positive numbers of people, and not with --soak")
+    seconds = args.seconds or (600 if args.soak else 30 if steps else 60)
     if not re.match(r"redis://(127\.|localhost)", args.redis):
         parser.error("the load run only uses a Redis on this machine (loopback)")
 
@@ -568,6 +676,7 @@ def main() -> int:
             "PRIVACY_VERSION": PRIVACY_VERSION,
             "LOG_LEVEL": "WARNING",
             "MAIL_SERVER": "127.0.0.1",  # never reached: production leaves mail in the outbox
+            "SERVER_TIMING": "true",  # each answer names its CPU time: CPU per request per page
         }
         gunicorn_log = work / "gunicorn.log"
         with gunicorn_log.open("wb") as sink:
@@ -581,35 +690,19 @@ def main() -> int:
             log("no /feeds/needs.atom on this version: the feed's share goes to /anfragen?seite=2")
         sampler = MemorySampler(gunicorn.pid, 30 if args.soak else 10)
         sampler.start()
-        cpu = CpuMeter(gunicorn.pid)
-        cpu.start()
-        out = work / "locust.json"
-        log(f"{args.users} people for {seconds} s against {host}")
-        subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "bench" / "locust_mix.py"),
-                "--host",
-                host,
-                "--people",
-                str(people_file),
-                "--users",
-                str(args.users),
-                "--seconds",
-                str(seconds),
-                "--feed",
-                feed,
-                "--out",
-                str(out),
-            ],
-            cwd=ROOT,
-            check=True,
-            timeout=seconds + args.users + 300,
-        )
+        runs = []
+        for users in steps or [args.users]:
+            runs.append(run_people(host, people_file, feed, users, seconds, work, gunicorn.pid))
+            if steps:
+                summary = step_summary(runs[-1])
+                log(
+                    f"{users} people: p95 {summary['p95_ms']} ms, "
+                    f"{summary['requests_per_s']} requests/s, "
+                    f"workers {summary['workers_cpu_ms_per_request']} ms CPU per request"
+                )
+                if summary["p95_ms"] > TARGET_P95_MS:
+                    break
         sampler.stop()
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        used = cpu.stop(locust=children.ru_utime + children.ru_stime)
-        result = json.loads(out.read_text())
         gunicorn.send_signal(signal.SIGTERM)
         gunicorn.wait(30)
         gunicorn = None
@@ -617,38 +710,49 @@ def main() -> int:
             after = counts(db.session)
             db.session.remove()
             db.engine.dispose()
-        writes = result.pop("writes")
+        writes = {key: sum(run["writes"][key] for run in runs) for key in runs[0]["writes"]}
+        for run in runs:
+            run.pop("writes")
         made = {key: after[key] - before[key] for key in ("offers", "needs", "approved")}
         seen = {
             "offers": writes["offers_done"],
             "needs": writes["posts_done"],
             "approved": writes["approvals_done"],
         }
-        ramp = result.pop("ramp_s")
+        result = {key: value for key, value in runs[-1].items() if key != "run"}
+        run_info = runs[-1]["run"]
         report = {
             "run": {
-                "users": args.users,
-                "seconds": seconds,
-                "ramp_s": ramp,
+                **run_info,
                 "workers": args.workers,
-                "people_by_kind": result.pop("users"),
                 "machine_cores": os.cpu_count(),
                 "feed": feed,
-                "cpu_seconds": used,
             },
             "requests": result["total"]["requests"],
             "errors": result["total"]["errors"],
-            "requests_per_s": round(result["total"]["requests"] / (seconds + ramp), 1),
             **result,
-            "writes_seen_by_people": writes,
-            "nothing_lost": {
-                "database_delta": made,
-                "successful_writes": seen,
-                "ok": made == seen,
-                "mail_waiting_in_outbox": after["outbox_pending"],
-            },
-            "server_statuses": access_log_statuses(gunicorn_log),
         }
+        if steps:
+            summaries = [step_summary(run) for run in runs]
+            crossed = [s["users"] for s in summaries if s["p95_ms"] > TARGET_P95_MS]
+            below = [s["users"] for s in summaries if s["p95_ms"] <= TARGET_P95_MS]
+            report["steps"] = summaries
+            report["p95_crosses_300_ms"] = {
+                "last_people_under": max(below) if below else None,
+                "first_people_over": crossed[0] if crossed else None,
+                "note": None if crossed else "never crossed: add larger steps",
+            }
+            report["load_average_before_steps"] = [
+                s["cpu_seconds"]["load_average_before"] for s in summaries
+            ]
+        report["writes_seen_by_people"] = writes
+        report["nothing_lost"] = {
+            "database_delta": made,
+            "successful_writes": seen,
+            "ok": made == seen,
+            "mail_waiting_in_outbox": after["outbox_pending"],
+        }
+        report["server_statuses"] = access_log_statuses(gunicorn_log)
         memory = sampler.report(warm_up=60 if args.soak else 0)
         if not args.soak:
             # A minute is mostly warm-up (templates, caches, connections): only --soak judges.

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 import gevent
 from locust import FastHttpUser, between, constant_pacing, task
 from locust.env import Environment
+from locust.stats import StatsEntry
 
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 SUBMISSION = re.compile(r'name="submission" type="hidden" value="([^"]+)"')
@@ -48,6 +49,9 @@ COUNTS = {
     "approvals_done": 0,
     "approvals_refused": 0,
 }
+# CPU milliseconds each answer cost its worker (the app's Server-Timing header), per page.
+CPU_MS: dict[str, list[float]] = {}
+SERVER_CPU = re.compile(r"cpu;dur=([0-9.]+)")
 _next_account = {role: itertools.count() for role in ("volunteer", "initiative", "coordinator")}
 
 
@@ -78,10 +82,13 @@ class Person(FastHttpUser):
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         return headers
 
-    def _remember(self, response) -> None:
+    def _remember(self, response, method: str, name: str) -> None:
+        timing = SERVER_CPU.search(response.headers.get("Server-Timing") or "")
+        if timing:
+            CPU_MS.setdefault(f"{method} {name}", []).append(float(timing.group(1)))
         for header in response.headers.getlist("set-cookie"):
-            name, _, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
+            cookie, _, rest = header.partition("=")
+            self.cookies[cookie.strip()] = rest.split(";", 1)[0]
 
     def page(self, path: str, name: str | None = None) -> str:
         with self.client.get(
@@ -91,7 +98,7 @@ class Person(FastHttpUser):
             allow_redirects=False,
             catch_response=True,
         ) as response:
-            self._remember(response)
+            self._remember(response, "GET", name or path)
             if response.status_code != 200:
                 response.failure(f"status {response.status_code}")
                 return ""
@@ -107,7 +114,7 @@ class Person(FastHttpUser):
             allow_redirects=False,
             catch_response=True,
         ) as response:
-            self._remember(response)
+            self._remember(response, "POST", name)
             if response.status_code != 302:
                 response.failure(f"status {response.status_code}")
                 return None
@@ -327,9 +334,20 @@ def main() -> int:
         {"page": f"{f.method} {f.name}", "error": str(f.error), "count": f.occurrences}
         for f in env.stats.errors.values()
     ]
+    # The people's requests together, the floor's /healthz left out: what they waited for.
+    people = StatsEntry(env.stats, "people", "")
+    for (name, _method), entry in env.stats.entries.items():
+        if name != "/healthz":
+            people.extend(entry)
+    cpu = {
+        page: {"requests": len(times), "cpu_ms_mean": round(sum(times) / len(times), 2)}
+        for page, times in sorted(CPU_MS.items())
+    }
     floor = env.stats.entries.get(("/healthz", "GET"))
     result = {
         "total": _entry(env.stats.total),
+        "people_total": _entry(people),
+        "server_cpu_ms": cpu,
         "pages": pages,
         "floor": _entry(floor) if floor else None,
         "failures": failures,

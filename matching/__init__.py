@@ -20,6 +20,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     app.config.from_object(config)
     register_proxy(app)
     register_logging(app)
+    register_timing(app)
     register_extensions(app)
     register_url_converters(app)
     register_blueprints(app)
@@ -44,6 +45,12 @@ def register_logging(app: Flask) -> None:
         from matching import logs
 
         logs.configure(app)
+
+
+def register_timing(app: Flask) -> None:
+    from matching import timing
+
+    timing.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -94,6 +94,19 @@ def _bounded_candidates(volunteer: engine.Volunteer, chosen: engine.Weights, now
     (``bound``), highest bound first."""
     known = {phase: level for phase, level in volunteer.levels.items() if level >= 1}
     level = case(known, value=NeedPhase.phase, else_=0) if known else literal(0)
+    reach = [Need.district.in_(sorted(volunteer.districts))]
+    if volunteer.whole_city:
+        reach.append(literal(True))
+    reach += [_FORMAT_COLUMNS[f] for f in sorted(volunteer.formats & REMOTE_FORMATS)]
+    passing = (
+        Need.status == NeedStatus.OPEN,
+        Need.language.in_(sorted(volunteer.languages)),
+        or_(*reach),
+        Need.id.not_in(sorted(volunteer.excluded_needs)),
+        Need.initiative_id.not_in(sorted(volunteer.initiatives)),
+    )
+    # The phases are summed only for the needs passing the filters (a few hundred at L), not
+    # for every need ever posted.
     phases = (
         select(
             NeedPhase.need_id,
@@ -101,6 +114,7 @@ def _bounded_candidates(volunteer: engine.Volunteer, chosen: engine.Weights, now
             func.sum(level).label("total"),
             func.count().label("count"),
         )
+        .where(NeedPhase.need_id.in_(select(Need.id).where(*passing)))
         .group_by(NeedPhase.need_id)
         .subquery()
     )
@@ -135,10 +149,6 @@ def _bounded_candidates(volunteer: engine.Volunteer, chosen: engine.Weights, now
         + w_urgency * urgency
         + bonus
     ).label("bound")
-    reach = [Need.district.in_(sorted(volunteer.districts))]
-    if volunteer.whole_city:
-        reach.append(literal(True))
-    reach += [_FORMAT_COLUMNS[f] for f in sorted(volunteer.formats & REMOTE_FORMATS)]
     return (
         select(
             Need.id,
@@ -155,13 +165,7 @@ def _bounded_candidates(volunteer: engine.Volunteer, chosen: engine.Weights, now
             bound,
         )
         .join(phases, and_(phases.c.need_id == Need.id, phases.c.best >= 1))
-        .where(
-            Need.status == NeedStatus.OPEN,
-            Need.language.in_(sorted(volunteer.languages)),
-            or_(*reach),
-            Need.id.not_in(sorted(volunteer.excluded_needs)),
-            Need.initiative_id.not_in(sorted(volunteer.initiatives)),
-        )
+        .where(*passing)
         .order_by(bound.desc(), Need.id)
     )
 

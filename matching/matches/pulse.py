@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, union
 from sqlalchemy.orm import Session
 
 from matching.models import (
@@ -53,38 +53,47 @@ class Pulse:
         return max(moments) if moments else None
 
 
-def _query(now: datetime):
+def _accepted_matches(now: datetime):
+    """The accepted matches, each with whether it is silent: accepted before the limit, and no
+    message and no meeting (in any state) since.
+
+    Which matches had any contact is one pass over the message and meeting ids (a hash join),
+    not a lookup per match and per use of the condition.
+    """
+    contacted = union(select(MatchMessage.match_id), select(Meeting.match_id)).subquery()
+    silent = and_(Match.accepted_at <= now - no_contact_after(), contacted.c.match_id.is_(None))
+    return (
+        select(Match.id)
+        .outerjoin(contacted, contacted.c.match_id == Match.id)
+        .where(Match.status == MatchStatus.ACCEPTED)
+    ), silent
+
+
+def _query(now: datetime, only_silent: bool, limit: int | None, offset: int = 0):
     """Accepted matches with their last contact: the silent ones first (longest quiet first),
-    then the others by id; and the condition that makes one silent."""
-    last_message = (
-        select(MatchMessage.match_id, func.max(MatchMessage.created_at).label("at"))
-        .group_by(MatchMessage.match_id)
-        .subquery()
-    )
+    then the others by id.
+
+    The order and the window are chosen from the matches alone; the names and the last
+    contact (latest message, meetings) are read only for the rows in the window, each a
+    lookup by the match's index, so the overview's first rows cost the same however many
+    matches run.
+    """
+    window, silent = _accepted_matches(now)
+    rank = case((silent, 0), else_=1).label("rank")
+    quiet_since = case((silent, Match.accepted_at)).label("quiet_since")
+    window = window.add_columns(rank, quiet_since)
+    if only_silent:
+        window = window.where(silent)
+    window = window.order_by(rank, quiet_since, Match.id)
+    if limit is not None:
+        window = window.limit(limit).offset(offset)
+    chosen = window.subquery()
     live = Meeting.status == MeetingStatus.CONFIRMED
-    last_meeting = (
-        select(Meeting.match_id, func.max(Meeting.starts_at).label("at"))
-        .where(live, Meeting.starts_at <= now)
-        .group_by(Meeting.match_id)
-        .subquery()
-    )
-    next_meeting = (
-        select(Meeting.match_id, func.min(Meeting.starts_at).label("at"))
-        .where(live, Meeting.starts_at > now)
-        .group_by(Meeting.match_id)
-        .subquery()
-    )
-    any_meeting = (
-        select(Meeting.match_id, func.max(Meeting.updated_at).label("at"))
-        .group_by(Meeting.match_id)
-        .subquery()
-    )
-    silent = and_(
-        Match.accepted_at <= now - no_contact_after(),
-        last_message.c.at.is_(None),
-        any_meeting.c.at.is_(None),
-    )
-    query = (
+
+    def of_meetings(column, *where):
+        return select(column).where(Meeting.match_id == Match.id, *where).scalar_subquery()
+
+    return (
         select(
             Match.id,
             Match.accepted_at,
@@ -95,23 +104,26 @@ def _query(now: datetime):
             Initiative.name.label("initiative"),
             User.first_name,
             User.last_name,
-            last_message.c.at.label("last_message_at"),
-            last_meeting.c.at.label("last_meeting_at"),
-            next_meeting.c.at.label("next_meeting_at"),
-            any_meeting.c.at.label("meeting_activity_at"),
+            select(func.max(MatchMessage.created_at))
+            .where(MatchMessage.match_id == Match.id)
+            .scalar_subquery()
+            .label("last_message_at"),
+            of_meetings(func.max(Meeting.starts_at), live, Meeting.starts_at <= now).label(
+                "last_meeting_at"
+            ),
+            of_meetings(func.min(Meeting.starts_at), live, Meeting.starts_at > now).label(
+                "next_meeting_at"
+            ),
+            of_meetings(func.max(Meeting.updated_at)).label("meeting_activity_at"),
         )
+        .select_from(chosen)
+        .join(Match, Match.id == chosen.c.id)
         .join(Need, Need.id == Match.need_id)
         .join(Initiative, Initiative.id == Need.initiative_id)
         .join(VolunteerProfile, VolunteerProfile.id == Match.volunteer_id)
         .join(User, User.id == VolunteerProfile.user_id)
-        .outerjoin(last_message, last_message.c.match_id == Match.id)
-        .outerjoin(last_meeting, last_meeting.c.match_id == Match.id)
-        .outerjoin(next_meeting, next_meeting.c.match_id == Match.id)
-        .outerjoin(any_meeting, any_meeting.c.match_id == Match.id)
-        .where(Match.status == MatchStatus.ACCEPTED)
-        .order_by(case((silent, 0), else_=1), case((silent, Match.accepted_at)), Match.id)
+        .order_by(chosen.c.rank, chosen.c.quiet_since, Match.id)
     )
-    return query, silent
 
 
 def accepted(
@@ -119,10 +131,7 @@ def accepted(
 ) -> list[Pulse]:
     """Accepted matches with their last contact (all, or ``limit`` from ``offset``); the silent
     ones first, longest quiet first."""
-    query, _silent = _query(now)
-    if limit is not None:
-        query = query.limit(limit).offset(offset)
-    return _pulses(session.execute(query).all(), now)
+    return _pulses(session.execute(_query(now, False, limit, offset)).all(), now)
 
 
 def accepted_count(session: Session, now: datetime) -> int:
@@ -137,17 +146,13 @@ def accepted_count(session: Session, now: datetime) -> int:
 
 def silent(session: Session, now: datetime, limit: int | None = None) -> list[Pulse]:
     """Accepted matches with no message and no meeting for NO_CONTACT_ALERT_DAYS."""
-    query, quiet = _query(now)
-    query = query.where(quiet)
-    if limit is not None:
-        query = query.limit(limit)
-    return _pulses(session.execute(query).all(), now)
+    return _pulses(session.execute(_query(now, True, limit)).all(), now)
 
 
 def silent_count(session: Session, now: datetime) -> int:
     """How many accepted matches are silent, counted by the database."""
-    query, quiet = _query(now)
-    counted = query.where(quiet).order_by(None).subquery()
+    accepted, quiet = _accepted_matches(now)
+    counted = accepted.where(quiet).subquery()
     return session.scalar(select(func.count()).select_from(counted)) or 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matching.extensions import db
@@ -91,6 +91,8 @@ class Need(db.Model):
         CheckConstraint(
             f"experts_wanted BETWEEN 1 AND {MAX_EXPERTS_WANTED}", name="experts_wanted_range"
         ),
+        # The open needs newest first (the list, the feeds, the API): read in index order.
+        Index("ix_needs_status_published", "status", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matching.extensions import db
@@ -29,7 +29,11 @@ class User(UserMixin, db.Model):
     """A person with a log-in; may hold several roles."""
 
     __tablename__ = "users"
-    __table_args__ = (check_in("locale", ("de", "en")),)
+    __table_args__ = (
+        check_in("locale", ("de", "en")),
+        # Log-in and sign-up look the address up case-blind (accounts.find_by_email).
+        Index("ix_users_email_lower", func.lower("email")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
