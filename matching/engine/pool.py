@@ -360,35 +360,30 @@ class Pool:
         """For each need: whether anyone passes every hard filter for it, and the same for
         each of its phases asked for alone (in the need's phase order).
 
-        Needs alike in language, place, remote formats and phases share one lookup, so
-        thousands of needs cost a few hundred lookups and a check of their exclusions.
+        A volunteer reaches a need by knowing one of its phases, so a need is covered exactly
+        when one of its phases alone is. Needs alike in language, place and remote formats share
+        one lookup of the volunteers there, and the phases anyone there knows are one OR over
+        their phase bits; only a need with exclusions looks at its own volunteers again.
         """
-        cache: dict[tuple[Any, ...], np.ndarray] = {}
-
-        def reachable(need: Need, phases: tuple[str, ...]) -> np.ndarray:
-            key = (need.language, need.district, need.formats & REMOTE_FORMATS, phases)
-            rows = cache.get(key)
-            if rows is None:
-                alike = need if phases == need.phases else replace(need, phases=phases)
-                rows = cache[key] = self.reachable(alike, now)
-            return rows
-
+        every_phase = tuple(PHASE_CODES)
+        known: dict[tuple[Any, ...], tuple[np.ndarray, int]] = {}
         found = []
         for need in needs:
-            excluded = need.id in self._declined or need.initiative_id in self._members
-
-            def anyone(rows: np.ndarray, need: Need = need, excluded: bool = excluded) -> bool:
-                if excluded and rows.size:
-                    rows = self._without_excluded(rows, need)
-                return bool(rows.size)
-
-            found.append(
-                (
-                    anyone(reachable(need, need.phases)),
-                    tuple(anyone(reachable(need, (phase,))) for phase in need.phases),
-                )
-            )
+            key = (need.language, need.district, need.formats & REMOTE_FORMATS)
+            place = known.get(key)
+            if place is None:
+                rows = self.reachable(replace(need, phases=every_phase), now)
+                place = known[key] = (rows, self._phases_known(rows))
+            rows, phases = place
+            if need.id in self._declined or need.initiative_id in self._members:
+                phases = self._phases_known(self._without_excluded(rows, need))
+            each = tuple(bool(phases & _PHASE_BIT[phase]) for phase in need.phases)
+            found.append((any(each), each))
         return found
+
+    def _phases_known(self, rows: np.ndarray) -> int:
+        """The phase bits any of these volunteers knows."""
+        return int(np.bitwise_or.reduce(self.known_phases[rows])) if rows.size else 0
 
     def values(
         self, rows: np.ndarray, table: NeedTable, need_rows: np.ndarray, weights: Weights
