@@ -246,29 +246,25 @@ def _empty(period: Period) -> Figures:
 
 def _need_rows(since: datetime, until: datetime):
     """One row per need posted, advised or accepted in [since, until): its moments, each the
-    first of its kind (advised, proposed, accepted, met), from three grouped subqueries."""
+    first of its kind (advised, proposed, accepted, met), from two grouped subqueries."""
     advised = (
         select(AuditEntry.object_id.label("need_id"), func.min(AuditEntry.at).label("at"))
         .where(AuditEntry.object_type == "need", AuditEntry.action == "need.mark_advised")
         .group_by(AuditEntry.object_id)
         .subquery()
     )
+    held = and_(
+        Meeting.status == MeetingStatus.CONFIRMED,
+        or_(Meeting.outcome.is_(None), Meeting.outcome.not_in(NOT_HELD)),
+    )
     matched = (
         select(
             Match.need_id,
             func.min(Match.created_at).label("proposed_at"),
             func.min(Match.accepted_at).label("accepted_at"),
+            func.min(Meeting.starts_at).label("met_at"),
         )
-        .group_by(Match.need_id)
-        .subquery()
-    )
-    met = (
-        select(Match.need_id, func.min(Meeting.starts_at).label("met_at"))
-        .join(Meeting, Meeting.match_id == Match.id)
-        .where(
-            Meeting.status == MeetingStatus.CONFIRMED,
-            or_(Meeting.outcome.is_(None), Meeting.outcome.not_in(NOT_HELD)),
-        )
+        .outerjoin(Meeting, and_(Meeting.match_id == Match.id, held))
         .group_by(Match.need_id)
         .subquery()
     )
@@ -285,11 +281,10 @@ def _need_rows(since: datetime, until: datetime):
             advised.c.at.label("advised_at"),
             matched.c.proposed_at,
             matched.c.accepted_at,
-            met.c.met_at,
+            matched.c.met_at,
         )
         .outerjoin(advised, advised.c.need_id == Need.id)
         .outerjoin(matched, matched.c.need_id == Need.id)
-        .outerjoin(met, met.c.need_id == Need.id)
         .where(or_(within(Need.published_at), within(advised.c.at), within(matched.c.accepted_at)))
     )
 
