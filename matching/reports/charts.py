@@ -159,9 +159,12 @@ def horizontal_bars(
         positions = list(range(len(labels)))[::-1]
         bars = axes.barh(positions, values, color=list(colours))
         axes.bar_label(bars, padding=3, color=INK)
-        axes.set_yticks(positions, labels)
-        axes.tick_params(axis="y", length=0)
+        # The names as plain text beside the axis: a tick each would cost five artists.
+        axes.set_yticks([])
         axes.set_xticks([])
+        beside = axes.get_yaxis_transform()  # x across the axes, y in bars
+        for position, label in zip(positions, labels, strict=True):
+            axes.text(-0.02, position, label, transform=beside, ha="right", va="center")
         axes.set_xlabel(xlabel)
         axes.set_ylim(-0.6, len(labels) - 0.4)
         axes.margins(x=0.15)
