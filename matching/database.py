@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from datetime import date, datetime
 
@@ -40,6 +41,33 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+    dbapi_connection.create_aggregate("percentile_cont", 2, PercentileCont)
+
+
+class PercentileCont:
+    """PostgreSQL's ``percentile_cont(fraction) WITHIN GROUP (ORDER BY value)`` for SQLite,
+    called as ``percentile_cont(value, fraction)``: NULLs are left out, and the value at
+    ``fraction`` of the way through the sorted values is interpolated between the two nearest,
+    computed as PostgreSQL computes it."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.fraction = 0.0
+
+    def step(self, value: float | None, fraction: float) -> None:
+        self.fraction = fraction
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self) -> float | None:
+        if not self.values:
+            return None
+        ordered = sorted(self.values)
+        position = self.fraction * (len(ordered) - 1)
+        lower = math.floor(position)
+        upper = math.ceil(position)
+        below, above = ordered[lower], ordered[upper]
+        return below + (above - below) * (position - lower) if upper > lower else below
 
 
 @event.listens_for(Engine, "begin")

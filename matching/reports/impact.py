@@ -1,9 +1,10 @@
 """What the advice achieved in a period ("Wirkung"): figures for coordinators and, in aggregate,
 for the public.
 
-Six statements answer for a period and the one before it, however many needs there are: the
-rows are grouped per need in SQL, and the few sums over them (months, districts, percentiles)
-are made here, where Stuttgart's month boundaries and the percentile rule are plain to read.
+Six statements answer for a period and the one before it, however many needs there are, and
+only aggregates come back: the needs' moments are grouped per need, per period, and then per
+district, Stuttgart month and phase in SQL (months cut at Stuttgart's midnights, percentiles by
+``percentile_cont``), so a year of a whole city costs the same few hundred rows as a quiet week.
 
 Definitions (the words the page uses):
 
@@ -27,13 +28,12 @@ Definitions (the words the page uses):
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Float, and_, case, cast, func, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from matching.models import (
@@ -52,6 +52,7 @@ ADVISED_WITHIN = timedelta(days=14)
 MAX_PERIOD_YEARS = 5
 # Meetings that did not take place at the agreed time.
 NOT_HELD = (MeetingOutcome.NOT_HELD, MeetingOutcome.MOVED)
+# How needs end: counted as completed, withdrawn and expired, in this order.
 ENDED = (NeedStatus.CLOSED, NeedStatus.WITHDRAWN, NeedStatus.EXPIRED)
 
 
@@ -116,11 +117,6 @@ def _add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def local_month(moment: datetime) -> date:
-    """The first day of the Stuttgart calendar month a moment falls in."""
-    return moment.astimezone(BERLIN).date().replace(day=1)
-
-
 def year(number: int) -> Period:
     return Period(date(number, 1, 1), date(number, 12, 31))
 
@@ -174,27 +170,12 @@ class Spread:
     p80: float | None
 
 
-def spread(days: list[float]) -> Spread:
-    """Median and 80th percentile, interpolated between ranks (``percentile_cont``)."""
-    if not days:
-        return Spread(0, None, None)
-    ordered = sorted(days)
-    if len(ordered) == 1:
-        return Spread(1, round(ordered[0], 1), round(ordered[0], 1))
-    p80 = statistics.quantiles(ordered, n=5, method="inclusive")[3]
-    return Spread(len(ordered), round(statistics.median(ordered), 1), round(p80, 1))
-
-
 @dataclass
 class Month:
     month: date
     posted: int = 0
     advised: int = 0
-    days_to_acceptance: list[float] = field(default_factory=list)
-
-    @property
-    def median_days_to_acceptance(self) -> float | None:
-        return spread(self.days_to_acceptance).median
+    median_days_to_acceptance: float | None = None
 
 
 @dataclass
@@ -204,11 +185,7 @@ class Area:
     code: str
     posted: int = 0
     advised: int = 0
-    initiatives: set[int] = field(default_factory=set)
-
-    @property
-    def initiatives_reached(self) -> int:
-        return len(self.initiatives)
+    initiatives_reached: int = 0
 
 
 @dataclass
@@ -247,50 +224,47 @@ class Report:
     previous: Figures
 
 
-@dataclass(frozen=True)
-class _NeedRow:
-    id: int
-    initiative_id: int
-    district: str
-    status: str
-    published_at: datetime | None
-    closed_at: datetime | None
-    advised_at: datetime | None
-    proposed_at: datetime | None
-    accepted_at: datetime | None
-    met_at: datetime | None
+def report(session: Session, period: Period) -> Report:
+    """The figures of a period and of the one before it, in six statements."""
+    periods = (period, period.previous())
+    figures = [_empty(p) for p in periods]
+    _by_need(session, periods, figures)
+    _ended(session, periods, figures)
+    _people(session, *periods, *figures)
+    _chains(session, periods[1].since, period.until, *periods, *figures)
+    return Report(*figures)
 
 
-def _days(since: datetime | None, then: datetime | None) -> float | None:
-    if since is None or then is None:
-        return None
-    return max((then - since).total_seconds(), 0.0) / 86400
+def _empty(period: Period) -> Figures:
+    return Figures(
+        period,
+        districts={code: Area(code) for code in DISTRICT_CODES},
+        phases={code: Area(code) for code in PHASE_CODES},
+        months=[Month(month) for month in period.months()],
+    )
 
 
-def _need_rows(session: Session, since: datetime, until: datetime):
-    """One row per need that did something in [since, until): two grouped subqueries joined."""
+def _need_rows(since: datetime, until: datetime):
+    """One row per need posted, advised or accepted in [since, until): its moments, each the
+    first of its kind (advised, proposed, accepted, met), from two grouped subqueries."""
     advised = (
         select(AuditEntry.object_id.label("need_id"), func.min(AuditEntry.at).label("at"))
         .where(AuditEntry.object_type == "need", AuditEntry.action == "need.mark_advised")
         .group_by(AuditEntry.object_id)
         .subquery()
     )
+    held = and_(
+        Meeting.status == MeetingStatus.CONFIRMED,
+        or_(Meeting.outcome.is_(None), Meeting.outcome.not_in(NOT_HELD)),
+    )
     matched = (
         select(
             Match.need_id,
             func.min(Match.created_at).label("proposed_at"),
             func.min(Match.accepted_at).label("accepted_at"),
+            func.min(Meeting.starts_at).label("met_at"),
         )
-        .group_by(Match.need_id)
-        .subquery()
-    )
-    met = (
-        select(Match.need_id, func.min(Meeting.starts_at).label("met_at"))
-        .join(Meeting, Meeting.match_id == Match.id)
-        .where(
-            Meeting.status == MeetingStatus.CONFIRMED,
-            or_(Meeting.outcome.is_(None), Meeting.outcome.not_in(NOT_HELD)),
-        )
+        .outerjoin(Meeting, and_(Meeting.match_id == Match.id, held))
         .group_by(Match.need_id)
         .subquery()
     )
@@ -298,109 +272,212 @@ def _need_rows(session: Session, since: datetime, until: datetime):
     def within(column):
         return and_(column >= since, column < until)
 
-    statement = (
+    return (
         select(
             Need.id,
             Need.initiative_id,
             Need.district,
-            Need.status,
             Need.published_at,
-            Need.closed_at,
-            advised.c.at,
+            advised.c.at.label("advised_at"),
             matched.c.proposed_at,
             matched.c.accepted_at,
-            met.c.met_at,
+            matched.c.met_at,
         )
         .outerjoin(advised, advised.c.need_id == Need.id)
         .outerjoin(matched, matched.c.need_id == Need.id)
-        .outerjoin(met, met.c.need_id == Need.id)
-        .where(
-            or_(
-                within(Need.published_at),
-                within(Need.closed_at),
-                within(advised.c.at),
-                within(matched.c.accepted_at),
+        .where(or_(within(Need.published_at), within(advised.c.at), within(matched.c.accepted_at)))
+    )
+
+
+def _facts(periods: tuple[Period, Period], dialect: str):
+    """What each need did in each period, one row per need and period it was active in
+    (``p`` 0 for the period, 1 for the one before): flags 1/0 for posted, advised and first
+    accepted there, the days from publishing to each step, and the Stuttgart months it was
+    posted and advised in."""
+    rows = _need_rows(periods[1].since, periods[0].until).cte("need_rows")
+    months = sorted({m for p in periods for m in p.months()})
+    published, advised = rows.c.published_at, rows.c.advised_at
+    shared = [
+        rows.c.id,
+        rows.c.initiative_id,
+        rows.c.district,
+        _days(published, rows.c.proposed_at, dialect).label("to_proposal"),
+        _days(published, rows.c.accepted_at, dialect).label("to_acceptance"),
+        _days(published, rows.c.met_at, dialect).label("to_meeting"),
+        _days(published, advised, dialect).label("to_advice"),
+        _month(published, months, dialect).label("posted_month"),
+        _month(advised, months, dialect).label("advised_month"),
+    ]
+    branches = []
+    for index, p in enumerate(periods):
+
+        def within(column, p=p):
+            return and_(column >= p.since, column < p.until)
+
+        moments = {
+            "posted": within(published),
+            "advised": within(advised),
+            "accepted": within(rows.c.accepted_at),
+        }
+        branches.append(
+            select(
+                literal_column(str(index)).label("p"),
+                *shared,
+                *(case((held, 1), else_=0).label(name) for name, held in moments.items()),
+            ).where(or_(*moments.values()))
+        )
+    return union_all(*branches).cte("facts")
+
+
+def _days(since, then, dialect: str):
+    """Days (fractional) from ``since`` to ``then``, never below 0; NULL without both."""
+    if dialect == "postgresql":  # date_part: double precision (extract's numeric is slower)
+        days = func.date_part("epoch", then - since, type_=Float) / 86400.0
+    else:  # SQLite keeps UTC as text; julianday reads it to the millisecond
+        milliseconds = func.round((func.julianday(then) - func.julianday(since)) * 86_400_000.0)
+        days = cast(milliseconds, Float) / 86_400_000.0
+    return case((days < 0, 0.0), else_=days)
+
+
+def _month(moment, months: list[date], dialect: str):
+    """The first day of the Stuttgart calendar month of ``moment``, as 'YYYY-MM-DD' text.
+
+    SQLite knows no time zones: there it is the last of the months' first midnights (from
+    ``months``, which cover the periods) that ``moment`` is not before."""
+    if dialect == "postgresql":
+        local = func.date_trunc("month", func.timezone(BERLIN.key, moment))
+        return func.to_char(local, "YYYY-MM-DD")
+    return case(
+        *((moment >= _midnight(month), month.isoformat()) for month in reversed(months)),
+        else_=null(),
+    )
+
+
+def _percentile(fraction: float, value, dialect: str):
+    """PostgreSQL's ``percentile_cont`` over the non-NULL values (a Python aggregate of the same
+    name and rule stands in on SQLite, see ``matching.database``)."""
+    if dialect == "postgresql":
+        return func.percentile_cont(fraction).within_group(value)
+    return func.percentile_cont(value, fraction)
+
+
+_STEPS = ("to_proposal", "to_acceptance", "to_meeting")
+# The columns every grouping of ``_by_need`` answers with; a grouping without one says NULL.
+_NEED_COLUMNS = (
+    "posted",
+    "advised",
+    "reached",
+    "advised_within_14_days",
+    *(f"{step}_{what}" for step in _STEPS for what in ("count", "median", "p80")),
+)
+
+
+def _by_need(session: Session, periods: tuple[Period, Period], figures: list[Figures]) -> None:
+    """Counts and percentiles over the needs, grouped five ways in one statement: per period,
+    district, phase, month posted and month advised (each a few dozen rows at most)."""
+    dialect = session.get_bind().dialect.name
+    facts = _facts(periods, dialect)
+    c = facts.c
+    posted, advised = c.posted == 1, c.advised == 1
+
+    def grouping(kind: str, key=None, where=None, from_=facts, **columns):
+        statement = select(
+            literal_column(f"'{kind}'").label("kind"),
+            c.p,
+            (null() if key is None else key).label("key"),
+            *(columns.get(name, null()).label(name) for name in _NEED_COLUMNS),
+        ).select_from(from_)
+        if where is not None:
+            statement = statement.where(where)
+        return statement.group_by(c.p, *([] if key is None else [key]))
+
+    per_area = {
+        "posted": func.count(case((posted, 1))),
+        "advised": func.count(case((advised, 1))),
+        "reached": func.count(func.distinct(case((c.accepted == 1, c.initiative_id)))),
+    }
+    spreads = {}
+    for step in _STEPS:
+        days = case((posted, getattr(c, step)))
+        spreads |= {
+            f"{step}_count": func.count(days),
+            f"{step}_median": _percentile(0.5, days, dialect),
+            f"{step}_p80": _percentile(0.8, days, dialect),
+        }
+    within_14 = func.count(case((and_(posted, c.to_advice <= ADVISED_WITHIN.days), 1)))
+    statement = union_all(
+        grouping("all", **per_area, advised_within_14_days=within_14, **spreads),
+        grouping("district", c.district, **per_area),
+        grouping(
+            "phase",
+            NeedPhase.phase,
+            from_=facts.join(NeedPhase, NeedPhase.need_id == c.id),
+            **per_area,
+        ),
+        grouping(
+            "posted_month",
+            c.posted_month,
+            posted,
+            posted=func.count(),
+            to_acceptance_median=_percentile(0.5, c.to_acceptance, dialect),
+        ),
+        grouping("advised_month", c.advised_month, advised, advised=func.count()),
+    )
+    months = [{m.month.isoformat(): m for m in found.months} for found in figures]
+    for row in session.execute(statement).mappings():
+        found, kind, key = figures[row["p"]], row["kind"], row["key"]
+        if kind == "all":
+            found.posted, found.advised = row["posted"], row["advised"]
+            found.initiatives_reached = row["reached"]
+            found.advised_within_14_days = row["advised_within_14_days"]
+            found.to_proposal, found.to_acceptance, found.to_meeting = (
+                Spread(
+                    row[f"{step}_count"],
+                    _rounded(row[f"{step}_median"]),
+                    _rounded(row[f"{step}_p80"]),
+                )
+                for step in _STEPS
+            )
+        elif kind in ("district", "phase"):
+            areas = found.districts if kind == "district" else found.phases
+            if kind == "district" or key in areas:
+                area = areas.setdefault(key, Area(key))
+                area.posted, area.advised = row["posted"], row["advised"]
+                area.initiatives_reached = row["reached"]
+        elif kind == "posted_month":
+            months[row["p"]][key].posted = row["posted"]
+            months[row["p"]][key].median_days_to_acceptance = _rounded(row["to_acceptance_median"])
+        else:
+            months[row["p"]][key].advised = row["advised"]
+
+
+def _rounded(days: float | None) -> float | None:
+    return None if days is None else round(days, 1)
+
+
+def _ended(session: Session, periods: tuple[Period, Period], figures: list[Figures]) -> None:
+    """Needs completed, withdrawn and expired in each period: one statement over the needs."""
+    columns = [
+        func.count(
+            case(
+                (
+                    and_(
+                        Need.status == status, Need.closed_at >= p.since, Need.closed_at < p.until
+                    ),
+                    1,
+                )
             )
         )
-    )
-    return statement
-
-
-def report(session: Session, period: Period) -> Report:
-    """The figures of a period and of the one before it, in six statements."""
-    previous = period.previous()
-    since, until = previous.since, period.until
-    statement = _need_rows(session, since, until)
-    rows = [_NeedRow(*row) for row in session.execute(statement)]
-    ids = statement.with_only_columns(Need.id).subquery()
-    phases_of: dict[int, list[str]] = defaultdict(list)
-    for need_id, phase in session.execute(
-        select(NeedPhase.need_id, NeedPhase.phase).where(NeedPhase.need_id.in_(select(ids.c.id)))
-    ):
-        phases_of[need_id].append(phase)
-    figures = [_from_rows(p, rows, phases_of) for p in (period, previous)]
-    _people(session, period, previous, *figures)
-    _chains(session, since, until, period, previous, *figures)
-    return Report(*figures)
-
-
-def _from_rows(period: Period, rows: list[_NeedRow], phases_of: dict[int, list[str]]) -> Figures:
-    """The need figures of one period from the per-need rows."""
-    found = Figures(period)
-    found.districts = {code: Area(code) for code in DISTRICT_CODES}
-    found.phases = {code: Area(code) for code in PHASE_CODES}
-    months = {month: Month(month) for month in period.months()}
-    reached: set[int] = set()
-    to_proposal, to_acceptance, to_meeting = [], [], []
-    for row in rows:
-        district = found.districts.get(row.district) or found.districts.setdefault(
-            row.district, Area(row.district)
+        for p in periods
+        for status in ENDED
+    ]
+    counts = session.execute(
+        select(*columns).where(
+            Need.closed_at >= periods[1].since, Need.closed_at < periods[0].until
         )
-        phases = [found.phases[p] for p in phases_of.get(row.id, ()) if p in found.phases]
-        if row.published_at in period:
-            found.posted += 1
-            district.posted += 1
-            for area in phases:
-                area.posted += 1
-            month = months[local_month(row.published_at)]
-            month.posted += 1
-            for days, into in (
-                (_days(row.published_at, row.proposed_at), to_proposal),
-                (_days(row.published_at, row.accepted_at), to_acceptance),
-                (_days(row.published_at, row.met_at), to_meeting),
-            ):
-                if days is not None:
-                    into.append(days)
-            accepted = _days(row.published_at, row.accepted_at)
-            if accepted is not None:
-                month.days_to_acceptance.append(accepted)
-            advised = _days(row.published_at, row.advised_at)
-            if advised is not None and advised <= ADVISED_WITHIN.days:
-                found.advised_within_14_days += 1
-        if row.advised_at in period:
-            found.advised += 1
-            district.advised += 1
-            for area in phases:
-                area.advised += 1
-            months[local_month(row.advised_at)].advised += 1
-        if row.closed_at in period:
-            if row.status == NeedStatus.CLOSED:
-                found.completed += 1
-            elif row.status == NeedStatus.WITHDRAWN:
-                found.withdrawn += 1
-            elif row.status == NeedStatus.EXPIRED:
-                found.expired += 1
-        if row.accepted_at in period:
-            reached.add(row.initiative_id)
-            district.initiatives.add(row.initiative_id)
-            for area in phases:
-                area.initiatives.add(row.initiative_id)
-    found.initiatives_reached = len(reached)
-    found.to_proposal = spread(to_proposal)
-    found.to_acceptance = spread(to_acceptance)
-    found.to_meeting = spread(to_meeting)
-    found.months = list(months.values())
-    return found
+    ).one()
+    for index, found in enumerate(figures):
+        found.completed, found.withdrawn, found.expired = counts[3 * index : 3 * index + 3]
 
 
 def _people(session: Session, period: Period, previous: Period, *figures: Figures) -> None:

@@ -97,7 +97,8 @@ def month_label(month: date, with_year: bool = False) -> str:
     return format_date(month, "MMM yy" if with_year else "MMM")
 
 
-def _number(value: float | None) -> str:
+def number(value: float | None) -> str:
+    """A figure as German (or English) readers write it: "4,5", "1.234", "–" for none."""
     return "–" if value is None else format_decimal(value, format="#,##0.#")
 
 
@@ -120,7 +121,7 @@ def lines(report: impact.Report) -> list[Line]:
     """The overview's figures, in the order a board member asks for them."""
     a, b = report.current, report.previous
 
-    def line(label, get, show=_number):
+    def line(label, get, show=number):
         return Line(label, show(get(a)), show(get(b)), get(a), get(b))
 
     return [
@@ -203,9 +204,9 @@ def charts_for(report: impact.Report) -> list[Chart]:
         slowest = max(known, key=lambda pair: pair[1])
         days_summary = _(
             "Bis zur Zusage vergingen im Median zwischen %(fast)s Tagen (%(fast_month)s) und %(slow)s Tagen (%(slow_month)s).",
-            fast=_number(fastest[1]),
+            fast=number(fastest[1]),
             fast_month=format_date(fastest[0].month, "MMMM yyyy"),
-            slow=_number(slowest[1]),
+            slow=number(slowest[1]),
             slow_month=format_date(slowest[0].month, "MMMM yyyy"),
         )
     else:
@@ -257,7 +258,8 @@ def charts_for(report: impact.Report) -> list[Chart]:
                 [row.name for row in districts],
                 [row.area.posted for row in districts],
                 [ring_colour.get(row.ring, charts.GREY) for row in districts],
-                _("Anfragen (grün: Innenstadt, blau: äußere Bezirke)"),
+                _("Anfragen"),
+                key=[(ring_label(ring.code), ring_colour[ring.code]) for ring in RINGS],
             ),
         ),
     ]

@@ -193,6 +193,7 @@ def impact_report():
         previous_districts=report.previous.districts,
         ring_label=impact_view.ring_label,
         month_label=impact_view.month_label,
+        number=impact_view.number,
         phases=PHASES,
         years=range(_today().year, _today().year - impact.MAX_PERIOD_YEARS - 1, -1),
         download_args={k: v for k, v in request.args.items() if problem is None},
@@ -294,6 +295,7 @@ def public_impact():
         districts=DISTRICTS,
         phases=PHASES,
         rings=RINGS,
+        number=impact_view.number,
         # From Python, so that the "<" is escaped like any other text (not trusted markup).
         below=_("< %(num)d", num=impact.SHOWN_FROM),
         below_explained=_(
