@@ -33,6 +33,7 @@ if max(len(DISTRICT_CODES), len(PHASE_CODES), len(FORMAT_CODES)) > 62:
     raise RuntimeError("the engine's Pool handles at most 62 districts, phases or formats")
 
 _PHASE_BIT = {code: 1 << i for i, code in enumerate(PHASE_CODES)}
+_PHASE_INDEX = {code: i for i, code in enumerate(PHASE_CODES)}
 _DISTRICT_BIT = {code: 1 << i for i, code in enumerate(DISTRICT_CODES)}
 _FORMAT_BIT = {code: 1 << i for i, code in enumerate(FORMAT_CODES)}
 _WHOLE_CITY = "*"
@@ -366,24 +367,36 @@ class Pool:
         their phase bits; only a need with exclusions looks at its own volunteers again.
         """
         every_phase = tuple(PHASE_CODES)
-        known: dict[tuple[Any, ...], tuple[np.ndarray, int]] = {}
+        bits = np.arange(len(PHASE_CODES), dtype=np.int64)
+        known: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
         found = []
         for need in needs:
             key = (need.language, need.district, need.formats & REMOTE_FORMATS)
             place = known.get(key)
             if place is None:
                 rows = self.reachable(replace(need, phases=every_phase), now)
-                place = known[key] = (rows, self._phases_known(rows))
-            rows, phases = place
+                # How many volunteers there know each phase.
+                place = known[key] = (rows, ((self.known_phases[rows, None] >> bits) & 1).sum(0))
+            rows, knowing = place
             if need.id in self._declined or need.initiative_id in self._members:
-                phases = self._phases_known(self._without_excluded(rows, need))
-            each = tuple(bool(phases & _PHASE_BIT[phase]) for phase in need.phases)
+                # A few excluded people: take away what those among the place's rows know.
+                gone = self._excluded_rows(rows, need)
+                knowing = knowing - ((self.known_phases[gone, None] >> bits) & 1).sum(0)
+            each = tuple(bool(knowing[_PHASE_INDEX[phase]]) for phase in need.phases)
             found.append((any(each), each))
         return found
 
-    def _phases_known(self, rows: np.ndarray) -> int:
-        """The phase bits any of these volunteers knows."""
-        return int(np.bitwise_or.reduce(self.known_phases[rows])) if rows.size else 0
+    def _excluded_rows(self, rows: np.ndarray, need: Need) -> np.ndarray:
+        """Those of ``rows`` (ascending) whose volunteers are excluded from the need."""
+        if not rows.size:
+            return _EMPTY
+        ids = [self._declined.get(need.id, _EMPTY), self._members.get(need.initiative_id, _EMPTY)]
+        excluded = np.unique(np.concatenate(ids))
+        at = np.searchsorted(self.ids, excluded)  # rows are in id order
+        at = at[(at < self.ids.size) & (self.ids[np.minimum(at, self.ids.size - 1)] == excluded)]
+        spot = np.searchsorted(rows, at)
+        inside: np.ndarray = at[(spot < rows.size) & (rows[np.minimum(spot, rows.size - 1)] == at)]
+        return inside
 
     def values(
         self, rows: np.ndarray, table: NeedTable, need_rows: np.ndarray, weights: Weights
