@@ -30,7 +30,7 @@ pairs wherever that optimum is unique (with ties, either may pick another optima
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +50,8 @@ MARGIN = 3
 # Up to this many candidate pairs the flow is solved over all of them, as it always was:
 # pruning pays off only where the flow itself is the cost.
 PRUNE_ABOVE = 200_000
+# Pairs of suspect needs kept in memory between pricing rounds (16 bytes each).
+SUSPECT_PAIRS = 1 << 23
 
 Chunk = tuple[np.ndarray, np.ndarray, np.ndarray]
 """(volunteer rows, need rows, scores) of some candidate pairs, each need's pairs together."""
@@ -135,6 +137,7 @@ class _Selection:
         self.useful_need = np.zeros(wanted.size, np.int64)
         self.best = 0.0
         self.seen = np.zeros(wanted.size, bool)
+        self.margin = margin
         self.need_keep = wanted + margin
         # Per need: the best score its pruning left out (-inf: it kept all its pairs).
         self.left_out = np.full(wanted.size, -np.inf)
@@ -273,28 +276,35 @@ def _solve_pruned(
     # which are all kept: they are the slots of the flow over every pair.
     slots = _worthwhile_slots(vol, score, capacity, penalty)
     rounds = priced = added = 0
+    suspect_pairs = _SuspectPairs(edges, n_need)
     while True:
         rounds += 1
         network = flow_network(vol, need, score, slots, wanted, penalty, nodes, selection.best)
         potential = potentials(network)
         nodes_of = _nodes(network, slots.size, n_need)
         suspects = _suspect_needs(network, potential, selection.left_out, nodes_of[1])
-        more: list[Chunk] = []
+        more = []
         if suspects.size:
             # The kept pairs of the suspects, as need-major codes: a need's pairs come with
             # ascending volunteer rows, which makes the look-ups walk forward.
             of_suspects = np.isin(need, suspects)
             codes = np.sort(need[of_suspects] * slots.size + vol[of_suspects])
-            for part in edges(suspects):
+            for part in suspect_pairs.read(suspects):
                 found, count = _improving(part, network, potential, nodes_of, slots, wanted, codes)
                 priced += count
                 more.append(found)
-        new = sum(part[0].size for part in more)
-        if not new:
+        if not sum(part[0].size for part in more):
             break
-        added += new
+        found_vol, found_need, found_score, reduced = (
+            np.concatenate(column) for column in zip(*more, strict=True)
+        )
+        new_vol, new_need, new_score = _thin(
+            found_vol, found_need, found_score, reduced, selection.margin
+        )
+        added += new_vol.size
         vol, need, score = (
-            np.concatenate(part) for part in zip((vol, need, score), *more, strict=True)
+            np.concatenate(part)
+            for part in zip((vol, need, score), (new_vol, new_need, new_score), strict=True)
         )
         order = np.argsort(vol * n_need + need)
         vol, need, score = vol[order], need[order], score[order]
@@ -308,6 +318,34 @@ def _solve_pruned(
         pruned=True,
     )
     return vol[picked], need[picked], pricing
+
+
+class _SuspectPairs:
+    """The pairs of suspect needs: read again once, then kept (up to ``SUSPECT_PAIRS``), as
+    the same needs tend to stay suspect round after round."""
+
+    def __init__(self, edges: Edges, n_need: int) -> None:
+        self.edges = edges
+        self.kept = np.zeros(n_need, bool)
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.size = 0
+
+    def read(self, suspects: np.ndarray) -> Iterator[Chunk]:
+        earlier = len(self.parts)
+        missing = suspects[~self.kept[suspects]]
+        if missing.size:
+            for vol, need, score in self.edges(missing):
+                if self.size + vol.size <= SUSPECT_PAIRS:
+                    self.parts.append((vol.astype(np.int32), need.astype(np.int32), score))
+                    self.size += vol.size
+                    self.kept[need] = True
+                yield vol, need, score
+        wanted = np.zeros(self.kept.size, bool)
+        wanted[suspects] = True
+        for vol, need, score in self.parts[:earlier]:
+            mask = wanted[need]
+            if mask.any():
+                yield vol[mask].astype(np.int64), need[mask].astype(np.int64), score[mask]
 
 
 def _suspect_needs(
@@ -334,8 +372,9 @@ def _improving(
     slots: np.ndarray,
     wanted: np.ndarray,
     kept: np.ndarray,
-) -> tuple[Chunk, int]:
-    """The pruned pairs of a chunk with a negative reduced cost, and how many were priced.
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], int]:
+    """The pruned pairs of a chunk with a negative reduced cost (and those), and how many
+    were priced.
 
     ``kept`` holds the codes ``need * len(slots) + volunteer`` of the kept pairs, sorted.
     """
@@ -350,7 +389,24 @@ def _improving(
     better = np.flatnonzero(reduced < 0)
     codes = need[better] * slots.size + vol[better]
     better = better[kept[np.minimum(np.searchsorted(kept, codes), kept.size - 1)] != codes]
-    return (vol[better], need[better], score[better]), int(vol.size)
+    return (vol[better], need[better], score[better], reduced[better]), int(vol.size)
+
+
+def _thin(
+    vol: np.ndarray, need: np.ndarray, score: np.ndarray, reduced: np.ndarray, margin: int
+) -> Chunk:
+    """Of the pairs that could improve the flow, each need's and each volunteer's ``margin``
+    most negative ones: enough to move the flow on, without letting the pairs solved over
+    grow by millions when the first pruning was poor. Those left out are priced again.
+    """
+    keep = np.zeros(vol.size, bool)
+    for rows in (need, vol):
+        order = np.lexsort((_mix(vol, need), reduced, rows))
+        grouped = rows[order]
+        starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+        position = np.arange(grouped.size) - np.repeat(starts, np.diff(np.r_[starts, grouped.size]))
+        keep[order[position < margin]] = True
+    return vol[keep], need[keep], score[keep]
 
 
 def _nodes(network: Network, n_vol: int, n_need: int) -> tuple[np.ndarray, np.ndarray]:
