@@ -4,8 +4,10 @@ When every volunteer fits almost every need, the candidate pairs run into tens o
 and the min-cost flow over all of them takes minutes and gigabytes. Almost all of those
 pairs cannot matter: a need is served by one of its best few candidates, a volunteer
 spends their few slots on their best few needs. So the pairs are read a chunk at a time
-(each need's pairs in one chunk), and only the best ``wanted + margin`` of each need and
-the best ``capacity + margin`` of each volunteer are kept. The flow is solved over those.
+(each need's pairs in one chunk), and only these are kept: the best ``wanted + margin`` of
+each need (ties spread by a fixed pseudo-random order), the best ``capacity`` of each
+volunteer, and the ``margin`` pairs in which a volunteer beats the need's best left-out
+candidate by most. The flow is solved over those.
 
 Then the proof. A flow is optimal exactly when its residual network has no negative
 cycle, i.e. when there are node potentials ``d`` with ``cost + d(tail) - d(head) >= 0`` on
@@ -14,7 +16,8 @@ the kept pairs (Bellman-Ford from a virtual root joined to every node at cost 0)
 pair (v, n) carries no flow, so its residual arc is v -> n with the reduced cost
 ``-score + d(v) - d(n)`` in the flow's integer units. If no pruned pair has a negative
 reduced cost, the potentials prove the flow optimal for *all* pairs; otherwise the pairs
-that could improve it are added back and the flow is solved again, until none can.
+that could improve it are added back (each need's and volunteer's ``margin`` most negative
+ones per round) and the flow is solved again, until none can.
 
 Most needs are cleared without reading their pairs again: every pruned pair of a need
 scores at most the best score the need's pruning left out, and every volunteer's
