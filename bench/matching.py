@@ -1,12 +1,18 @@
 """Benchmark of the matching engine on generated instances (fixed seed).
 
-    .venv/bin/python bench/matching.py [--sizes S,M,L] [--rank-needs 200]
+    .venv/bin/python bench/matching.py [--sizes S,M,L] [--rank-needs 200] [--dense M,L]
 
 Prints one JSON line per size: candidate generation, assign, propose times,
 the optimal and the greedy objective, peak memory; then one line with per-need
 ``rank`` latencies, and the time of a plain OR-tools min-cost flow on the same
 edges (``baseline_s``) to compare with ``assign_s``. Each size runs in its own
 process so that its peak RSS is its own.
+
+``--dense`` adds one line per size for the dense case: every volunteer available and
+knowing every phase (as ``bench/scale.py --dense`` fills the database), proposed by
+``plan`` with pruned candidates: CPU and wall seconds, peak RSS, candidate pairs and
+those kept, pricing rounds and pairs added back. At M it also solves over all pairs
+and prints both objectives, which must agree.
 
 The instances come from bench/instances.py (shared with bench/scale.py, which
 measures the same records from a PostgreSQL database): real districts and their
@@ -24,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import random
 import resource
 import statistics
@@ -38,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 
 from bench.instances import NOW, SEED, SIZES, generate
-from matching.engine import Pool, Weights, assign, propose, rank
+from matching.engine import Pool, Weights, assign, plan, propose, rank
 from matching.engine.pool import NeedTable
 
 
@@ -125,9 +133,11 @@ def run_size(size: str, rank_needs: int) -> None:
     pairs, assign_s = _timed(assign, edges, capacity, wanted, weights.load_penalty, repeat=repeat)
     baseline_s = min(plain_min_cost_flow(edges, capacity, wanted) for _ in range(repeat))
     proposals, propose_s = _timed(propose, volunteers, needs, weights, NOW, repeat=repeat)
-    assert sorted((p.volunteer_id, p.need_id) for p in proposals) == pairs
     scores = {(v, n): s for v, n, s in edges}
     best = objective(pairs, scores, weights.load_penalty)
+    # Beyond PRUNE_ABOVE pairs propose prunes: the same optimum, with ties maybe other pairs.
+    proposed = [(p.volunteer_id, p.need_id) for p in proposals]
+    assert math.isclose(objective(proposed, scores, weights.load_penalty), best, rel_tol=1e-9)
     simple = objective(
         greedy(edges, capacity, wanted, weights.load_penalty), scores, weights.load_penalty
     )
@@ -188,23 +198,79 @@ def run_rank(size, pool, volunteers, needs, weights, count: int) -> None:
     )
 
 
+def run_dense(size: str) -> None:
+    """The dense case through ``plan``: every volunteer available, in every phase."""
+    weights = Weights()
+    assign([(1, 1, 0.5)], {1: 1}, {1: 1})  # load OR-tools before timing
+    volunteers, needs = generate(size, available=1.0, dense=True)
+    pool = Pool(volunteers)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cpu, wall = time.process_time(), time.perf_counter()
+    found = plan(pool, needs, weights, NOW)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    pricing = found.pricing
+    assert pricing is not None
+    load = Counter(p.volunteer_id for p in found.proposals)
+    penalty = weights.load_penalty * sum(n * (n - 1) / 2 for n in load.values())
+    line = {
+        "size": size,
+        "dense": True,
+        "available_share": 1.0,
+        "volunteers": len(volunteers),
+        "needs": len(needs),
+        "edges": pricing.edges,
+        "kept": pricing.kept,
+        "kept_share": round(pricing.kept / pricing.edges, 4) if pricing.edges else None,
+        "rounds": pricing.rounds,
+        "priced": pricing.priced,
+        "added": pricing.added,
+        "pairs": len(found.proposals),
+        "plan_cpu_s": round(cpu, 2),
+        "plan_wall_s": round(wall, 2),
+        "target_s": 90,
+        "objective": round(sum(p.score.value for p in found.proposals) - penalty, 6),
+        "rss_before_plan_mb": round(rss_before, 1),
+        "peak_rss_mb": round(peak, 1),
+        "target_mb": 2048,
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+    if size != "L":  # small enough for the flow over every pair: the optima must agree
+        for name, prune_above in (("objective_pruned", 0), ("objective_all_pairs", 2**62)):
+            other = plan(pool, needs, weights, NOW, prune_above=prune_above)
+            load = Counter(p.volunteer_id for p in other.proposals)
+            penalty = weights.load_penalty * sum(n * (n - 1) / 2 for n in load.values())
+            line[name] = round(sum(p.score.value for p in other.proposals) - penalty, 6)
+    print(json.dumps(line), flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the requested sizes, each in its own process."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="S,M,L", help="comma-separated subset of S,M,L")
     parser.add_argument("--rank-needs", type=int, default=200)
+    parser.add_argument(
+        "--dense", default="", help="sizes for the dense case too (every volunteer, every phase)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--dense-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         run_size(args.child, args.rank_needs)
         return
+    if args.dense_child:
+        run_dense(args.dense_child)
+        return
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
-    unknown = [s for s in sizes if s not in SIZES]
+    dense = [s.strip() for s in args.dense.split(",") if s.strip()]
+    unknown = [s for s in sizes + dense if s not in SIZES]
     if unknown:
         parser.error(f"unknown size(s): {', '.join(unknown)}")
     for size in sizes:
         command = [sys.executable, __file__, "--child", size, "--rank-needs", str(args.rank_needs)]
         subprocess.run(command, check=True)
+    for size in dense:
+        subprocess.run([sys.executable, __file__, "--dense-child", size], check=True)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from operator import itemgetter
-from typing import Any, SupportsFloat, cast
+from typing import Any, NamedTuple, SupportsFloat, cast
 
 import numpy as np
 
@@ -242,6 +242,68 @@ def _min_cost_flow(
     penalty: float,
 ) -> np.ndarray:
     """Which edges the optimal flow uses; the network only has nodes that have edges."""
+    return flow_network(vol, need, score, slots, wanted, penalty).used
+
+
+class Network(NamedTuple):
+    """A solved flow network: its arcs, their integer costs and the optimal flow on them.
+
+    Nodes are 0 (source), 1 (sink), then the volunteer rows ``vols`` in use, then the need
+    rows ``needs`` in use. Arcs are the slot arcs source -> volunteer, one arc per edge
+    (``edges`` = the slice of them), need -> sink and the free bypass source -> sink.
+    Scores became integer costs as ``-rint(score / best * scale)``.
+    """
+
+    tails: np.ndarray
+    heads: np.ndarray
+    caps: np.ndarray
+    costs: np.ndarray
+    flows: np.ndarray
+    edges: slice
+    vols: np.ndarray
+    needs: np.ndarray
+    best: float
+    scale: int
+
+    @property
+    def used(self) -> np.ndarray:
+        """Per edge, whether the optimal flow takes it."""
+        used: np.ndarray = self.flows[self.edges] > 0
+        return used
+
+    @property
+    def first_need(self) -> int:
+        return 2 + self.vols.size
+
+    def edge_costs(self, score: np.ndarray) -> np.ndarray:
+        """Integer costs of edges with these scores, exactly as the network's own."""
+        costs: np.ndarray = -np.rint(score / self.best * self.scale).astype(np.int64)
+        return costs
+
+
+def cost_scale(nodes: int) -> int:
+    """The integer cost scale for a network of this many nodes.
+
+    OR-tools multiplies costs by the node count + 1 and refuses what could overflow.
+    """
+    return min(_SCALE, _INT64_MAX // (16 * (nodes + 1)))
+
+
+def flow_network(
+    vol: np.ndarray,
+    need: np.ndarray,
+    score: np.ndarray,
+    slots: np.ndarray,
+    wanted: np.ndarray,
+    penalty: float,
+    nodes: int | None = None,
+    best: float | None = None,
+) -> Network:
+    """The optimal flow for edges given as rows, with their slots and wanted counts.
+
+    ``nodes`` and ``best`` fix the cost scale (by default this network's node count and best
+    score), so that a network over part of the edges has the very costs of the whole one.
+    """
     # Imported here: OR-tools takes a third of a second to load, which the web
     # processes importing the engine for scoring should not pay.
     from ortools.graph.python import min_cost_flow
@@ -260,14 +322,14 @@ def _min_cost_flow(
             first_need + np.arange(needs.size),
             [source],
         ]
-    )
+    ).astype(np.int64)
     heads = np.concatenate(
         [first_vol + slot_vol, first_need + need, np.full(needs.size, sink), [sink]]
-    )
+    ).astype(np.int64)
     caps = np.concatenate([np.ones(slot_vol.size + vol.size, np.int64), wanted, [supply]])
-    # OR-tools multiplies costs by the node count + 1 and refuses what could overflow.
-    scale = min(_SCALE, _INT64_MAX // (16 * (first_need + needs.size + 1)))
-    best = float(score.max())
+    scale = cost_scale(first_need + needs.size if nodes is None else nodes)
+    best = float(score.max()) if best is None else best
+    edges = slice(slot_vol.size, slot_vol.size + vol.size)
     while True:
         costs = np.concatenate(
             [
@@ -281,8 +343,8 @@ def _min_cost_flow(
         flow.set_nodes_supplies(np.array([source, sink]), np.array([supply, -supply]))
         status = flow.solve()
         if status == flow.OPTIMAL:
-            used: np.ndarray = flow.flows(np.arange(slot_vol.size, slot_vol.size + vol.size)) > 0
-            return used
+            flows = flow.flows(np.arange(tails.size))
+            return Network(tails, heads, caps, costs, flows, edges, vols, needs, best, scale)
         if status != flow.BAD_COST_RANGE or scale < 2**20:
             raise RuntimeError(f"min-cost flow failed with status {status}")
         scale >>= 10  # potentials overflowed: retry coarser

@@ -11,7 +11,7 @@ with the same arithmetic as ``score`` so both agree exactly.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
@@ -40,6 +40,8 @@ _WHOLE_CITY = "*"
 _REMOTE = tuple(code for code in FORMAT_CODES if code in REMOTE_FORMATS)
 _POPCOUNT = np.array([bin(i).count("1") for i in range(1 << len(FORMAT_CODES))], np.int64)
 _EMPTY = np.empty(0, np.int64)
+# Candidate pairs per chunk in ``Pool.pair_chunks``: a few tens of MB while they are scored.
+CHUNK_PAIRS = 1 << 19
 
 
 def _mask(codes: Iterable[str], bits: dict[str, int]) -> int:
@@ -356,6 +358,41 @@ class Pool:
         if not vol_rows:
             return _EMPTY, _EMPTY
         return np.concatenate(vol_rows), np.concatenate(need_rows)
+
+    def pair_chunks(
+        self,
+        needs: Sequence[Need],
+        now: datetime,
+        only: np.ndarray | None = None,
+        size: int = CHUNK_PAIRS,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``pairs`` a chunk of about ``size`` pairs at a time, for all needs or the need rows
+        ``only``; each need's pairs come together, in one chunk, needs alike one after another
+        (they share one lookup), so memory stays flat however many pairs there are.
+        """
+        alike: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+        for j in range(len(needs)) if only is None else only.tolist():
+            need = needs[j]
+            alike[need.language, need.district, need.formats & REMOTE_FORMATS, need.phases].append(
+                j
+            )
+        vol_rows: list[np.ndarray] = []
+        need_rows: list[np.ndarray] = []
+        count = 0
+        for rows_of_needs in alike.values():
+            reached = self.reachable(needs[rows_of_needs[0]], now)
+            for j in rows_of_needs:
+                rows = self._without_excluded(reached, needs[j])
+                if not rows.size:
+                    continue
+                vol_rows.append(rows)
+                need_rows.append(np.full(rows.size, j, np.int64))
+                count += rows.size
+                if count >= size:
+                    yield np.concatenate(vol_rows), np.concatenate(need_rows)
+                    vol_rows, need_rows, count = [], [], 0
+        if vol_rows:
+            yield np.concatenate(vol_rows), np.concatenate(need_rows)
 
     def covered(self, needs: Sequence[Need], now: datetime) -> list[tuple[bool, tuple[bool, ...]]]:
         """For each need: whether anyone passes every hard filter for it, and the same for

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
-from matching.engine.assignment import solve
 from matching.engine.pool import NeedTable, Pool
+from matching.engine.pricing import MARGIN, PRUNE_ABOVE, Chunk, Pricing, assign_chunks
 from matching.engine.records import Need, Volunteer, Weights
 from matching.engine.scoring import Score, check_inputs, score, value
 
@@ -127,10 +127,12 @@ def _check_needs(needs: Iterable[Need]) -> tuple[Need, ...]:
 
 @dataclass(frozen=True)
 class Plan:
-    """A global proposal and the needs nobody passes the hard filters for (ids, ascending)."""
+    """A global proposal, the needs nobody passes the hard filters for (ids, ascending),
+    and what solving it took."""
 
     proposals: list[Proposal]
     without_candidate: list[int]
+    pricing: Pricing | None = None
 
 
 def propose(
@@ -148,26 +150,44 @@ def plan(
     needs: Iterable[Need],
     weights: Weights,
     now: datetime,
+    *,
+    prune_above: int = PRUNE_ABOVE,
+    margin: int = MARGIN,
 ) -> Plan:
-    """``propose``, and from the same candidate pairs the needs that have no candidate at all."""
+    """``propose``, and from the same candidate pairs the needs that have no candidate at all.
+
+    The pairs are generated and scored a chunk at a time; beyond ``prune_above`` of them
+    the assignment keeps each need's and each volunteer's best (``margin`` more than they
+    can take) and proves the result optimal for all pairs (``matching.engine.pricing``).
+    """
     check_inputs(weights, now)
     pool = volunteers if isinstance(volunteers, Pool) else Pool(volunteers)
     needs = _check_needs(needs)
     table = NeedTable(needs, weights, now)
-    vol_rows, need_rows = pool.pairs(needs, now)
     reached = np.zeros(len(needs), bool)
-    reached[need_rows] = True
+
+    def edges(only: np.ndarray | None) -> Iterator[Chunk]:
+        for vol_rows, need_rows in pool.pair_chunks(needs, now, only):
+            reached[need_rows] = True
+            yield vol_rows, need_rows, pool.values(vol_rows, table, need_rows, weights)
+
+    vol_rows, need_rows, pricing = assign_chunks(
+        edges,
+        pool.free,
+        table.wanted,
+        weights.load_penalty,
+        prune_above=prune_above,
+        margin=margin,
+    )
     without = [needs[j].id for j in np.flatnonzero(~reached).tolist()]
-    values = pool.values(vol_rows, table, need_rows, weights)
-    chosen = solve(vol_rows, need_rows, values, pool.free, table.wanted, weights.load_penalty)
     proposals = []
-    for v, n in zip(vol_rows[chosen].tolist(), need_rows[chosen].tolist(), strict=True):
+    for v, n in zip(vol_rows.tolist(), need_rows.tolist(), strict=True):
         volunteer, need = pool.volunteers[v], needs[n]
         proposals.append(
             Proposal(need.id, volunteer.id, _known_score(volunteer, need, weights, now))
         )
     proposals.sort(key=lambda p: (p.need_id, p.volunteer_id))
-    return Plan(proposals, without)
+    return Plan(proposals, without, pricing)
 
 
 # Needs scored per round in ``rank_needs``; bounds the memory of the pair arrays.
