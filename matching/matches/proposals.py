@@ -543,6 +543,12 @@ def ranked_needs_for(session: Session, profile: VolunteerProfile, now: datetime,
     return fitting.ranked_needs(session, profile, now, k)
 
 
+@functools.lru_cache(maxsize=512)
+def _in_phase_order(codes: frozenset[str]) -> tuple[str, ...]:
+    """The phase codes in the order of the phases (needs share a few hundred sets at most)."""
+    return tuple(code for code in PHASE_CODES if code in codes)
+
+
 def open_need_records(session: Session, live: dict[int, int] | None = None) -> list[engine.Need]:
     """Engine records of every open need, from plain rows: wanting all its experts, or as many
     as ``live`` (need id → live matches) leaves."""
@@ -577,7 +583,7 @@ def open_need_records(session: Session, live: dict[int, int] | None = None) -> l
         engine.Need(
             id=r.id,
             initiative_id=r.initiative_id,
-            phases=tuple(code for code in PHASE_CODES if code in phases.get(r.id, ())),
+            phases=_in_phase_order(frozenset(phases.get(r.id, ()))),
             district=r.district,
             language=r.language,
             formats=_formats(r.accepts_in_person, r.accepts_phone, r.accepts_video),

@@ -29,7 +29,7 @@ from matching.models import (
     VolunteerPhaseLevel,
     VolunteerProfile,
 )
-from matching.reference import FORMAT_CODES, PHASE_CODES
+from matching.reference import FORMAT_CODES
 
 # The reason classes a short list names: what no amount of free time fixes.
 LISTED_GAPS = (insight.LANGUAGE, insight.FORMAT)
@@ -73,9 +73,14 @@ def coverage(session: Session, now: datetime) -> TruthfulCoverage:
     uncovered: Counter = Counter()
     gaps: Counter = Counter()
     reasons: dict[tuple, insight.Nobody | None] = {}
-    knowers = {
-        phase: [v for v in pool.volunteers if v.levels.get(phase, 0) >= 1] for phase in PHASE_CODES
-    }
+    knowers: dict[str, list] = {}  # phase -> who knows it; only asked for needs nobody can take
+
+    def knowing_any(phases) -> dict:
+        for phase in phases:
+            if phase not in knowers:
+                knowers[phase] = [v for v in pool.volunteers if v.levels.get(phase, 0) >= 1]
+        return {v.id: v for phase in phases for v in knowers[phase]}
+
     for need, (anyone, by_phase) in zip(needs, pool.covered(needs, now), strict=True):
         for phase, someone in zip(need.phases, by_phase, strict=True):
             if not someone:
@@ -87,8 +92,7 @@ def coverage(session: Session, now: datetime) -> TruthfulCoverage:
         kind = (need.language, need.district, need.formats, need.phases, need.initiative_id)
         if kind not in reasons:
             # why_nobody looks first for someone who knows a phase of the need: only they count.
-            knowing = {v.id: v for phase in need.phases for v in knowers[phase]}
-            reasons[kind] = insight.why_nobody(need, knowing.values(), now)
+            reasons[kind] = insight.why_nobody(need, knowing_any(need.phases).values(), now)
         nobody = reasons[kind]
         if nobody is not None and nobody.reason in LISTED_GAPS:
             formats = tuple(code for code in FORMAT_CODES if code in need.formats)
