@@ -36,7 +36,7 @@ from matching.models import (
 from matching.needs import clocks
 from matching.reference import DISTRICT_BY_CODE, LANGUAGES, LEVELS, PHASES, URGENCIES
 from matching.urls import parse_id
-from matching.views import get_or_404, perform, require_valid_post
+from matching.views import get_or_404, perform, refused_status, require_valid_post
 
 bp = Blueprint("coordination", __name__, url_prefix="/koordination")
 
@@ -369,7 +369,7 @@ def record_phone_need():
         phases=PHASES,
         urgencies=URGENCIES,
         known=known,
-    )
+    ), refused_status(form)
 
 
 NEW_INITIATIVE = "neu"
