@@ -90,7 +90,7 @@ def test_profile_form_refuses_bad_input(client, db, volunteer, field, value, mes
         message = "Bitte geben Sie mindestens ein Thema an, in dem Sie sich auskennen."
     before = snapshot(db.session)
     response = post_form(client, "/profil", data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Bitte prüfen Sie Ihre Angaben" in text_of(response)
     assert message in text_of(response)
     assert changed_tables(before, snapshot(db.session)) == []
@@ -295,7 +295,7 @@ def test_withdraw_without_a_reason_asks_for_one(client, db, owner, make_need, re
     need = make_need(owner)
     before = snapshot(db.session)
     response = post_form(client, f"/anfragen/{need.id}/zurueckziehen", {"reason": reason})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Bitte geben Sie kurz einen Grund an." in text_of(response)
     assert changed_tables(before, snapshot(db.session)) == []
 
@@ -304,7 +304,7 @@ def test_too_long_withdraw_reason_is_refused(client, db, owner, make_need):
     need = make_need(owner)
     before = snapshot(db.session)
     response = post_form(client, f"/anfragen/{need.id}/zurueckziehen", {"reason": "x" * 10_000})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Bitte höchstens 1000 Zeichen." in text_of(response)
     assert changed_tables(before, snapshot(db.session)) == []
 

@@ -226,7 +226,7 @@ def reject_match(match_id: int):
             done=_("Der Vorschlag ist abgelehnt."),
             then=url_for("coordination.queue"),
         )
-    return render_template("coordination/reject.html", match=match, form=form)
+    return render_template("coordination/reject.html", match=match, form=form), refused_status(form)
 
 
 @bp.route("/anfragen/<id:need_id>/zuordnen", methods=["GET", "POST"])
@@ -274,7 +274,7 @@ def assign(need_id: int):
         ).all()
     return render_template(
         "coordination/assign.html", need=need, ranked=ranked, found=found, query=query, form=form
-    )
+    ), refused_status(form)
 
 
 @bp.route("/anfragen/<id:need_id>/verlauf")

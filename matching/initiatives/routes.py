@@ -99,7 +99,9 @@ def edit_initiative():
         )
         if saved is not None:
             return saved
-    return render_template("initiatives/initiative.html", form=form, initiative=initiative)
+    return render_template(
+        "initiatives/initiative.html", form=form, initiative=initiative
+    ), refused_status(form)
 
 
 @bp.route("/meine-anfragen")
@@ -238,4 +240,4 @@ def withdraw_need(need_id: int):
             done=_("Ihre Anfrage ist zurückgezogen."),
             then=url_for("needs.detail", need_id=need_id),
         )
-    return render_template("initiatives/withdraw.html", need=need, form=form)
+    return render_template("initiatives/withdraw.html", need=need, form=form), refused_status(form)

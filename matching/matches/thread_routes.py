@@ -12,7 +12,7 @@ from matching.matches import message_mail, messages
 from matching.matches.forms import MessageForm, MessageMailForm
 from matching.matches.participants import ROLE_LABELS, role_in
 from matching.models import Match, utcnow
-from matching.views import Refused, attempt
+from matching.views import Refused, attempt, refused_status
 
 bp = Blueprint("thread", __name__)
 
@@ -80,4 +80,4 @@ def settings():
             return redirect(url_for("thread.settings"))
     elif not form.is_submitted():
         form.frequency.data = messages.mail_frequency(db.session, current_user)
-    return render_template("matches/message_settings.html", form=form)
+    return render_template("matches/message_settings.html", form=form), refused_status(form)
