@@ -26,6 +26,14 @@ class TransitionError(ServiceError):
 
 
 class InvalidInput(ServiceError):
-    """Input that passed the form but breaks a rule (e.g. an unknown code)."""
+    """Input that passed the form but breaks a rule (e.g. an unknown code).
+
+    ``field`` names the input the rule is about, when it is one field: the API lists it under
+    ``errors`` and a form shows the message at that field.
+    """
 
     status = 422
+
+    def __init__(self, message, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

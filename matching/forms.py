@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 from flask import request, session
 from flask_babel import lazy_gettext as _l
@@ -154,14 +154,21 @@ class StrictRadioField(RadioField):
 
 
 class FutureDate:
-    """A date that lies after today (or is empty)."""
+    """A date that lies after today (or is empty); with ``within``, not further out than that."""
 
-    def __init__(self, message) -> None:
+    def __init__(self, message, *, within: timedelta | None = None, too_far=None) -> None:
         self.message = message
+        self.within = within
+        self.too_far = too_far
 
     def __call__(self, form, field) -> None:
-        if field.data is not None and field.data <= date.today():
+        if field.data is None:
+            return
+        today = date.today()
+        if field.data <= today:
             raise ValidationError(self.message)
+        if self.within is not None and field.data > today + self.within:
+            raise ValidationError(self.too_far)
 
 
 class SubmissionField(HiddenField):

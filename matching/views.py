@@ -67,9 +67,10 @@ def someone_else_signed_in(user_id: int) -> Response | None:
 
 @dataclass(frozen=True)
 class Refused:
-    """A state change said no; ``message`` tells the person why."""
+    """A state change said no; ``message`` tells the person why, ``field`` where if it is one."""
 
     message: str
+    field: str | None = None
 
 
 def attempt(change: Callable[[], Result]) -> Result | Refused:
@@ -82,7 +83,7 @@ def attempt(change: Callable[[], Result]) -> Result | Refused:
         result = change()
     except ServiceError as exc:
         db.session.rollback()
-        return Refused(exc.message)
+        return Refused(exc.message, getattr(exc, "field", None))
     db.session.commit()
     return result
 
@@ -112,12 +113,21 @@ def perform(
     result = attempt(change)
     if isinstance(result, Refused):
         if form is not None:
-            form.form_errors.append(result.message)
+            at = form._fields.get(result.field) if result.field else None
+            if at is not None:
+                at.errors = [*at.errors, result.message]
+            else:
+                form.form_errors.append(result.message)
             return None
         flash(result.message, "error")
         return redirect(refused_then or then)  # type: ignore[arg-type]  # checked above
     _say(done(result) if callable(done) else done)
     return redirect(then(result) if callable(then) else then)
+
+
+def refused_status(form: BaseForm) -> int:
+    """The status of a form page: 422 when it comes back with messages, else 200."""
+    return 422 if form.errors else 200
 
 
 def _say(said: Said) -> None:

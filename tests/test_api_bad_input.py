@@ -329,6 +329,18 @@ def test_every_invalid_field_is_listed_once(client, world):
     assert by_field["languages"]["pointer"] == "#/languages"
 
 
+@pytest.mark.parametrize("day", ["2000-01-01", "9999-12-31"])
+def test_an_end_date_out_of_range_names_the_field(client, world, day):
+    _ids, tokens = world
+    response = client.post(
+        "/api/v1/initiative/needs",
+        json={**NEED_BODY, "expires_on": day},
+        headers=bearer(tokens["owner"]),
+    )
+    errors = assert_problem(response, 422, "invalid-input")["errors"]
+    assert [(e["field"], e["pointer"]) for e in errors] == [("expires_on", "#/expires_on")]
+
+
 def test_the_body_limit_holds_without_a_content_length(client, world):
     """A chunked body is cut off at the limit too."""
     _ids, tokens = world

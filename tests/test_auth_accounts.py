@@ -99,7 +99,7 @@ def test_password_reset_from_mail_to_new_log_in(app, client, db, make_user, mail
     # The other browser's session has ended; the old password no longer works.
     assert not is_logged_in(other_browser)
     response = auth.login(user.email, DEFAULT_PASSWORD)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert Page.of(response).error_summary.endswith(WRONG_CREDENTIALS)
     assert auth.login(user.email, NEW_PASSWORD).status_code == 302
     assert is_logged_in(client)
@@ -142,7 +142,7 @@ def test_the_new_password_may_not_be_made_of_name_or_address(client, db, make_us
 
     for password in ("Wiebke2024!!", "wiebke.muster-77"):
         response = post_form(client, path, {"password": password, "password_repeat": password})
-        assert response.status_code == 200
+        assert response.status_code == 422
         assert Page.of(response).field_error("password") == PERSONAL
 
     db.session.refresh(user)
@@ -190,7 +190,7 @@ def test_change_email_is_confirmed_from_the_new_address(client, db, make_user, m
     assert "neu@example.org" in client.get("/konto").get_data(as_text=True)
 
     auth.logout()
-    assert auth.login("alt@example.org").status_code == 200
+    assert auth.login("alt@example.org").status_code == 422
     assert auth.login("neu@example.org").status_code == 302
 
 
@@ -263,7 +263,7 @@ SIGNUP = {
 def test_password_policy_refuses(password, message, client, db):
     response = post_form(client, "/registrieren", {**SIGNUP, "password": password})
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     page = Page.of(response)
     assert page.field_error("password") == message
     assert message in page.error_summary
@@ -309,7 +309,7 @@ def test_five_failed_log_ins_lock_the_account_even_for_the_right_password(client
         "konto@example.org",
     ) * 2:
         response = log_in(client, spelling, WRONG_PASSWORD, token)
-        assert response.status_code == 200
+        assert response.status_code == 422
         assert Page.of(response).error_summary.endswith(WRONG_CREDENTIALS)
 
     assert_too_many(log_in(client, "konto@example.org", DEFAULT_PASSWORD, token))
@@ -332,11 +332,11 @@ def test_successful_log_ins_do_not_count_against_the_limit(client, db, make_user
 
     token = csrf_token(client, "/anmelden")
     for _ in range(4):
-        assert log_in(client, "konto@example.org", WRONG_PASSWORD, token).status_code == 200
+        assert log_in(client, "konto@example.org", WRONG_PASSWORD, token).status_code == 422
     assert log_in(client, "konto@example.org", token=token).status_code == 302
     auth.logout()
     token = csrf_token(client, "/anmelden")
-    assert log_in(client, "konto@example.org", WRONG_PASSWORD, token).status_code == 200
+    assert log_in(client, "konto@example.org", WRONG_PASSWORD, token).status_code == 422
 
     assert_too_many(log_in(client, "konto@example.org", token=token))
 
@@ -345,7 +345,7 @@ def test_twenty_failed_log_ins_from_one_address_block_that_address(client, db, m
     make_user(email="konto@example.org")
     token = csrf_token(client, "/anmelden")
     for n in range(20):
-        assert log_in(client, f"niemand{n}@example.org", WRONG_PASSWORD, token).status_code == 200
+        assert log_in(client, f"niemand{n}@example.org", WRONG_PASSWORD, token).status_code == 422
 
     assert_too_many(log_in(client, "konto@example.org", token=token))
     elsewhere = {"REMOTE_ADDR": "192.0.2.7"}
@@ -431,7 +431,7 @@ def test_a_disabled_account_cannot_log_in(client, db, make_user, auth):
 
     response = auth.login("gesperrt@example.org")
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert Page.of(response).error_summary.endswith(WRONG_CREDENTIALS)
     assert not is_logged_in(client)
     assert "account.login" not in actions(db, user)
@@ -452,7 +452,7 @@ def test_disabling_an_account_ends_its_sessions(client, db, make_user, auth):
     ("password", "status", "message"),
     [
         (DEFAULT_PASSWORD, 403, "Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse"),
-        (WRONG_PASSWORD, 200, WRONG_CREDENTIALS),
+        (WRONG_PASSWORD, 422, WRONG_CREDENTIALS),
     ],
 )
 def test_an_unconfirmed_account_cannot_log_in(password, status, message, client, db, make_user):

@@ -268,7 +268,7 @@ def test_bad_input_gets_a_message_next_to_the_field(
 
     response = post_form(client, path, form_data(form, changes), token_from=path)
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     page = Page.of(response)
     assert page.error_summary.startswith("Bitte prüfen Sie Ihre Angaben")
     for field_id, message in errors.items():
@@ -294,7 +294,7 @@ def test_a_json_body_is_not_taken_for_the_form(form, errors, open_form, client, 
 
     response = client.post(path, json=values, headers={"X-CSRFToken": csrf_token(client, path)})
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     page = Page.of(response)
     for field_id, message in errors.items():
         assert page.field_error(field_id) == message

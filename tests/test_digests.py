@@ -490,7 +490,7 @@ def test_settings_refuse_an_unknown_choice(client, db, auth, make_user):
     user = make_user()
     auth.login(user.email)
     response = post_form(client, "/konto/benachrichtigungen", {"volunteer": "daily"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Bitte wählen Sie „Einmal pro Woche“ oder „Nicht mehr schicken“." in text_of(response)
     assert _setting(db, user.id, "volunteer") is None
 
@@ -742,6 +742,7 @@ def test_every_page_of_the_mail_links_has_the_shared_structure(
         "offer broken": 400,
         "accept broken": 400,
         "offer closed": 409,
+        "settings with error": 422,
     }
     for name, response in pages.items():
         page = Page.of(response)

@@ -297,7 +297,7 @@ def test_redis_down_log_in_still_works_and_is_throttled_per_process(server_witho
         )
         statuses.append(status)
     # The per-account limit (5 per 15 minutes) holds, counted in the process's memory.
-    assert statuses == [200] * 5 + [429]
+    assert statuses == [422] * 5 + [429]
     output = log.read_text()
     assert "falling back to in-memory storage" in output
     assert '"level": "warning"' in output and "Traceback" not in output

@@ -22,6 +22,8 @@ YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 TODAY = date.today().isoformat()
 CHOOSE_FROM_LIST = "Bitte wählen Sie nur aus der Liste."
 NOT_A_CHOICE = "Keine gültige Auswahl."
+THREE_YEARS_AHEAD = (date.today() + timedelta(days=3 * 365)).isoformat()
+TOO_FAR = "Das Ablaufdatum liegt mehr als zwei Jahre voraus. Bitte prüfen Sie das Jahr."
 
 
 def text_of(response) -> str:
@@ -88,7 +90,7 @@ def test_profile_form_refuses_bad_input(client, db, volunteer, field, value, mes
         message = "Bitte geben Sie mindestens ein Thema an, in dem Sie sich auskennen."
     before = snapshot(db.session)
     response = post_form(client, "/profil", data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Bitte prüfen Sie Ihre Angaben" in text_of(response)
     assert message in text_of(response)
     assert changed_tables(before, snapshot(db.session)) == []
@@ -123,6 +125,8 @@ NEED_CASES = [
     ("experts_wanted", "0", "Bitte geben Sie eine Zahl von 1 bis 5 an."),
     ("experts_wanted", "99", "Bitte geben Sie eine Zahl von 1 bis 5 an."),
     ("expires_on", YESTERDAY, "Das Datum muss in der Zukunft liegen."),
+    ("expires_on", "9999-12-31", TOO_FAR),
+    ("expires_on", THREE_YEARS_AHEAD, TOO_FAR),
 ]
 
 
@@ -139,7 +143,7 @@ def test_need_form_refuses_bad_input(
     path = "/meine-anfragen/neu" if form_page == "new" else f"/anfragen/{need.id}/bearbeiten"
     before = snapshot(db.session)
     response = post_form(client, path, {**NEED_FORM, field: value, "action": "publish"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert message in text_of(response)
     assert changed_tables(before, snapshot(db.session)) == []
 
@@ -291,7 +295,7 @@ def test_withdraw_without_a_reason_asks_for_one(client, db, owner, make_need, re
     need = make_need(owner)
     before = snapshot(db.session)
     response = post_form(client, f"/anfragen/{need.id}/zurueckziehen", {"reason": reason})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Bitte geben Sie kurz einen Grund an." in text_of(response)
     assert changed_tables(before, snapshot(db.session)) == []
 
@@ -300,7 +304,7 @@ def test_too_long_withdraw_reason_is_refused(client, db, owner, make_need):
     need = make_need(owner)
     before = snapshot(db.session)
     response = post_form(client, f"/anfragen/{need.id}/zurueckziehen", {"reason": "x" * 10_000})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Bitte höchstens 1000 Zeichen." in text_of(response)
     assert changed_tables(before, snapshot(db.session)) == []
 

@@ -22,6 +22,7 @@ from matching.models import (
     MeetingOption,
     MeetingStatus,
     OutboxMessage,
+    OutboxStatus,
     utcnow,
 )
 
@@ -417,6 +418,9 @@ def test_reminder_the_day_before_and_the_question_afterwards(db, scene):
         meetings.record_outcome(db.session, scene.member, meeting, "maybe", now=after)
     meetings.record_outcome(db.session, scene.member, meeting, "not_held", now=after)
     db.session.commit()
+    # The answer is given: the question still queued for either side is not sent any more.
+    db.session.expire_all()
+    assert {m.status for m in mails(db, "meeting_question")} == {OutboxStatus.DROPPED}
     [told] = mails(db, "meeting_not_held")
     assert told.recipient == "koo@example.org" and "Ines meldet" in told.text_body
     with pytest.raises(TransitionError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from db_state import changed_tables, snapshot
@@ -198,6 +198,8 @@ NEED_INPUT = needs.NeedInput(
         {"experts_wanted": 0},
         {"experts_wanted": 6},
         {"expires_on": NOW.date()},
+        {"expires_on": date(9999, 12, 31)},
+        {"expires_on": NOW.date() + needs.EXPIRY_HORIZON + timedelta(days=1)},
     ],
     ids=lambda changes: ",".join(changes),
 )
@@ -217,6 +219,23 @@ def test_need_content_is_checked_by_the_service(
             needs.update_need(db.session, member, need, data, now=NOW)
     db.session.rollback()
     assert changed_tables(before, snapshot(db.session)) == []
+
+
+def test_an_end_date_up_to_two_years_ahead_is_kept(db, initiative_with_member):
+    initiative, member = initiative_with_member
+    last_day = NOW.date() + needs.EXPIRY_HORIZON
+    data = replace(NEED_INPUT, expires_on=last_day)
+    need = needs.create_need(db.session, member, initiative, data, now=NOW, publish=False)
+    assert need.expires_on == last_day
+    with pytest.raises(InvalidInput, match="mehr als zwei Jahre") as refused:
+        needs.update_need(
+            db.session,
+            member,
+            need,
+            replace(data, expires_on=last_day + timedelta(days=1)),
+            now=NOW,
+        )
+    assert refused.value.field == "expires_on"
 
 
 def test_create_and_publish_writes_both_steps(db, initiative_with_member):

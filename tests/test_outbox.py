@@ -237,6 +237,24 @@ def test_the_idempotency_key_queues_a_message_once(db):
     assert len(rows(db.session)) == 1
 
 
+def test_dropping_by_key_prefix_touches_only_unsent_rows_of_that_prefix(db):
+    keys = ["question:1:0:5", "question:1:0:6", "question:12:0:5", "question:1_:0:5", "other:1"]
+    made = {key: outbox.enqueue(db.session, _mail(n), key=key) for n, key in enumerate(keys)}
+    made["question:1:0:6"].status = OutboxStatus.SENT
+    db.session.commit()
+    assert outbox.drop_unsent(db.session, "question:1:") == 1
+    db.session.commit()
+    status = {row.idempotency_key: row.status for row in rows(db.session)}
+    assert status == {
+        "question:1:0:5": OutboxStatus.DROPPED,
+        "question:1:0:6": OutboxStatus.SENT,
+        "question:12:0:5": OutboxStatus.PENDING,
+        "question:1_:0:5": OutboxStatus.PENDING,
+        "other:1": OutboxStatus.PENDING,
+    }
+    assert outbox.due_count(db.session, utcnow()) == 3
+
+
 def test_the_database_refuses_a_second_row_with_the_same_key(db):
     outbox.enqueue(db.session, _mail(1), key="same")
     db.session.commit()

@@ -117,7 +117,7 @@ def test_erase_removes_the_person_and_keeps_history(
     )
     # The old log-in no longer works, and the session is over.
     assert client.get("/konto").status_code == 302
-    assert auth.login("vera@example.org").status_code == 200
+    assert auth.login("vera@example.org").status_code == 422
 
 
 def test_new_privacy_text_is_asked_once(client, db, auth, make_user, app):

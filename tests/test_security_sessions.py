@@ -125,7 +125,7 @@ def test_a_password_change_needs_the_current_password(app, client, db, erika):
         },
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Das Passwort stimmt nicht." in response.get_data(as_text=True)
     db.session.expire_all()
     assert erika.session_version == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 from after_match import build_scene
@@ -63,6 +64,28 @@ def test_question_before_accepting_and_answer_without_contacts(client, db, auth,
     assert "Eine lose Gruppe" in page and "Ines (Initiative)" in page
     auth.logout()
     assert stored(db) == 2
+
+
+@pytest.mark.parametrize(
+    ("frequency", "said"),
+    [
+        ("each", "Die andere Seite bekommt in den nächsten 15 Minuten eine E-Mail dazu."),
+        ("daily", "Die andere Seite erfährt davon mit ihrer täglichen Zusammenfassung per E-Mail."),
+        ("off", "Die andere Seite bekommt keine E-Mail dazu, sie sieht die Nachricht, wenn"),
+    ],
+)
+def test_the_author_is_told_what_mail_the_other_side_gets(
+    client, app, db, auth, scene, frequency, said
+):
+    app.config["MESSAGE_MAIL_MINUTES"] = 15
+    messages.set_mail_frequency(db.session, scene.member, frequency, now=utcnow())
+    db.session.commit()
+    auth.login("vera@example.org")
+    response = post_form(client, thread_url(scene), {"body": "Passt Ihnen Dienstag?"})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Ihre Nachricht ist angekommen." in page
+    assert said in unescape(page)
+    assert "Die andere Seite bekommt eine E-Mail." not in page
 
 
 def test_the_initiative_answers_but_does_not_start_before_the_yes(db, scene):

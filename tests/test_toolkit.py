@@ -84,7 +84,7 @@ def test_wrong_or_too_large_files_are_refused_with_a_message(
 ):
     monkeypatch.setitem(app.config, "TOOLKIT_MAX_UPLOAD_BYTES", 2048)
     response = upload(client, "/werkzeugkoffer/neu", FORM, content, name=name)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert material(db) is None
 
@@ -220,6 +220,6 @@ def test_an_upload_without_the_forms_csrf_token_is_refused(client, db, coordinat
         data={**FORM, "file": (io.BytesIO(PDF), "x.pdf")},
         content_type="multipart/form-data",
     )
-    assert forged.status_code == 200
+    assert forged.status_code == 422
     assert "Das Formular war zu lange offen" in forged.get_data(as_text=True)
     assert material(db) is None

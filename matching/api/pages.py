@@ -11,7 +11,7 @@ from matching.api.forms import TokenForm
 from matching.extensions import db
 from matching.forms import BaseForm
 from matching.models import ApiToken, utcnow
-from matching.views import Refused, attempt, perform, require_valid_post
+from matching.views import Refused, attempt, perform, refused_status, require_valid_post
 
 bp = Blueprint("api_pages", __name__)
 
@@ -26,7 +26,7 @@ def _page(form: TokenForm, new_secret: str | None = None):
         now=utcnow(),
     )
     # The secret is in this page only; no cache may keep it.
-    return response, 200, {"Cache-Control": "no-store"}
+    return response, refused_status(form), {"Cache-Control": "no-store"}
 
 
 @bp.route("/konto/api-zugang", methods=["GET", "POST"])

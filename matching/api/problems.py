@@ -279,7 +279,18 @@ def register(bp: Blueprint) -> None:
     def service_refused(error: ServiceError):
         db.session.rollback()
         kind = _BY_STATUS[error.status if error.status in SERVICE_DETAIL_STATUSES else 409]
-        return problem_response(kind, error.message)
+        field = getattr(error, "field", None)
+        errors = None
+        if field is not None:
+            errors = [
+                {
+                    "field": field,
+                    "code": "rule",
+                    "message": error.message,
+                    "pointer": _pointer((field,)),
+                }
+            ]
+        return problem_response(kind, error.message, errors=errors)
 
     @bp.errorhandler(HTTPException)
     def http_error(error: HTTPException):

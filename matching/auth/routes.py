@@ -41,7 +41,7 @@ from matching.main.errors import CSRF_MESSAGE
 from matching.models import User, utcnow
 from matching.tokens import TokenError, make_token, read_token
 from matching.urls import safe_next
-from matching.views import perform
+from matching.views import perform, refused_status
 
 bp = Blueprint("auth", __name__)
 
@@ -90,7 +90,7 @@ def signup():
             _queue_confirmation(user)
         db.session.commit()
         return redirect(url_for("auth.check_mail"))
-    return render_template("auth/signup.html", form=form)
+    return render_template("auth/signup.html", form=form), refused_status(form)
 
 
 def _queue_confirmation(user: User) -> None:
@@ -139,7 +139,7 @@ def confirm(token: str):
             done=_("Danke! Ihre E-Mail-Adresse ist bestätigt. Bitte melden Sie sich an."),
             then=url_for("auth.login", email=user.email),
         )
-    return render_template("auth/confirm.html", form=form, user=user)
+    return render_template("auth/confirm.html", form=form, user=user), refused_status(form)
 
 
 @bp.route("/bestaetigen/neu", methods=["GET", "POST"])
@@ -154,7 +154,7 @@ def resend_confirmation():
             _queue_confirmation(user)
             db.session.commit()
         return redirect(url_for("auth.check_mail"))
-    return render_template("auth/resend.html", form=form)
+    return render_template("auth/resend.html", form=form), refused_status(form)
 
 
 # ---------------------------------------------------------------- log-in
@@ -188,7 +188,7 @@ def login():
             accounts.record_login(db.session, user, now)
             db.session.commit()
             return redirect(next_url or url_for("main.home"))
-    status = 200 if request.method == "GET" else (403 if unconfirmed else 200)
+    status = 403 if unconfirmed else refused_status(form)
     return render_template("auth/login.html", form=form, unconfirmed=unconfirmed), status
 
 
@@ -260,7 +260,7 @@ def reset_request():
         audit.record(db.session, None, "account.reset_request", "user", user.id if known else None)
         db.session.commit()
         return render_template("auth/reset_sent.html")
-    return render_template("auth/reset_request.html", form=form)
+    return render_template("auth/reset_request.html", form=form), refused_status(form)
 
 
 def _reset_user(token: str) -> tuple[User | None, bool]:
@@ -296,7 +296,7 @@ def reset(token: str):
             done=_("Ihr Passwort ist geändert. Bitte melden Sie sich mit dem neuen Passwort an."),
             then=url_for("auth.login", email=user.email),
         )
-    return render_template("auth/reset.html", form=form)
+    return render_template("auth/reset.html", form=form), refused_status(form)
 
 
 @bp.route("/konto/passwort", methods=["GET", "POST"])
@@ -329,7 +329,7 @@ def change_password():
                 "success",
             )
             return redirect(url_for("auth.account"))
-    return render_template("auth/change_password.html", form=form)
+    return render_template("auth/change_password.html", form=form), refused_status(form)
 
 
 # ---------------------------------------------------------------- account
@@ -383,7 +383,7 @@ def change_email():
                 "info",
             )
             return redirect(url_for("auth.account"))
-    return render_template("auth/change_email.html", form=form)
+    return render_template("auth/change_email.html", form=form), refused_status(form)
 
 
 @bp.route("/konto/email/<token>", methods=["GET", "POST"])
@@ -419,7 +419,9 @@ def confirm_email(token: str):
         return redirect(
             url_for("auth.account") if current_user.is_authenticated else url_for("auth.login")
         )
-    return render_template("auth/confirm_email.html", form=form, new_email=new_email)
+    return render_template(
+        "auth/confirm_email.html", form=form, new_email=new_email
+    ), refused_status(form)
 
 
 def _tell_old_address(user: User, old_email: str) -> None:

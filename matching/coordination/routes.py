@@ -36,7 +36,7 @@ from matching.models import (
 from matching.needs import clocks
 from matching.reference import DISTRICT_BY_CODE, LANGUAGES, LEVELS, PHASES, URGENCIES
 from matching.urls import parse_id
-from matching.views import get_or_404, perform, require_valid_post
+from matching.views import get_or_404, perform, refused_status, require_valid_post
 
 bp = Blueprint("coordination", __name__, url_prefix="/koordination")
 
@@ -226,7 +226,7 @@ def reject_match(match_id: int):
             done=_("Der Vorschlag ist abgelehnt."),
             then=url_for("coordination.queue"),
         )
-    return render_template("coordination/reject.html", match=match, form=form)
+    return render_template("coordination/reject.html", match=match, form=form), refused_status(form)
 
 
 @bp.route("/anfragen/<id:need_id>/zuordnen", methods=["GET", "POST"])
@@ -274,7 +274,7 @@ def assign(need_id: int):
         ).all()
     return render_template(
         "coordination/assign.html", need=need, ranked=ranked, found=found, query=query, form=form
-    )
+    ), refused_status(form)
 
 
 @bp.route("/anfragen/<id:need_id>/verlauf")
@@ -369,7 +369,7 @@ def record_phone_need():
         phases=PHASES,
         urgencies=URGENCIES,
         known=known,
-    )
+    ), refused_status(form)
 
 
 NEW_INITIATIVE = "neu"

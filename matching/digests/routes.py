@@ -31,7 +31,7 @@ from matching.models import (
     utcnow,
 )
 from matching.tokens import TokenError
-from matching.views import Refused, attempt, someone_else_signed_in
+from matching.views import Refused, attempt, refused_status, someone_else_signed_in
 
 bp = Blueprint("digests", __name__)
 
@@ -70,7 +70,7 @@ def settings():
         enabled = digests.enabled_kinds(db.session, current_user.id)
         for kind in kinds:
             form[kind].data = WEEKLY if enabled[kind] else OFF
-    return render_template("digests/settings.html", form=form, kinds=kinds)
+    return render_template("digests/settings.html", form=form, kinds=kinds), refused_status(form)
 
 
 # ---------------------------------------------------------------- unsubscribe

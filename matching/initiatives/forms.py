@@ -126,7 +126,14 @@ class NeedForm(BaseForm):
     expires_on = DayField(
         _l("Gültig bis (freiwillig)"),
         description=_l("Danach verschwindet die Anfrage von selbst."),
-        validators=[Optional(), FutureDate(_l("Das Datum muss in der Zukunft liegen."))],
+        validators=[
+            Optional(),
+            FutureDate(
+                _l("Das Datum muss in der Zukunft liegen."),
+                within=needs.EXPIRY_HORIZON,
+                too_far=needs.EXPIRY_TOO_FAR,
+            ),
+        ],
     )
 
     def __init__(self, *args, **kwargs) -> None:

@@ -25,7 +25,7 @@ from matching.models import (
 from matching.needs import clocks, phases
 from matching.permissions import acts_for_initiative, can_manage_need, is_coordinator
 from matching.reference import PHASES, URGENCIES
-from matching.views import perform, require_valid_post
+from matching.views import perform, refused_status, require_valid_post
 
 bp = Blueprint("initiatives", __name__)
 # Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
@@ -99,7 +99,9 @@ def edit_initiative():
         )
         if saved is not None:
             return saved
-    return render_template("initiatives/initiative.html", form=form, initiative=initiative)
+    return render_template(
+        "initiatives/initiative.html", form=form, initiative=initiative
+    ), refused_status(form)
 
 
 @bp.route("/meine-anfragen")
@@ -162,7 +164,7 @@ def new_need():
             return saved
     return render_template(
         "initiatives/need_form.html", form=form, need=None, phases=PHASES, urgencies=URGENCIES
-    )
+    ), refused_status(form)
 
 
 @bp.route("/anfragen/<id:need_id>/bearbeiten", methods=["GET", "POST"])
@@ -185,14 +187,17 @@ def edit_need(need_id: int):
             if request.form.get("action") == "publish" and need.status == "draft":
                 needs.change_status(db.session, current_user, need, "publish", now=now)
 
-        return perform(
+        saved = perform(
             save,
             done=_("Ihre Änderungen sind gespeichert."),
             then=url_for("needs.detail", need_id=need_id),
+            form=form,
         )
+        if saved is not None:
+            return saved
     return render_template(
         "initiatives/need_form.html", form=form, need=need, phases=PHASES, urgencies=URGENCIES
-    )
+    ), refused_status(form)
 
 
 @bp.route("/anfragen/<id:need_id>/veroeffentlichen", methods=["POST"])
@@ -235,4 +240,4 @@ def withdraw_need(need_id: int):
             done=_("Ihre Anfrage ist zurückgezogen."),
             then=url_for("needs.detail", need_id=need_id),
         )
-    return render_template("initiatives/withdraw.html", need=need, form=form)
+    return render_template("initiatives/withdraw.html", need=need, form=form), refused_status(form)

@@ -25,6 +25,7 @@ __all__ = [
     "absolute_url",
     "build",
     "drain",
+    "drop_unsent",
     "init_app",
     "queue",
     "queue_for_user",
@@ -37,6 +38,11 @@ __all__ = [
 def queue(session: Session, mail: Mail, *, key: str | None = None, user_id: int | None = None):
     """Put a built mail into the outbox (in the session's transaction); None if ``key`` was used."""
     return outbox.enqueue(session, mail, key=key, user_id=user_id)
+
+
+def drop_unsent(session: Session, key_prefix: str) -> int:
+    """Drop queued, not yet sent mails whose key starts with ``key_prefix``; how many."""
+    return outbox.drop_unsent(session, key_prefix)
 
 
 def queue_for_user(

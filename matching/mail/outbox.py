@@ -73,6 +73,24 @@ def enqueue(session: Session, mail: Mail, *, key: str | None = None, user_id: in
     return row
 
 
+def drop_unsent(session: Session, key_prefix: str) -> int:
+    """Mark the not yet sent rows whose key starts with ``key_prefix`` as dropped.
+
+    For a mail that the change being made outdates (a question already answered): the sender
+    only sends rows it holds as pending or sending, so a dropped row stays unsent.
+    """
+    dropped = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.idempotency_key.startswith(key_prefix, autoescape=True),
+            OutboxMessage.status.in_((S.PENDING, S.SENDING)),
+        )
+        .values(status=S.DROPPED, claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return dropped.rowcount or 0
+
+
 def committed_ids(session: Session) -> list[int]:
     """Ids of outbox rows whose transaction has committed since the last call."""
     return session.info.pop(_COMMITTED, [])

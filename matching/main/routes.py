@@ -25,7 +25,7 @@ from matching.main.forms import BarrierForm
 from matching.models import utcnow
 from matching.reference import PHASES, UI_LOCALES
 from matching.urls import safe_next
-from matching.views import perform
+from matching.views import perform, refused_status
 
 bp = Blueprint("main", __name__)
 
@@ -116,4 +116,6 @@ def accessibility():
         if reported is not None:
             return reported
     statement_date = current_app.config["ACCESSIBILITY_STATEMENT_DATE"]
-    return render_template("main/accessibility.html", form=form, statement_date=statement_date)
+    return render_template(
+        "main/accessibility.html", form=form, statement_date=statement_date
+    ), refused_status(form)

@@ -142,7 +142,7 @@ def question(session: Session, meeting: Meeting) -> int:
             person,
             "meeting_question",
             _l("Hat das Treffen stattgefunden?"),
-            key=f"meeting-question:{meeting.id}:{meeting.sequence}:{person.id}",
+            key=f"{_question_key(meeting)}{meeting.sequence}:{person.id}",
             **_common(meeting),
         )
         sent += row is not None
@@ -167,3 +167,12 @@ def _with_calendar(built: mail.Mail, calendar: str) -> mail.Mail:
     from dataclasses import replace
 
     return replace(built, calendar=calendar)
+
+
+def _question_key(meeting: Meeting) -> str:
+    return f"meeting-question:{meeting.id}:"
+
+
+def question_answered(session: Session, meeting: Meeting) -> int:
+    """Once someone answered, the question still waiting in the outbox is not sent any more."""
+    return mail.drop_unsent(session, _question_key(meeting))

@@ -328,6 +328,7 @@ def record_outcome(
     audit.record(
         session, actor, "meeting.outcome", "meeting", meeting.id, to_state=outcome, now=now
     )
+    meeting_mail.question_answered(session, meeting)
     if outcome == MeetingOutcome.NOT_HELD:
         meeting_mail.not_held(session, meeting, actor)
     return meeting

@@ -6,13 +6,14 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matching import mail
 from matching.matches.messages import mail_frequency
-from matching.matches.participants import ROLE_LABELS, sides
+from matching.matches.participants import ROLE_LABELS, other_side, sides
 from matching.models import (
     InitiativeMember,
     Match,
@@ -33,6 +34,36 @@ def thread_url(match: Match) -> str:
 def sender_label(message: MatchMessage) -> str:
     """ "Vera (Expert:in)": first name and role, never more."""
     return f"{message.author_name} ({ROLE_LABELS[message.author_role]})"
+
+
+def posted_notice(session: Session, author: User, match: Match, role: str) -> str:
+    """What happens after a message is posted, as the other side chose to hear of messages.
+
+    Said plainly, so nobody waits for an answer to a mail that is never sent.
+    """
+    chosen = {mail_frequency(session, p) for p in other_side(match, role) if p.id != author.id}
+    if chosen == {MessageMail.EACH}:
+        return _(
+            "Ihre Nachricht ist angekommen. Die andere Seite bekommt in den nächsten "
+            "%(minutes)d Minuten eine E-Mail dazu.",
+            minutes=current_app.config["MESSAGE_MAIL_MINUTES"],
+        )
+    if chosen == {MessageMail.DAILY}:
+        return _(
+            "Ihre Nachricht ist angekommen. Die andere Seite erfährt davon mit ihrer "
+            "täglichen Zusammenfassung per E-Mail."
+        )
+    if not chosen or chosen == {MessageMail.OFF}:
+        return _(
+            "Ihre Nachricht ist angekommen. Die andere Seite bekommt keine E-Mail dazu, "
+            "sie sieht die Nachricht, wenn sie das nächste Mal hier hereinschaut."
+        )
+    return _(
+        "Ihre Nachricht ist angekommen. Auf der anderen Seite bekommt nur eine E-Mail dazu, "
+        "wer das so eingestellt hat: innerhalb von %(minutes)d Minuten oder mit der "
+        "täglichen Zusammenfassung.",
+        minutes=current_app.config["MESSAGE_MAIL_MINUTES"],
+    )
 
 
 def send_batched(session: Session, now: datetime) -> dict:

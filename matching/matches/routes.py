@@ -24,7 +24,7 @@ from matching.needs import clocks, phases
 from matching.permissions import is_coordinator, is_member
 from matching.reference import PHASES
 from matching.toolkit import materials
-from matching.views import get_or_404, perform, require_valid_post
+from matching.views import get_or_404, perform, refused_status, require_valid_post
 
 bp = Blueprint("matches", __name__)
 
@@ -100,7 +100,9 @@ def decline(match_id: int):
             _("Schade – danke, dass Sie Bescheid gesagt haben. Wir suchen jemand anderen."),
             form.reason.data or "",
         )
-    return render_template("matches/decline.html", match=match, need=match.need, form=form)
+    return render_template(
+        "matches/decline.html", match=match, need=match.need, form=form
+    ), refused_status(form)
 
 
 @bp.route("/vermittlungen/<id:match_id>/abschliessen", methods=["POST"])
@@ -194,7 +196,9 @@ def offer(need_id: int):
             ),
             then=url_for("profiles.overview"),
         )
-    return render_template("matches/offer.html", need=need, profile=profile, form=form)
+    return render_template(
+        "matches/offer.html", need=need, profile=profile, form=form
+    ), refused_status(form)
 
 
 @bp.route("/anfragen/<id:need_id>/diesmal-nicht", methods=["GET", "POST"])
@@ -229,4 +233,6 @@ def pass_need(need_id: int):
         )
     if need.status != NeedStatus.OPEN:
         abort(404)
-    return render_template("matches/pass.html", state="ask", need=need, form=form)
+    return render_template("matches/pass.html", state="ask", need=need, form=form), refused_status(
+        form
+    )

@@ -8,11 +8,11 @@ from flask_login import current_user, login_required
 
 from matching import matches
 from matching.extensions import db
-from matching.matches import messages
+from matching.matches import message_mail, messages
 from matching.matches.forms import MessageForm, MessageMailForm
 from matching.matches.participants import ROLE_LABELS, role_in
 from matching.models import Match, utcnow
-from matching.views import Refused, attempt
+from matching.views import Refused, attempt, refused_status
 
 bp = Blueprint("thread", __name__)
 
@@ -57,7 +57,7 @@ def show(match_id: int):
         if isinstance(posted, Refused):
             form.body.errors = [posted.message]
             return _page(match, role, form, 422)
-        flash(_("Ihre Nachricht ist angekommen. Die andere Seite bekommt eine E-Mail."), "success")
+        flash(message_mail.posted_notice(db.session, current_user, match, role), "success")
         return redirect(url_for("thread.show", match_id=match.id, _anchor="neu"))
     return _page(match, role, form, 422 if form.errors else 200)
 
@@ -80,4 +80,4 @@ def settings():
             return redirect(url_for("thread.settings"))
     elif not form.is_submitted():
         form.frequency.data = messages.mail_frequency(db.session, current_user)
-    return render_template("matches/message_settings.html", form=form)
+    return render_template("matches/message_settings.html", form=form), refused_status(form)

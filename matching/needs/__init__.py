@@ -2,6 +2,8 @@
 
 # The feature's state changes, called by pages, the API and jobs alike.
 from matching.needs.lifecycle import (  # noqa: F401
+    EXPIRY_HORIZON,
+    EXPIRY_TOO_FAR,
     STATUS_LABELS,
     TRANSITIONS,
     NeedInput,

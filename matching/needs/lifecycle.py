@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -141,6 +141,12 @@ def change_status(
     return need
 
 
+# A need runs for weeks or months; a day further out than this is a typing slip (9999 for
+# 2026) and would keep the need open for good, as the meeting times' horizon does.
+EXPIRY_HORIZON = timedelta(days=730)
+EXPIRY_TOO_FAR = _l("Das Ablaufdatum liegt mehr als zwei Jahre voraus. Bitte prüfen Sie das Jahr.")
+
+
 @dataclass
 class NeedInput:
     """What an initiative writes into a need; validated here as well as in the form."""
@@ -184,7 +190,9 @@ def _validate(data: NeedInput, today: date) -> None:
     if not 1 <= data.experts_wanted <= 5:
         raise InvalidInput(_l("Bitte wählen Sie 1 bis 5 Expert:innen."))
     if data.expires_on is not None and data.expires_on <= today:
-        raise InvalidInput(_l("Das Ablaufdatum muss in der Zukunft liegen."))
+        raise InvalidInput(_l("Das Ablaufdatum muss in der Zukunft liegen."), field="expires_on")
+    if data.expires_on is not None and data.expires_on > today + EXPIRY_HORIZON:
+        raise InvalidInput(EXPIRY_TOO_FAR, field="expires_on")
 
 
 def _apply(need: Need, data: NeedInput) -> None:

@@ -26,6 +26,7 @@ from matching.models import ConsentRecord, utcnow
 from matching.privacy import readable
 from matching.privacy.forms import ConsentForm, EraseForm
 from matching.urls import safe_next
+from matching.views import refused_status
 
 bp = Blueprint("privacy", __name__)
 
@@ -69,7 +70,7 @@ def consent():
             )
             db.session.commit()
         return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
-    return render_template("privacy/consent.html", form=form, version=version)
+    return render_template("privacy/consent.html", form=form, version=version), refused_status(form)
 
 
 @bp.route("/konto/meine-daten")

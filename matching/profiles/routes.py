@@ -17,7 +17,7 @@ from matching.models import Match, MatchStatus, Need, ProfileStatus, Role, utcno
 from matching.needs import clocks, queries
 from matching.profiles.forms import ProfileForm
 from matching.reference import DISTRICTS, LEVELS, PHASES, RINGS
-from matching.views import perform
+from matching.views import perform, refused_status
 
 bp = Blueprint("profiles", __name__)
 
@@ -84,7 +84,7 @@ def profile():
         profile=current,
         lowered=passes.lowered_phases(db.session, current) if current else [],
         reset_form=BaseForm(),
-    )
+    ), refused_status(form)
 
 
 @bp.route("/profil/themen-zuruecksetzen", methods=["POST"])

@@ -29,7 +29,7 @@ from matching.permissions import is_coordinator
 from matching.reference import PHASES
 from matching.toolkit import materials
 from matching.toolkit.forms import MaterialForm
-from matching.views import get_or_404, perform, require_valid_post
+from matching.views import get_or_404, perform, refused_status, require_valid_post
 
 bp = Blueprint("toolkit", __name__)
 
@@ -167,7 +167,7 @@ def new():
         material=None,
         coordinator=coordinator,
         max_size=toolkit.megabytes(toolkit.max_upload_bytes()),
-    )
+    ), refused_status(form)
 
 
 @bp.route("/koordination/werkzeugkoffer")
@@ -212,7 +212,7 @@ def edit(material_id: int):
         material=material,
         coordinator=True,
         max_size=toolkit.megabytes(toolkit.max_upload_bytes()),
-    )
+    ), refused_status(form)
 
 
 @bp.route("/koordination/werkzeugkoffer/<id:material_id>/freigeben", methods=["POST"])
@@ -231,7 +231,9 @@ def reject(material_id: int):
     form = ReasonForm()
     if form.validate_on_submit():
         return _review(material, False, form.reason.data, _("Der Vorschlag ist abgelehnt."))
-    return render_template("toolkit/reject.html", material=material, form=form)
+    return render_template("toolkit/reject.html", material=material, form=form), refused_status(
+        form
+    )
 
 
 def _review(material: Material, approve: bool, reason: str, done: str):
