@@ -12,7 +12,8 @@ from sqlalchemy import func, select, text
 from matching.extensions import db as _db
 from matching.matches import autorun, planning
 from matching.models import Match, MatchStatus, Role, User, utcnow
-from tests.test_concurrency import TABLES, _need, _user, _volunteer
+from tests.db_state import empty_every_table
+from tests.test_concurrency import _need, _user, _volunteer
 
 pytestmark = pytest.mark.postgres
 
@@ -26,9 +27,7 @@ def committed(app):
             yield _db
         finally:
             _db.session.rollback()
-            _db.session.execute(
-                text(f"TRUNCATE {TABLES}, matching_requests, job_runs RESTART IDENTITY CASCADE")
-            )
+            empty_every_table(_db.session)
             _db.session.commit()
             _db.session.remove()
 

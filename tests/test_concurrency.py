@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from matching import matches
 from matching.auth.passwords import hash_password
@@ -32,14 +32,9 @@ from matching.models import (
     VolunteerProfile,
     utcnow,
 )
+from tests.db_state import empty_every_table
 
 pytestmark = pytest.mark.postgres
-
-TABLES = (
-    "audit_log, matches, need_phases, needs, initiative_members, initiatives, "
-    "volunteer_phase_levels, volunteer_districts, volunteer_languages, volunteer_profiles, "
-    "consent_records, user_roles, outbox, users"
-)
 
 
 @pytest.fixture()
@@ -51,7 +46,7 @@ def committed(app):
             yield _db
         finally:
             _db.session.rollback()
-            _db.session.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+            empty_every_table(_db.session)
             _db.session.commit()
             _db.session.remove()
 

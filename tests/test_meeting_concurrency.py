@@ -17,14 +17,9 @@ from matching.errors import TransitionError
 from matching.extensions import db as _db
 from matching.matches import meetings
 from matching.models import InitiativeMember, Meeting, MeetingStatus, Role, User, utcnow
+from tests.db_state import empty_every_table
 
 pytestmark = pytest.mark.postgres
-
-TABLES = (
-    "audit_log, meeting_options, meetings, match_messages, matches, need_phases, needs, "
-    "initiative_members, initiatives, volunteer_phase_levels, volunteer_districts, "
-    "volunteer_languages, volunteer_profiles, consent_records, user_roles, outbox, users"
-)
 
 
 @pytest.fixture()
@@ -36,7 +31,7 @@ def committed(app):
             yield _db
         finally:
             _db.session.rollback()
-            _db.session.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+            empty_every_table(_db.session)
             _db.session.commit()
             _db.session.remove()
 
