@@ -210,6 +210,12 @@ def test_need_and_match_pages_offer_print_with_and_without_javascript(
         page = Page.of(client.get(path))
         action = page.find("div", class_="print-action")
         assert action is not None, path
+        # After the need's facts and the next steps, not between the title and the need.
+        html = page.html
+        start = html.index('class="print-action"')
+        assert html.index('class="card"') < start, path
+        rest = html[start:]
+        assert "<section" not in rest[: rest.index("</article>")], path
         button = action.find("button")
         # The button needs JavaScript: it starts hidden and app.js shows it and hides the hint.
         assert button.text == "Drucken" and button.get("type") == "button"
