@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from matching import engine
 from matching.engine.scoring import PLACE_VALUES, URGENCY_VALUES
 from matching.engine.scoring import value as score_value
+from matching.matches.unchanged import NEED_COLUMNS
 from matching.models import Need, NeedPhase, NeedStatus, VolunteerProfile
 from matching.reference import NEIGHBOURS, PHASE_CODES, REMOTE_FORMATS
 
@@ -150,20 +151,7 @@ def _bounded_candidates(volunteer: engine.Volunteer, chosen: engine.Weights, now
         + bonus
     ).label("bound")
     return (
-        select(
-            Need.id,
-            Need.initiative_id,
-            Need.district,
-            Need.language,
-            Need.accepts_in_person,
-            Need.accepts_phone,
-            Need.accepts_video,
-            Need.urgency,
-            Need.experts_wanted,
-            Need.published_at,
-            Need.created_at,
-            bound,
-        )
+        select(*NEED_COLUMNS, bound)
         .join(phases, and_(phases.c.need_id == Need.id, phases.c.best >= 1))
         .where(*passing)
         .order_by(bound.desc(), Need.id)

@@ -554,21 +554,7 @@ def open_need_records(session: Session, live: dict[int, int] | None = None) -> l
     as ``live`` (need id → live matches) leaves."""
     live = live or {}
     rows = session.execute(
-        select(
-            Need.id,
-            Need.initiative_id,
-            Need.district,
-            Need.language,
-            Need.accepts_in_person,
-            Need.accepts_phone,
-            Need.accepts_video,
-            Need.urgency,
-            Need.experts_wanted,
-            Need.published_at,
-            Need.created_at,
-        )
-        .where(Need.status == NeedStatus.OPEN)
-        .order_by(Need.id)
+        select(*unchanged.NEED_COLUMNS).where(Need.status == NeedStatus.OPEN).order_by(Need.id)
     ).all()
     # By the ids just read: each statement sees the latest commits, and a need published in
     # between must not turn up without its phases.

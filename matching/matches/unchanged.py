@@ -56,25 +56,30 @@ STILL_VALID = timedelta(hours=1)
 # Bump when the parts below change: an old fingerprint must never match a new one.
 _VERSION = "1"
 
+# What the engine reads of a need: its loaders select exactly these, so the fingerprint covers
+# every column they read.
+NEED_COLUMNS = (
+    Need.id,
+    Need.initiative_id,
+    Need.district,
+    Need.language,
+    Need.accepts_in_person,
+    Need.accepts_phone,
+    Need.accepts_video,
+    Need.urgency,
+    Need.experts_wanted,
+    Need.published_at,
+    Need.created_at,
+)
+
+
 # (name, model, columns, condition): every column a proposal run reads, and a little more
 # where a filter would cost more than it saves (all matches, all need phases).
 _PARTS = (
     (
         "needs",
         Need,
-        (
-            Need.id,
-            Need.initiative_id,
-            Need.district,
-            Need.language,
-            Need.accepts_in_person,
-            Need.accepts_phone,
-            Need.accepts_video,
-            Need.urgency,
-            Need.experts_wanted,
-            Need.published_at,
-            Need.created_at,
-        ),
+        NEED_COLUMNS,
         Need.status == NeedStatus.OPEN,
     ),
     ("need_phases", NeedPhase, (NeedPhase.need_id, NeedPhase.phase), None),
