@@ -86,3 +86,26 @@ def test_the_page_links_each_box_and_lists_the_gaps(
 def test_an_unknown_box_is_a_clear_404(client, db, coordinator, path):
     response = client.get(path)
     assert response.status_code == 404
+
+
+def test_needs_alike_count_together_and_exclusions_count_for_their_need_alone(
+    db, make_volunteer, make_initiative, make_need
+):
+    vera = make_volunteer(districts=("stammheim",), levels={"start": 3}, capacity=3)
+    stammheim, _m = make_initiative("Stammheim hilft", district="stammheim")
+    alike = [make_need(stammheim, title=f"Gleich {i}") for i in range(3)]
+    declined = make_need(stammheim, title="Abgelehnt")
+    db.session.add(Match(need=declined, volunteer=vera, status=MatchStatus.DECLINED))
+    # Vera belongs to this initiative: she cannot advise it.
+    own, _m = make_initiative("Veras eigene", district="stammheim", member=vera.user)
+    make_need(own, title="Eigene")
+    persian = [make_need(stammheim, title=f"Persisch {i}", language="fa") for i in range(2)]
+    db.session.commit()
+
+    picture = boxes.coverage(db.session, utcnow())
+
+    cell = _cell(picture, "stammheim", "start")
+    assert (cell.needs, cell.volunteers) == (len(alike) + 2 + len(persian), 1)
+    assert cell.uncovered == 2 + len(persian)  # the declined, her own, the Persian ones
+    [gap] = picture.gaps
+    assert (gap.reason, gap.language, gap.needs) == ("language", "fa", len(persian))

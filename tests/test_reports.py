@@ -32,6 +32,7 @@ from matching.models import (
     utcnow,
 )
 from matching.reference import DISTRICT_CODES, PHASE_CODES
+from matching.reports import boxes
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 BOM = b"\xef\xbb\xbf"
@@ -196,7 +197,7 @@ def _cell(report: reports.Coverage, district: str, phase: str) -> reports.Covera
 def test_coverage_counts_a_volunteer_where_and_in_what_they_serve(db, make_volunteer):
     make_volunteer(levels={"start": 2}, districts=("ost",))
 
-    report = reports.coverage(db.session, NOW)
+    report = boxes.coverage(db.session, NOW).report
 
     assert _cell(report, "ost", "start").volunteers == 1
     assert _cell(report, "ost", "planning").volunteers == 0  # level 0 there
@@ -205,7 +206,7 @@ def test_coverage_counts_a_volunteer_where_and_in_what_they_serve(db, make_volun
 
 
 def test_coverage_groups_districts_by_ring(db):
-    report = reports.coverage(db.session, NOW)
+    report = boxes.coverage(db.session, NOW).report
     assert [group.ring.code for group in report.rings] == ["inner", "outer"]
     inner = [district.code for district, _ in report.rings[0].rows]
     assert inner == ["mitte", "nord", "ost", "sued", "west"]
@@ -227,22 +228,23 @@ def test_coverage_leaves_out_who_cannot_take_on_a_need(
     basic = make_volunteer(levels={"start": 1})  # Grundkenntnisse are enough
     back_today = make_volunteer(levels=start)
     back_today.paused_until = NOW.date()
-    proposed_only = make_volunteer(levels=start, capacity=1)  # a proposal takes no place
+    proposed = make_volunteer(levels=start, capacity=1)  # a proposal waiting for a yes holds it
     db.session.commit()
     initiative, _ = make_initiative()
     need = make_need(initiative)
     _match(db, need, full, MatchStatus.ACCEPTED)
-    _match(db, need, proposed_only, MatchStatus.PROPOSED)
+    _match(db, need, proposed, MatchStatus.PROPOSED)
 
-    cell = _cell(reports.coverage(db.session, NOW), "ost", "start")
+    cell = _cell(boxes.coverage(db.session, NOW).report, "ost", "start")
 
-    assert cell.volunteers == 3, (basic.id, back_today.id, proposed_only.id)
+    # As the engine counts places: it would not propose the one with a proposal open either.
+    assert cell.volunteers == 2, (basic.id, back_today.id)
 
 
 def test_coverage_counts_whole_city_volunteers_in_every_district_once(db, make_volunteer):
     make_volunteer(levels={"exchange": 2}, districts=("ost",), whole_city=True)
 
-    report = reports.coverage(db.session, NOW)
+    report = boxes.coverage(db.session, NOW).report
 
     assert {c.volunteers for c in report.cells if c.phase == "exchange"} == {1}
     assert {c.volunteers for c in report.cells if c.phase != "exchange"} == {0}
@@ -255,7 +257,7 @@ def test_coverage_counts_open_needs_in_each_of_their_phases(db, make_initiative,
     make_need(initiative, phases=("start",), status=NeedStatus.DRAFT)
     make_need(initiative, phases=("start",), status=NeedStatus.MATCHED)
 
-    report = reports.coverage(db.session, NOW)
+    report = boxes.coverage(db.session, NOW).report
 
     assert _cell(report, "ost", "start").needs == 2
     assert _cell(report, "ost", "planning").needs == 1
@@ -473,13 +475,14 @@ def test_pages_issue_the_same_number_of_queries_for_3_and_60_rows(
 
 def test_each_report_is_a_fixed_number_of_statements(db, count_queries):
     _bulk(4)
-    calls = {
-        11: lambda: reports.dashboard(db.session, utcnow()),  # 7 lists and counts, 4 totals
-        3: lambda: reports.coverage(db.session, utcnow()),
-        2: lambda: reports.need_rows(db.session),
-        1: lambda: reports.match_rows(db.session),
-    }
-    for count, call in calls.items():
+    calls = [
+        (11, lambda: reports.dashboard(db.session, utcnow())),  # 7 lists and counts, 4 totals
+        (1, lambda: boxes.coverage(db.session, utcnow())),  # open needs with phases, live or not
+        (2, lambda: reports.need_rows(db.session)),
+        (1, lambda: reports.match_rows(db.session)),
+    ]
+    boxes.coverage(db.session, utcnow())  # the kept pool of volunteers, loaded once
+    for count, call in calls:
         with count_queries() as statements:
             call()
         assert len(statements) == count, "\n\n".join(statements)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -40,6 +39,7 @@ _WHOLE_CITY = "*"
 _REMOTE = tuple(code for code in FORMAT_CODES if code in REMOTE_FORMATS)
 _POPCOUNT = np.array([bin(i).count("1") for i in range(1 << len(FORMAT_CODES))], np.int64)
 _EMPTY = np.empty(0, np.int64)
+_ALL_PHASES = (1 << len(PHASE_CODES)) - 1
 # Candidate pairs per chunk in ``Pool.pair_chunks``: a few tens of MB while they are scored.
 CHUNK_PAIRS = 1 << 19
 
@@ -174,6 +174,7 @@ class Pool:
         # Ids, not rows: a change that moves rows leaves these as they are.
         self._declined = self._group((n, v.id) for v in vols for n in v.excluded_needs)
         self._members = self._group((n, v.id) for v in vols for n in v.initiatives)
+        self._knowing: tuple[int, dict[tuple[Any, ...], np.ndarray]] = (0, {})
 
     def __len__(self) -> int:
         return len(self.volunteers)
@@ -272,6 +273,7 @@ class Pool:
             self._declined, out, leaving, new, lambda v: v.excluded_needs
         )
         pool._members = self._regrouped(self._members, out, leaving, new, lambda v: v.initiatives)
+        pool._knowing = (0, {})
         return pool
 
     @staticmethod
@@ -320,13 +322,20 @@ class Pool:
 
     def reachable(self, need: Need, now: datetime) -> np.ndarray:
         """Rows of volunteers passing every filter except the per-need exclusions."""
-        keys = [(need.language, need.district), (need.language, _WHOLE_CITY)]
-        keys += [(need.language, f) for f in _REMOTE if f in need.formats]
+        return self._reachable(
+            need.language, need.district, need.formats, _mask(need.phases, _PHASE_BIT), now
+        )
+
+    def _reachable(
+        self, language: str, district: str, formats: frozenset[str], phases: int, now: datetime
+    ) -> np.ndarray:
+        keys = [(language, district), (language, _WHOLE_CITY)]
+        keys += [(language, f) for f in _REMOTE if f in formats]
         found = [self._buckets[key] for key in keys if key in self._buckets]
         if not found:
             return _EMPTY
         rows = np.unique(np.concatenate(found))
-        keep: np.ndarray = (self.known_phases[rows] & _mask(need.phases, _PHASE_BIT)) != 0
+        keep: np.ndarray = (self.known_phases[rows] & phases) != 0
         keep &= self.paused_until[rows] <= now.toordinal()
         reached: np.ndarray = rows[keep]
         return reached
@@ -401,27 +410,75 @@ class Pool:
         A volunteer reaches a need by knowing one of its phases, so a need is covered exactly
         when one of its phases alone is. Needs alike in language, place and remote formats share
         one lookup of the volunteers there, and the phases anyone there knows are one OR over
-        their phase bits; only a need with exclusions looks at its own volunteers again.
+        their phase bits; only a need with exclusions that could leave nobody in one of its
+        phases (no more know it there than are excluded) looks at its own volunteers again.
+        The counts per place are kept with the pool for the day (the pool never changes).
         """
-        every_phase = tuple(PHASE_CODES)
         bits = np.arange(len(PHASE_CODES), dtype=np.int64)
-        known: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
         found = []
         for need in needs:
-            key = (need.language, need.district, need.formats & REMOTE_FORMATS)
-            place = known.get(key)
-            if place is None:
-                rows = self.reachable(replace(need, phases=every_phase), now)
-                # How many volunteers there know each phase.
-                place = known[key] = (rows, ((self.known_phases[rows, None] >> bits) & 1).sum(0))
-            rows, knowing = place
-            if need.id in self._declined or need.initiative_id in self._members:
-                # A few excluded people: take away what those among the place's rows know.
+            knowing = self.knowing(need.language, need.district, need.formats, now)
+            at = [_PHASE_INDEX[phase] for phase in need.phases]
+            excluded = self.excluded_count(need.id, need.initiative_id)
+            if excluded and excluded >= min((int(knowing[i]) for i in at), default=0):
+                # So few know a phase here that the excluded people may be all who do: take
+                # away what those among the place's rows know.
+                rows = self._reachable(need.language, need.district, need.formats, _ALL_PHASES, now)
                 gone = self._excluded_rows(rows, need)
                 knowing = knowing - ((self.known_phases[gone, None] >> bits) & 1).sum(0)
-            each = tuple(bool(knowing[_PHASE_INDEX[phase]]) for phase in need.phases)
+            each = tuple(bool(knowing[i]) for i in at)
             found.append((any(each), each))
         return found
+
+    def knowing(
+        self, language: str, district: str, formats: frozenset[str], now: datetime
+    ) -> np.ndarray:
+        """How many volunteers know each phase (``PHASE_CODES`` order) among those passing the
+        hard filters of place, language and formats for a need there, per-need exclusions
+        aside. Kept with the pool for the day (the pool never changes; pauses end by the day).
+        """
+        day = now.toordinal()
+        if self._knowing[0] != day:
+            self._knowing = (day, {})
+        key = (language, district, formats & REMOTE_FORMATS)
+        known = self._knowing[1].get(key)
+        if known is None:
+            rows = self._reachable(language, district, formats, _ALL_PHASES, now)
+            bits = np.arange(len(PHASE_CODES), dtype=np.int64)
+            known = self._knowing[1][key] = ((self.known_phases[rows, None] >> bits) & 1).sum(0)
+            known.flags.writeable = False
+        return known
+
+    def excluded_count(self, need_id: int, initiative_id: int) -> int:
+        """How many in the pool declined the need or belong to its initiative (at most; one
+        person may be both)."""
+        declined = self._declined.get(need_id)
+        members = self._members.get(initiative_id)
+        return (0 if declined is None else declined.size) + (0 if members is None else members.size)
+
+    def available_counts(self, now: datetime) -> tuple[np.ndarray, np.ndarray]:
+        """How many volunteers could take on a need now, by what they know and where.
+
+        Counted are the confirmed, approved volunteers with a free place who are not paused
+        today, as the hard filters read them (language and format aside). The first array is
+        districts × phases (``DISTRICT_CODES`` × ``PHASE_CODES`` order) of those serving their
+        districts, the second per phase those serving the whole city (they count once for
+        every district, whatever districts they list as well).
+        """
+        ready = np.fromiter(
+            (v.confirmed and v.approved for v in self.volunteers), bool, len(self.volunteers)
+        )
+        ready &= (self.free > 0) & (self.paused_until <= now.toordinal())
+        phase_bits = np.arange(len(PHASE_CODES), dtype=np.int64)
+        knows = (self.known_phases[ready, None] >> phase_bits) & 1
+        city = self.whole_city[ready]
+        district_bits = np.arange(len(DISTRICT_CODES), dtype=np.int64)
+        serves = ((self.district_mask[ready][~city, None] >> district_bits) & 1).astype(np.float32)
+        # Summed in float32 (exact up to 2**24 people) without BLAS, whose threads would spin
+        # in every web worker; integers would take a slow generic loop.
+        local = np.einsum("vd,vp->dp", serves, knows[~city].astype(np.float32))
+        citywide: np.ndarray = knows[city].sum(axis=0)
+        return local.astype(np.int64), citywide
 
     def _excluded_rows(self, rows: np.ndarray, need: Need) -> np.ndarray:
         """Those of ``rows`` (ascending) whose volunteers are excluded from the need."""

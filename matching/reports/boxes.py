@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from matching import engine, reports
@@ -16,20 +16,20 @@ from matching.matches import volunteer_pool
 from matching.matches.proposals import (
     approved_volunteer_records,
     load_volunteers,
-    open_need_records,
     to_engine_need,
 )
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     Match,
     Need,
+    NeedPhase,
     NeedStatus,
     User,
     VolunteerDistrict,
     VolunteerPhaseLevel,
     VolunteerProfile,
 )
-from matching.reference import FORMAT_CODES
+from matching.reference import DISTRICT_CODES, FORMAT_CODES, PHASE_CODES
 
 # The reason classes a short list names: what no amount of free time fixes.
 LISTED_GAPS = (insight.LANGUAGE, insight.FORMAT)
@@ -59,20 +59,42 @@ class TruthfulCoverage:
 def coverage(session: Session, now: datetime) -> TruthfulCoverage:
     """The phase × district picture, each box also counting its needs nobody can take.
 
-    A fixed number of statements; the engine looks each kind of need up once in the kept
-    pool of volunteers (``Pool.covered``), and asks why nobody fits once per kind too.
+    One statement: the open needs with their phases, and whether someone is on each. The
+    experts are counted in the kept pool of volunteers (``Pool.available_counts``), the very
+    records that decide whether anyone can take a need: needs alike in language, place,
+    formats and phases are looked up once (``Pool.knowing``), and asked why nobody fits once
+    too; only a need so few can take that the people excluded from it (who declined it or
+    belong to its initiative) might be all of them is looked up on its own.
     """
-    report = reports.coverage(session, now)
-    live = set(
-        session.scalars(
-            select(Match.need_id).where(Match.status.in_(ACTIVE_MATCH_STATUSES)).distinct()
-        )
-    )
-    needs = [n for n in open_need_records(session) if n.id not in live]  # live: someone is on it
     pool = volunteer_pool.pool(session, approved_volunteer_records)
+    needs: Counter = Counter()
+    # (district, language, in person, phone, video, phases) → the open needs of that kind
+    # nobody is on yet: how many have no exclusions, (id, initiative id) of the first of them,
+    # and (id, initiative id) of each one someone is excluded from.
+    kinds: dict[tuple, list] = {}
+    for need_id, initiative_id, live, *alike in _open_needs(session):
+        needs[alike[0], alike[-1]] += 1
+        if live:  # someone is on it
+            continue
+        kind = kinds.setdefault(tuple(alike), [0, None, []])
+        if pool.excluded_count(need_id, initiative_id):
+            kind[2].append((need_id, initiative_id))
+        else:
+            kind[0] += 1
+            kind[1] = kind[1] or (need_id, initiative_id)
+    local, citywide = pool.available_counts(now)
+    report = reports.coverage(
+        now,
+        _per_phase(needs),
+        {
+            (district, phase): int(local[i, j])
+            for i, district in enumerate(DISTRICT_CODES)
+            for j, phase in enumerate(PHASE_CODES)
+        },
+        {phase: int(citywide[j]) for j, phase in enumerate(PHASE_CODES)},
+    )
     uncovered: Counter = Counter()
     gaps: Counter = Counter()
-    reasons: dict[tuple, insight.Nobody | None] = {}
     knowers: dict[str, list] = {}  # phase -> who knows it; only asked for needs nobody can take
 
     def knowing_any(phases) -> dict:
@@ -81,22 +103,36 @@ def coverage(session: Session, now: datetime) -> TruthfulCoverage:
                 knowers[phase] = [v for v in pool.volunteers if v.levels.get(phase, 0) >= 1]
         return {v.id: v for phase in phases for v in knowers[phase]}
 
-    for need, (anyone, by_phase) in zip(needs, pool.covered(needs, now), strict=True):
+    def count(need: engine.Need, by_phase: tuple[bool, ...], times: int) -> None:
         for phase, someone in zip(need.phases, by_phase, strict=True):
             if not someone:
-                uncovered[need.district, phase] += 1
-        if anyone:
-            continue
-        # Language and format come before any answer of a person in why_nobody: needs alike
-        # in these (and in their initiative's members) share the reasons listed here.
-        kind = (need.language, need.district, need.formats, need.phases, need.initiative_id)
-        if kind not in reasons:
-            # why_nobody looks first for someone who knows a phase of the need: only they count.
-            reasons[kind] = insight.why_nobody(need, knowing_any(need.phases).values(), now)
-        nobody = reasons[kind]
+                uncovered[need.district, phase] += times
+        if any(by_phase):
+            return
+        # why_nobody looks first for someone who knows a phase of the need: only they count.
+        nobody = insight.why_nobody(need, knowing_any(need.phases).values(), now)
         if nobody is not None and nobody.reason in LISTED_GAPS:
             formats = tuple(code for code in FORMAT_CODES if code in need.formats)
-            gaps[nobody.reason, need.district, need.language, formats] += 1
+            gaps[nobody.reason, need.district, need.language, formats] += times
+
+    for alike, (plain, first, excluded) in kinds.items():
+        district, language, _in_person, _phone, _video, phases = alike
+        formats = _formats(*alike[2:5])
+        knowing = pool.knowing(language, district, formats, now)
+        fewest = min(int(knowing[PHASE_CODES.index(p)]) for p in phases)
+        # Exclusions change nothing where more know each phase than are excluded.
+        alone = [e for e in excluded if pool.excluded_count(*e) >= fewest]
+        times = plain + len(excluded) - len(alone)
+        if times:
+            by_phase = tuple(bool(knowing[PHASE_CODES.index(p)]) for p in phases)
+            first = first or excluded[0]  # then no exclusion matters: any need will do
+            count(_record(*first, district, language, formats, phases), by_phase, times)
+        if alone:
+            needs_alone = [_record(*e, district, language, formats, phases) for e in alone]
+            for need, (_anyone, by_phase) in zip(
+                needs_alone, pool.covered(needs_alone, now), strict=True
+            ):
+                count(need, by_phase, 1)
     for ring in report.rings:
         for index, (district, cells) in enumerate(ring.rows):
             ring.rows[index] = (
@@ -104,6 +140,66 @@ def coverage(session: Session, now: datetime) -> TruthfulCoverage:
                 [replace(c, uncovered=uncovered[c.district, c.phase]) for c in cells],
             )
     return TruthfulCoverage(report, [Gap(*key, needs=count) for key, count in sorted(gaps.items())])
+
+
+def _per_phase(needs: Counter) -> Counter:
+    """Counts per (district, phases) as counts per (district, phase)."""
+    counted: Counter = Counter()
+    for (district, phases), count in needs.items():
+        for phase in phases:
+            counted[district, phase] += count
+    return counted
+
+
+def _open_needs(session: Session) -> list[tuple]:
+    """(id, initiative id, someone is on it, district, language, in person, phone, video,
+    phases) of every open need with phases, the phases in their order; one statement."""
+    live = exists().where(Match.need_id == Need.id, Match.status.in_(ACTIVE_MATCH_STATUSES))
+    rows = session.execute(
+        select(
+            Need.id,
+            Need.initiative_id,
+            live,
+            Need.district,
+            Need.language,
+            Need.accepts_in_person,
+            Need.accepts_phone,
+            Need.accepts_video,
+            func.aggregate_strings(NeedPhase.phase, ","),
+        )
+        .join(NeedPhase, NeedPhase.need_id == Need.id)
+        .where(Need.status == NeedStatus.OPEN)
+        .group_by(Need.id)
+    ).all()
+    in_order: dict[str, tuple[str, ...]] = {}  # a few hundred sets of phases at most
+    for codes in {row[-1] for row in rows}:
+        chosen = set(codes.split(","))
+        in_order[codes] = tuple(code for code in PHASE_CODES if code in chosen)
+    return [(*row[:-1], in_order[row[-1]]) for row in rows]
+
+
+def _formats(in_person: bool, phone: bool, video: bool) -> frozenset[str]:
+    accepted = {"in_person": in_person, "phone": phone, "video": video}
+    return frozenset(code for code, yes in accepted.items() if yes)
+
+
+def _record(
+    need_id: int,
+    initiative_id: int,
+    district: str,
+    language: str,
+    formats: frozenset[str],
+    phases: tuple[str, ...],
+) -> engine.Need:
+    """An engine record for the hard filters: urgency, wanted and age play no part in them."""
+    return engine.Need(
+        id=need_id,
+        initiative_id=initiative_id,
+        phases=phases,
+        district=district,
+        language=language,
+        formats=formats,
+    )
 
 
 @dataclass

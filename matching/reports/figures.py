@@ -7,16 +7,16 @@ are, and takes ``now`` so that tests (and the digest later) can choose the time.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from matching.models import (
-    ENGAGED_MATCH_STATUSES,
+    ACTIVE_MATCH_STATUSES,
     SERVED_MATCH_STATUSES,
     Initiative,
     Match,
@@ -26,8 +26,6 @@ from matching.models import (
     NeedStatus,
     ProfileStatus,
     User,
-    VolunteerDistrict,
-    VolunteerPhaseLevel,
     VolunteerProfile,
 )
 from matching.reference import DISTRICTS, PHASE_CODES, RINGS, Choice, District
@@ -339,12 +337,13 @@ def available_volunteers(now: datetime):
     """Subquery of profiles that could take on a need now: (id, whole_city).
 
     Approved, confirmed and not disabled, not paused today, and with a free place
-    (capacity minus approved and accepted matches).
+    (capacity minus live matches: a proposal waiting for a yes holds the place, as the
+    matching engine counts it, so the coverage picture's numbers and lists agree).
     """
     today: date = now.date()  # the engine's reading of "paused", so both agree
     engaged = (
         select(Match.volunteer_id, func.count().label("engaged"))
-        .where(Match.status.in_(ENGAGED_MATCH_STATUSES))
+        .where(Match.status.in_(ACTIVE_MATCH_STATUSES))
         .group_by(Match.volunteer_id)
         .subquery()
     )
@@ -363,47 +362,16 @@ def available_volunteers(now: datetime):
     )
 
 
-def coverage(session: Session, now: datetime) -> Coverage:
-    """Open needs and available experts per district and phase, in three statements."""
-    needs = {
-        (district, phase): count
-        for district, phase, count in session.execute(
-            select(Need.district, NeedPhase.phase, func.count(func.distinct(Need.id)))
-            .join(NeedPhase, NeedPhase.need_id == Need.id)
-            .where(Need.status == NeedStatus.OPEN)
-            .group_by(Need.district, NeedPhase.phase)
-        )
-    }
-    available = available_volunteers(now)
-    knows_phase = and_(
-        VolunteerPhaseLevel.profile_id == available.c.id, VolunteerPhaseLevel.level >= 1
-    )
-    # Someone serving the whole city counts once per district, even with districts listed.
-    local = {
-        (district, phase): count
-        for district, phase, count in session.execute(
-            select(
-                VolunteerDistrict.district,
-                VolunteerPhaseLevel.phase,
-                func.count(func.distinct(available.c.id)),
-            )
-            .select_from(available)
-            .join(VolunteerPhaseLevel, knows_phase)
-            .join(VolunteerDistrict, VolunteerDistrict.profile_id == available.c.id)
-            .where(available.c.whole_city.is_(False))
-            .group_by(VolunteerDistrict.district, VolunteerPhaseLevel.phase)
-        )
-    }
-    citywide: dict[str, int] = defaultdict(
-        int,
-        session.execute(
-            select(VolunteerPhaseLevel.phase, func.count(func.distinct(available.c.id)))
-            .select_from(available)
-            .join(VolunteerPhaseLevel, knows_phase)
-            .where(available.c.whole_city.is_(True))
-            .group_by(VolunteerPhaseLevel.phase)
-        ).all(),
-    )
+def coverage(
+    now: datetime,
+    needs: Mapping[tuple[str, str], int],
+    local: Mapping[tuple[str, str], int],
+    citywide: Mapping[str, int],
+) -> Coverage:
+    """The picture of open needs per (district, phase) and of the experts who could take one
+    on: per (district, phase) those serving their districts, per phase those serving the
+    whole city (they count once in every district). ``matching.reports.boxes`` counts them.
+    """
     result = Coverage(now=now)
     for ring in RINGS:
         rows = [
@@ -414,7 +382,7 @@ def coverage(session: Session, now: datetime) -> Coverage:
                         district=district.code,
                         phase=phase,
                         needs=needs.get((district.code, phase), 0),
-                        volunteers=local.get((district.code, phase), 0) + citywide[phase],
+                        volunteers=local.get((district.code, phase), 0) + citywide.get(phase, 0),
                     )
                     for phase in PHASE_CODES
                 ],
