@@ -212,10 +212,11 @@ class _Selection:
         self.by_lead.finish()
 
     def kept(self) -> Chunk:
-        """The union of the pairs kept per need and per volunteer, by (volunteer, need)."""
+        """The union of the pairs kept per need and of those in which a volunteer leads, by
+        (volunteer, need). Each volunteer's best pairs (``by_score``) fix their slots but are
+        not solved over: most volunteers stay free, and their pairs only slow the flow."""
         vol, need, score = (
-            np.concatenate(part)
-            for part in zip(self.by_score.kept, self.by_lead.kept, *self.by_need, strict=True)
+            np.concatenate(part) for part in zip(self.by_lead.kept, *self.by_need, strict=True)
         )
         _, first = np.unique(vol * self.wanted.size + need, return_index=True)
         return vol[first], need[first], score[first]
@@ -286,16 +287,16 @@ def _solve_pruned(
     if not vol.size:
         return _EMPTY_INT, _EMPTY_INT, Pricing(edges=selection.edges, kept=0, pruned=True)
     # The slots worth filling depend on each volunteer's best ``capacity`` scores only,
-    # which are all kept: they are the slots of the flow over every pair.
-    slots = _worthwhile_slots(vol, score, capacity, penalty)
+    # which ``by_score`` holds: they are the slots of the flow over every pair.
+    best_vol, _best_need, best_score = selection.by_score.kept
+    slots = _worthwhile_slots(best_vol, best_score, capacity, penalty)
     rounds = priced = added = 0
     suspect_pairs = _SuspectPairs(edges, n_need)
     while True:
         rounds += 1
         network = flow_network(vol, need, score, slots, wanted, penalty, nodes, selection.best)
-        potential = potentials(network)
-        nodes_of = _nodes(network, slots.size, n_need)
-        suspects = _suspect_needs(network, potential, selection.left_out, nodes_of[1])
+        vol_potential, need_potential = _row_potentials(network, potentials(network), slots, n_need)
+        suspects = _suspect_needs(network, vol_potential, need_potential, selection.left_out)
         more = []
         if suspects.size:
             # The kept pairs of the suspects, as need-major codes: a need's pairs come with
@@ -303,7 +304,9 @@ def _solve_pruned(
             of_suspects = np.isin(need, suspects)
             codes = np.sort(need[of_suspects] * slots.size + vol[of_suspects])
             for part in suspect_pairs.read(suspects):
-                found, count = _improving(part, network, potential, nodes_of, slots, wanted, codes)
+                found, count = _improving(
+                    part, network, vol_potential, need_potential, slots, wanted, codes
+                )
                 priced += count
                 more.append(found)
         if not sum(part[0].size for part in more):
@@ -362,17 +365,16 @@ class _SuspectPairs:
 
 
 def _suspect_needs(
-    network: Network, potential: np.ndarray, left_out: np.ndarray, need_node: np.ndarray
+    network: Network, vol_potential: np.ndarray, need_potential: np.ndarray, left_out: np.ndarray
 ) -> np.ndarray:
     """Need rows whose pruned pairs might have a negative reduced cost, ascending."""
     pruned = np.flatnonzero(np.isfinite(left_out))
     if not pruned.size or not network.vols.size:
         return pruned
-    node = need_node[pruned]
-    if (node < 0).any():  # cannot be: a need keeps its best pairs
+    if (need_potential[pruned] == _NONE).any():  # cannot be: a need keeps its best pairs
         raise RuntimeError("a need with pruned pairs is missing from the network")
-    lowest = int(potential[2 : network.first_need].min())
-    bound = network.edge_costs(left_out[pruned]) + lowest - potential[node]
+    lowest = int(vol_potential[vol_potential != _NONE].min())
+    bound = network.edge_costs(left_out[pruned]) + lowest - need_potential[pruned]
     suspects: np.ndarray = pruned[bound < 0]
     return suspects
 
@@ -380,8 +382,8 @@ def _suspect_needs(
 def _improving(
     part: Chunk,
     network: Network,
-    potential: np.ndarray,
-    nodes_of: tuple[np.ndarray, np.ndarray],
+    vol_potential: np.ndarray,
+    need_potential: np.ndarray,
     slots: np.ndarray,
     wanted: np.ndarray,
     kept: np.ndarray,
@@ -394,10 +396,10 @@ def _improving(
     vol, need, score = part
     useful = (slots[vol] > 0) & (wanted[need] > 0)  # no slot: the pair can carry no flow
     vol, need, score = vol[useful], need[useful], score[useful]
-    tail, head = nodes_of[0][vol], nodes_of[1][need]
-    if (tail < 0).any() or (head < 0).any():  # cannot be: every row keeps its best pairs
+    tail, head = vol_potential[vol], need_potential[need]
+    if (tail == _NONE).any() or (head == _NONE).any():  # cannot be: see _row_potentials
         raise RuntimeError("a pruned pair's volunteer or need is missing from the network")
-    reduced = network.edge_costs(score) + potential[tail] - potential[head]
+    reduced = network.edge_costs(score) + tail - head
     # Kept pairs price too: unused ones never below 0, used ones may (they carry flow).
     better = np.flatnonzero(reduced < 0)
     codes = need[better] * slots.size + vol[better]
@@ -422,13 +424,27 @@ def _thin(
     return vol[keep], need[keep], score[keep]
 
 
-def _nodes(network: Network, n_vol: int, n_need: int) -> tuple[np.ndarray, np.ndarray]:
-    """The node of every volunteer row and every need row (-1: not in the network)."""
-    vol_node = np.full(n_vol, -1, np.int64)
-    vol_node[network.vols] = 2 + np.arange(network.vols.size)
-    need_node = np.full(n_need, -1, np.int64)
-    need_node[network.needs] = network.first_need + np.arange(network.needs.size)
-    return vol_node, need_node
+def _row_potentials(
+    network: Network, potential: np.ndarray, slots: np.ndarray, n_need: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The potential of every volunteer row with a slot and of every need row in the network;
+    the others' are left at the sentinel ``_NONE``.
+
+    A volunteer with slots but no kept pair is a node the flow over every pair would have,
+    reached only by its unused slot arcs from the source; ``potential(source) + 0`` keeps
+    the first of them (cost 0) and every later one (costs above 0) at a reduced cost >= 0.
+    """
+    vol_potential = np.full(slots.size, _NONE, np.int64)
+    vol_potential[slots > 0] = potential[0]
+    vol_potential[network.vols] = potential[2 : network.first_need]
+    need_potential = np.full(n_need, _NONE, np.int64)
+    need_potential[network.needs] = potential[network.first_need :]
+    return vol_potential, need_potential
+
+
+# No potential: no node in the network (a value no potential reaches: they are path lengths
+# of at most nodes * cost scale, which ``assignment.cost_scale`` keeps below 2**63 / 16).
+_NONE = np.iinfo(np.int64).min
 
 
 def potentials(network: Network) -> np.ndarray:
