@@ -40,6 +40,8 @@ _REMOTE = tuple(code for code in FORMAT_CODES if code in REMOTE_FORMATS)
 _POPCOUNT = np.array([bin(i).count("1") for i in range(1 << len(FORMAT_CODES))], np.int64)
 _EMPTY = np.empty(0, np.int64)
 _ALL_PHASES = (1 << len(PHASE_CODES)) - 1
+# The key of ``Pool.available_counts`` among the pool's counts for the day.
+_AVAILABLE = ("available",)
 # Candidate pairs per chunk in ``Pool.pair_chunks``: a few tens of MB while they are scored.
 CHUNK_PAIRS = 1 << 19
 
@@ -174,7 +176,8 @@ class Pool:
         # Ids, not rows: a change that moves rows leaves these as they are.
         self._declined = self._group((n, v.id) for v in vols for n in v.excluded_needs)
         self._members = self._group((n, v.id) for v in vols for n in v.initiatives)
-        self._knowing: tuple[int, dict[tuple[Any, ...], np.ndarray]] = (0, {})
+        # Counts for one day (pauses end by the day): Pool.knowing, Pool.available_counts.
+        self._daily: tuple[int, dict[tuple[Any, ...], Any]] = (0, {})
 
     def __len__(self) -> int:
         return len(self.volunteers)
@@ -273,7 +276,7 @@ class Pool:
             self._declined, out, leaving, new, lambda v: v.excluded_needs
         )
         pool._members = self._regrouped(self._members, out, leaving, new, lambda v: v.initiatives)
-        pool._knowing = (0, {})
+        pool._daily = (0, {})
         return pool
 
     @staticmethod
@@ -438,23 +441,29 @@ class Pool:
         aside. Kept with the pool for the day (the pool never changes; pauses end by the day).
         """
         day = now.toordinal()
-        if self._knowing[0] != day:
-            self._knowing = (day, {})
+        if self._daily[0] != day:
+            self._daily = (day, {})
         key = (language, district, formats & REMOTE_FORMATS)
-        known = self._knowing[1].get(key)
+        known = self._daily[1].get(key)
         if known is None:
             rows = self._reachable(language, district, formats, _ALL_PHASES, now)
             bits = np.arange(len(PHASE_CODES), dtype=np.int64)
-            known = self._knowing[1][key] = ((self.known_phases[rows, None] >> bits) & 1).sum(0)
+            known = self._daily[1][key] = ((self.known_phases[rows, None] >> bits) & 1).sum(0)
             known.flags.writeable = False
         return known
 
     def excluded_count(self, need_id: int, initiative_id: int) -> int:
         """How many in the pool declined the need or belong to its initiative (at most; one
         person may be both)."""
-        declined = self._declined.get(need_id)
-        members = self._members.get(initiative_id)
-        return (0 if declined is None else declined.size) + (0 if members is None else members.size)
+        return self.excluded_counts([(need_id, initiative_id)])[0]
+
+    def excluded_counts(self, needs: Iterable[tuple[int, int]]) -> list[int]:
+        """``excluded_count`` of each (need id, initiative id)."""
+        declined, members = self._declined, self._members
+        return [
+            (declined[n].size if n in declined else 0) + (members[i].size if i in members else 0)
+            for n, i in needs
+        ]
 
     def available_counts(self, now: datetime) -> tuple[np.ndarray, np.ndarray]:
         """How many volunteers could take on a need now, by what they know and where.
@@ -463,8 +472,14 @@ class Pool:
         today, as the hard filters read them (language and format aside). The first array is
         districts × phases (``DISTRICT_CODES`` × ``PHASE_CODES`` order) of those serving their
         districts, the second per phase those serving the whole city (they count once for
-        every district, whatever districts they list as well).
+        every district, whatever districts they list as well). Kept with the pool for the day.
         """
+        day = now.toordinal()
+        if self._daily[0] != day:
+            self._daily = (day, {})
+        kept = self._daily[1].get(_AVAILABLE)
+        if kept is not None:
+            return kept
         ready = np.fromiter(
             (v.confirmed and v.approved for v in self.volunteers), bool, len(self.volunteers)
         )
@@ -478,7 +493,11 @@ class Pool:
         # in every web worker; integers would take a slow generic loop.
         local = np.einsum("vd,vp->dp", serves, knows[~city].astype(np.float32))
         citywide: np.ndarray = knows[city].sum(axis=0)
-        return local.astype(np.int64), citywide
+        counts = local.astype(np.int64), citywide
+        for array in counts:
+            array.flags.writeable = False
+        self._daily[1][_AVAILABLE] = counts
+        return counts
 
     def _excluded_rows(self, rows: np.ndarray, need: Need) -> np.ndarray:
         """Those of ``rows`` (ascending) whose volunteers are excluded from the need."""

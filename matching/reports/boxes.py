@@ -3,6 +3,7 @@ every hard filter for it (language and format included), and each box names who 
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -72,13 +73,15 @@ def coverage(session: Session, now: datetime) -> TruthfulCoverage:
     # nobody is on yet: how many have no exclusions, (id, initiative id) of the first of them,
     # and (id, initiative id) of each one someone is excluded from.
     kinds: dict[tuple, list] = {}
-    for need_id, initiative_id, live, *alike in _open_needs(session):
+    rows = _open_needs(session)
+    excluded_counts = pool.excluded_counts([(row[0], row[1]) for row in rows])
+    for (need_id, initiative_id, live, *alike), excluded in zip(rows, excluded_counts, strict=True):
         needs[alike[0], alike[-1]] += 1
         if live:  # someone is on it
             continue
         kind = kinds.setdefault(tuple(alike), [0, None, []])
-        if pool.excluded_count(need_id, initiative_id):
-            kind[2].append((need_id, initiative_id))
+        if excluded:
+            kind[2].append((need_id, initiative_id, excluded))
         else:
             kind[0] += 1
             kind[1] = kind[1] or (need_id, initiative_id)
@@ -116,16 +119,17 @@ def coverage(session: Session, now: datetime) -> TruthfulCoverage:
             gaps[nobody.reason, need.district, need.language, formats] += times
 
     for alike, (plain, first, excluded) in kinds.items():
-        district, language, _in_person, _phone, _video, phases = alike
-        formats = _formats(*alike[2:5])
+        district, language, in_person, phone, video, phases = alike
+        formats = _formats(in_person, phone, video)
         knowing = pool.knowing(language, district, formats, now)
-        fewest = min(int(knowing[PHASE_CODES.index(p)]) for p in phases)
+        at = [_PHASE_INDEX[phase] for phase in phases]
+        fewest = min(int(knowing[i]) for i in at)
         # Exclusions change nothing where more know each phase than are excluded.
-        alone = [e for e in excluded if pool.excluded_count(*e) >= fewest]
+        alone = [e[:2] for e in excluded if e[2] >= fewest]
         times = plain + len(excluded) - len(alone)
-        if times:
-            by_phase = tuple(bool(knowing[PHASE_CODES.index(p)]) for p in phases)
-            first = first or excluded[0]  # then no exclusion matters: any need will do
+        if times and not fewest:  # some phase of theirs nobody here knows
+            by_phase = tuple(bool(knowing[i]) for i in at)
+            first = first or excluded[0][:2]  # then no exclusion matters: any need will do
             count(_record(*first, district, language, formats, phases), by_phase, times)
         if alone:
             needs_alone = [_record(*e, district, language, formats, phases) for e in alone]
@@ -140,6 +144,9 @@ def coverage(session: Session, now: datetime) -> TruthfulCoverage:
                 [replace(c, uncovered=uncovered[c.district, c.phase]) for c in cells],
             )
     return TruthfulCoverage(report, [Gap(*key, needs=count) for key, count in sorted(gaps.items())])
+
+
+_PHASE_INDEX = {code: i for i, code in enumerate(PHASE_CODES)}
 
 
 def _per_phase(needs: Counter) -> Counter:
@@ -178,6 +185,7 @@ def _open_needs(session: Session) -> list[tuple]:
     return [(*row[:-1], in_order[row[-1]]) for row in rows]
 
 
+@functools.cache
 def _formats(in_person: bool, phone: bool, video: bool) -> frozenset[str]:
     accepted = {"in_person": in_person, "phone": phone, "video": video}
     return frozenset(code for code, yes in accepted.items() if yes)
