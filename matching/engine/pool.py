@@ -440,17 +440,21 @@ class Pool:
         hard filters of place, language and formats for a need there, per-need exclusions
         aside. Kept with the pool for the day (the pool never changes; pauses end by the day).
         """
-        day = now.toordinal()
-        if self._daily[0] != day:
-            self._daily = (day, {})
         key = (language, district, formats & REMOTE_FORMATS)
-        known = self._daily[1].get(key)
+        known: np.ndarray | None = self._today(now).get(key)
         if known is None:
             rows = self._reachable(language, district, formats, _ALL_PHASES, now)
             bits = np.arange(len(PHASE_CODES), dtype=np.int64)
             known = self._daily[1][key] = ((self.known_phases[rows, None] >> bits) & 1).sum(0)
             known.flags.writeable = False
         return known
+
+    def _today(self, now: datetime) -> dict[tuple[Any, ...], Any]:
+        """The counts kept for the day of ``now`` (a new day starts with none)."""
+        day = now.toordinal()
+        if self._daily[0] != day:
+            self._daily = (day, {})
+        return self._daily[1]
 
     def excluded_count(self, need_id: int, initiative_id: int) -> int:
         """How many in the pool declined the need or belong to its initiative (at most; one
@@ -474,10 +478,7 @@ class Pool:
         districts, the second per phase those serving the whole city (they count once for
         every district, whatever districts they list as well). Kept with the pool for the day.
         """
-        day = now.toordinal()
-        if self._daily[0] != day:
-            self._daily = (day, {})
-        kept = self._daily[1].get(_AVAILABLE)
+        kept: tuple[np.ndarray, np.ndarray] | None = self._today(now).get(_AVAILABLE)
         if kept is not None:
             return kept
         ready = np.fromiter(
