@@ -341,6 +341,22 @@ def test_an_end_date_out_of_range_names_the_field(client, world, day):
     assert [(e["field"], e["pointer"]) for e in errors] == [("expires_on", "#/expires_on")]
 
 
+@pytest.mark.parametrize("day", ["2000-01-01", "9999-12-31"])
+def test_a_pause_out_of_range_names_the_field(client, world, db, day):
+    _ids, tokens = world
+    client.get("/api/v1/volunteer/profile", headers=bearer(tokens["volunteer"]))  # token used
+    before = snapshot(db.session)
+    response = client.put(
+        "/api/v1/volunteer/profile",
+        json={**PROFILE_BODY, "paused_until": day},
+        headers=bearer(tokens["volunteer"]),
+    )
+    errors = assert_problem(response, 422, "invalid-input")["errors"]
+    assert [(e["field"], e["pointer"]) for e in errors] == [("paused_until", "#/paused_until")]
+    db.session.expire_all()
+    assert changed_tables(before, snapshot(db.session)) == []
+
+
 def test_the_body_limit_holds_without_a_content_length(client, world):
     """A chunked body is cut off at the limit too."""
     _ids, tokens = world

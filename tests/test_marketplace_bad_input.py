@@ -24,6 +24,7 @@ CHOOSE_FROM_LIST = "Bitte wählen Sie nur aus der Liste."
 NOT_A_CHOICE = "Keine gültige Auswahl."
 THREE_YEARS_AHEAD = (date.today() + timedelta(days=3 * 365)).isoformat()
 TOO_FAR = "Das Ablaufdatum liegt mehr als zwei Jahre voraus. Bitte prüfen Sie das Jahr."
+PAUSE_TOO_FAR = "Eine Pause dauert höchstens ein Jahr. Bitte prüfen Sie das Jahr."
 
 
 def text_of(response) -> str:
@@ -73,6 +74,8 @@ def coordinator(auth, make_user):
         ("formats", ["brieftaube"], CHOOSE_FROM_LIST),
         ("paused_until", YESTERDAY, "Das Datum muss in der Zukunft liegen."),
         ("paused_until", TODAY, "Das Datum muss in der Zukunft liegen."),
+        ("paused_until", "31.12.2062", PAUSE_TOO_FAR),
+        ("paused_until", "9999-12-31", PAUSE_TOO_FAR),
         ("paused_until", "31.02.2030", "Bitte geben Sie den Tag so an: 24.12.2026."),
         ("capacity", "0", "Bitte geben Sie eine Zahl von 1 bis 10 an."),
         ("capacity", "99", "Bitte geben Sie eine Zahl von 1 bis 10 an."),

@@ -343,6 +343,27 @@ def test_saving_a_returned_or_draft_profile_sends_it_in(db, make_volunteer, stat
     assert (saved.status, waiting, saved.review_reason) == (ProfileStatus.PENDING, True, "")
 
 
+def test_a_pause_up_to_a_year_ahead_is_kept_and_a_later_one_refused(db, make_volunteer):
+    profile = make_volunteer()
+    last_day = NOW.date() + profiles.PAUSE_HORIZON
+    saved, _waiting = profiles.save_profile(
+        db.session, profile.user, profile_input(profile, paused_until=last_day), now=NOW
+    )
+    assert saved.paused_until == last_day
+    db.session.commit()
+    before = snapshot(db.session)
+    with pytest.raises(InvalidInput, match="höchstens ein Jahr") as refused:
+        profiles.save_profile(
+            db.session,
+            profile.user,
+            profile_input(profile, paused_until=last_day + timedelta(days=1)),
+            now=NOW,
+        )
+    assert refused.value.field == "paused_until"
+    db.session.rollback()
+    assert changed_tables(before, snapshot(db.session)) == []
+
+
 def test_a_new_profile_waits_for_approval(db, make_user):
     user = make_user()
     data = profiles.ProfileInput(

@@ -265,7 +265,9 @@ class ProfileIn(Input):
     languages: list[LanguageCode] = Field(min_length=1)
     formats: list[FormatCode] = Field(min_length=1)
     capacity: int = Field(2, ge=1, le=MAX_CAPACITY)
-    paused_until: date | None = Field(None, description="A day in the future, or null.")
+    paused_until: date | None = Field(
+        None, description="A day in the future, at most a year ahead, or null."
+    )
     bio: MultiLine = Field("", max_length=limits.BIO_MAX)
     phone: OneLine = Field("", max_length=limits.PHONE_MAX)
 

@@ -2,6 +2,8 @@
 
 # The feature's state changes, called by pages, the API and jobs alike.
 from matching.profiles.lifecycle import (  # noqa: F401
+    PAUSE_HORIZON,
+    PAUSE_TOO_FAR,
     ProfileInput,
     approve_profile,
     return_profile,

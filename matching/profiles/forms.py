@@ -11,6 +11,7 @@ from matching import limits
 from matching.forms import BaseForm, DayField, FutureDate, MultiCheckboxField, choices_from
 from matching.i18n import current_locale
 from matching.models.volunteers import MAX_CAPACITY
+from matching.profiles.lifecycle import PAUSE_HORIZON, PAUSE_TOO_FAR
 from matching.reference import DISTRICTS, FORMATS, LANGUAGES, LEVELS, PHASES
 
 
@@ -47,7 +48,14 @@ class ProfileForm(BaseForm):
     paused_until = DayField(
         _l("Pause bis (freiwillig)"),
         description=_l("Bis zu diesem Tag schlagen wir Ihnen keine Anfragen vor."),
-        validators=[Optional(), FutureDate(_l("Das Datum muss in der Zukunft liegen."))],
+        validators=[
+            Optional(),
+            FutureDate(
+                _l("Das Datum muss in der Zukunft liegen."),
+                within=PAUSE_HORIZON,
+                too_far=PAUSE_TOO_FAR,
+            ),
+        ],
     )
     bio = TextAreaField(
         _l("Kurz über Sie (freiwillig)"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -34,6 +34,9 @@ from matching.reference import (
 )
 
 P = ProfileStatus
+# A pause further out than this is a mistyped year (2062 for 2026), not a plan.
+PAUSE_HORIZON = timedelta(days=365)
+PAUSE_TOO_FAR = _l("Eine Pause dauert höchstens ein Jahr. Bitte prüfen Sie das Jahr.")
 
 
 @dataclass
@@ -75,7 +78,11 @@ def _validate(data: ProfileInput, today: date) -> None:
             _l("Bitte wählen Sie 1 bis %(n)d Beratungen gleichzeitig.", n=MAX_CAPACITY)
         )
     if data.paused_until is not None and data.paused_until <= today:
-        raise InvalidInput(_l("Das Datum der Pause muss in der Zukunft liegen."))
+        raise InvalidInput(
+            _l("Das Datum der Pause muss in der Zukunft liegen."), field="paused_until"
+        )
+    if data.paused_until is not None and data.paused_until > today + PAUSE_HORIZON:
+        raise InvalidInput(PAUSE_TOO_FAR, field="paused_until")
     if len(data.bio) > limits.BIO_MAX or len(data.phone) > limits.PHONE_MAX:
         raise InvalidInput(_l("Ein Text ist zu lang."))
 
