@@ -228,6 +228,21 @@ def test_personal_setting_off_and_daily(client, db, auth, scene):
         messages.set_mail_frequency(db.session, scene.member, "weekly", now=start)
 
 
+def test_a_refused_mail_setting_answers_422_and_keeps_the_old_one(
+    client, db, auth, scene, monkeypatch
+):
+    auth.login("ines@example.org")
+
+    def refuse(*_args, **_kwargs):
+        raise InvalidInput("Diese Einstellung geht gerade nicht.")
+
+    monkeypatch.setattr(messages, "set_mail_frequency", refuse)
+    response = post_form(client, "/konto/nachrichten-mail", {"frequency": "off"})
+    assert response.status_code == 422
+    assert "Diese Einstellung geht gerade nicht." in response.get_data(as_text=True)
+    assert messages.mail_frequency(db.session, scene.member) == MessageMail.EACH
+
+
 def test_reminder_mentions_an_open_question(db, scene):
     match = scene.match
     match.decided_at = NOW - timedelta(days=8)

@@ -67,17 +67,19 @@ def show(match_id: int):
 def settings():
     """Each person chooses: a mail per new message, a daily summary, or none."""
     form = MessageMailForm()
+    status = 200
     if form.validate_on_submit():
         saved = attempt(
             lambda: messages.set_mail_frequency(
                 db.session, current_user, form.frequency.data, now=utcnow()
             )
         )
-        if isinstance(saved, Refused):
-            flash(saved.message, "error")
-        else:
+        if not isinstance(saved, Refused):
             flash(_("Gespeichert."), "success")
             return redirect(url_for("thread.settings"))
+        flash(saved.message, "error")
+        status = 422
     elif not form.is_submitted():
         form.frequency.data = messages.mail_frequency(db.session, current_user)
-    return render_template("matches/message_settings.html", form=form), refused_status(form)
+    page = render_template("matches/message_settings.html", form=form)
+    return page, max(status, refused_status(form))
