@@ -38,6 +38,12 @@ _FORMAT_BIT = {code: 1 << i for i, code in enumerate(FORMAT_CODES)}
 _WHOLE_CITY = "*"
 _REMOTE = tuple(code for code in FORMAT_CODES if code in REMOTE_FORMATS)
 _POPCOUNT = np.array([bin(i).count("1") for i in range(1 << len(FORMAT_CODES))], np.int64)
+# The format part by (volunteer's formats, need's formats): shared formats / accepted ones.
+with np.errstate(divide="ignore", invalid="ignore"):  # a need accepts at least one format
+    _FORMAT_SHARE = (
+        _POPCOUNT[np.bitwise_and.outer(np.arange(_POPCOUNT.size), np.arange(_POPCOUNT.size))]
+        / _POPCOUNT
+    )
 _EMPTY = np.empty(0, np.int64)
 _ALL_PHASES = (1 << len(PHASE_CODES)) - 1
 # The key of ``Pool.available_counts`` among the pool's counts for the day.
@@ -57,16 +63,20 @@ class NeedTable:
     """The needs' attributes as arrays, so pairs can be scored in bulk."""
 
     def __init__(self, needs: Sequence[Need], weights: Weights, now: datetime):
-        self.phase_mask = np.array([_mask(n.phases, _PHASE_BIT) for n in needs], np.int64)
-        bits = 1 << np.arange(len(PHASE_CODES), dtype=np.int64)
-        self.phase_rows = ((self.phase_mask[:, None] & bits) != 0).astype(np.uint8)
         self.phase_count = np.array([len(n.phases) for n in needs], np.int64)
+        # Each need's phase columns, padded with its first (a repeat changes neither the
+        # maximum nor the sum over the first phase_count): a pair's levels are a few gathers.
+        widest = int(self.phase_count.max(initial=1))
+        padded = np.zeros((len(needs), widest), np.int64)
+        for i, need in enumerate(needs):
+            columns = [_PHASE_INDEX[phase] for phase in need.phases] or [0]
+            padded[i] = columns + columns[:1] * (widest - len(columns))
+        self.phase_columns = list(padded.T.copy())  # j-th phase of each need, one array per j
         self.district_bit = np.array([_DISTRICT_BIT[n.district] for n in needs], np.int64)
         self.neighbour_mask = np.array(
             [_mask(NEIGHBOURS[n.district], _DISTRICT_BIT) for n in needs], np.int64
         )
         self.format_mask = np.array([_mask(n.formats, _FORMAT_BIT) for n in needs], np.int64)
-        self.format_count = np.array([len(n.formats) for n in needs], np.int64)
         self.urgency = np.array([urgency_value(n, now, weights) for n in needs], np.float64)
         self.wanted = np.array([n.wanted for n in needs], np.int64)
         self.initiatives = [n.initiative_id for n in needs]
@@ -81,6 +91,7 @@ _COLUMNS = (
     "format_mask",
     "whole_city",
     "active",
+    "load",
     "free",
     "paused_until",
     "factors",
@@ -117,6 +128,7 @@ def _columns(vols: Sequence[Volunteer]) -> dict[str, np.ndarray]:
         "format_mask": np.array([_mask(v.formats, _FORMAT_BIT) for v in vols], np.int64),
         "whole_city": np.array([v.whole_city for v in vols], bool),
         "active": np.array([v.active for v in vols], np.int64),
+        "load": np.array([1 / (1 + v.active) for v in vols], np.float64),  # the load part
         "free": np.array([v.free for v in vols], np.int64),
         "paused_until": np.array(
             [v.paused_until.toordinal() if v.paused_until else 0 for v in vols], np.int64
@@ -154,6 +166,7 @@ class Pool:
     format_mask: np.ndarray
     whole_city: np.ndarray
     active: np.ndarray
+    load: np.ndarray
     free: np.ndarray
     paused_until: np.ndarray
     factors: np.ndarray
@@ -337,7 +350,13 @@ class Pool:
         found = [self._buckets[key] for key in keys if key in self._buckets]
         if not found:
             return _EMPTY
-        rows = np.unique(np.concatenate(found))
+        if len(found) == 1:
+            rows = found[0]  # a bucket's rows are ascending and distinct
+        else:  # the union, by marking: no sort of the thousands of rows of a busy district
+            marked = np.zeros(len(self.volunteers), bool)
+            for bucket in found:
+                marked[bucket] = True
+            rows = np.flatnonzero(marked)
         keep: np.ndarray = (self.known_phases[rows] & phases) != 0
         keep &= self.paused_until[rows] <= now.toordinal()
         reached: np.ndarray = rows[keep]
@@ -516,12 +535,19 @@ class Pool:
         self, rows: np.ndarray, table: NeedTable, need_rows: np.ndarray, weights: Weights
     ) -> np.ndarray:
         """Score values of the pairs (rows[i], need_rows[i]); equal to ``score(...).value``."""
-        levels = (self.levels[rows] * table.phase_rows[need_rows]).astype(np.int64)
         count = table.phase_count[need_rows]
-        phase = (levels.max(axis=1) * count + levels.sum(axis=1)) / (6 * count)
+        columns = [column[need_rows] for column in table.phase_columns]
+        best = total = self.levels[rows, columns[0]].astype(np.int64)
+        for j, column in enumerate(columns[1:], start=1):
+            level = self.levels[rows, column].astype(np.int64)
+            best = np.maximum(best, level)
+            total = total + np.where(count > j, level, 0)
+        phase = (best * count + total) / (6 * count)
         if self._lowered:  # the lowest factor among the need's phases, as Volunteer.phase_factor
-            factors = np.where(table.phase_rows[need_rows] != 0, self.factors[rows], 1.0)
-            phase = phase * factors.min(axis=1)
+            factor = self.factors[rows, columns[0]]
+            for column in columns[1:]:
+                factor = np.minimum(factor, self.factors[rows, column])
+            phase = phase * factor
         districts = self.district_mask[rows]
         place = np.select(
             [
@@ -532,9 +558,8 @@ class Pool:
             [PLACE_VALUES["district"], PLACE_VALUES["neighbour"], PLACE_VALUES["city"]],
             PLACE_VALUES["remote"],
         )
-        shared = _POPCOUNT[self.format_mask[rows] & table.format_mask[need_rows]]
-        fmt = shared / table.format_count[need_rows]
-        load = 1 / (1 + self.active[rows])
+        fmt = _FORMAT_SHARE[self.format_mask[rows], table.format_mask[need_rows]]
+        load = self.load[rows]
         urgency = table.urgency[need_rows]
         combined = combine(
             weights.normalised(),
