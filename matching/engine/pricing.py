@@ -23,7 +23,8 @@ Most needs are cleared without reading their pairs again: every pruned pair of a
 scores at most the best score the need's pruning left out, and every volunteer's
 potential is at least the lowest volunteer potential, so a need whose bound
 ``-best_left_out + min d(volunteer) - d(need)`` is not negative has nothing to add.
-Only the others are read again, and their pruned pairs priced one by one.
+Only the others' pruned pairs are priced one by one: from memory, where the first reading
+kept them (up to ``SUSPECT_PAIRS``), else generated and scored again.
 
 The integer costs (score scale, best score, slots per volunteer, capacities clipped to
 the candidate count) are those of the flow over all pairs, so the result is an optimum of
@@ -103,8 +104,10 @@ def assign_chunks(
     if margin < 1:
         raise ValueError(f"margin must be at least 1, got {margin!r}")
     selection = _Selection(capacity, wanted, penalty, prune_above, margin)
+    suspect_pairs = _SuspectPairs(edges, wanted.size)
     for vol, need, score in edges(None):
         selection.add(vol, need, score)
+        suspect_pairs.keep(vol, need, score)
     selection.finish()
     if not selection.edges:
         return _EMPTY_INT, _EMPTY_INT, Pricing(edges=0, kept=0)
@@ -112,7 +115,7 @@ def assign_chunks(
         vol, need, score = (np.concatenate(part) for part in zip(*selection.buffer, strict=True))
         chosen = solve(vol, need, score, capacity, wanted, penalty)
         return vol[chosen], need[chosen], Pricing(edges=vol.size, kept=vol.size)
-    return _solve_pruned(edges, selection, penalty)
+    return _solve_pruned(suspect_pairs, selection, penalty)
 
 
 _EMPTY_INT = np.empty(0, np.int64)
@@ -277,7 +280,7 @@ def _mix(vol: np.ndarray, need: np.ndarray | int) -> np.ndarray:
 
 
 def _solve_pruned(
-    edges: Edges, selection: _Selection, penalty: float
+    suspect_pairs: _SuspectPairs, selection: _Selection, penalty: float
 ) -> tuple[np.ndarray, np.ndarray, Pricing]:
     n_need = selection.wanted.size
     capacity = np.minimum(selection.capacity, selection.degree_vol)
@@ -291,7 +294,6 @@ def _solve_pruned(
     best_vol, _best_need, best_score = selection.by_score.kept
     slots = _worthwhile_slots(best_vol, best_score, capacity, penalty)
     rounds = priced = added = 0
-    suspect_pairs = _SuspectPairs(edges, n_need)
     while True:
         rounds += 1
         network = flow_network(vol, need, score, slots, wanted, penalty, nodes, selection.best)
@@ -337,8 +339,9 @@ def _solve_pruned(
 
 
 class _SuspectPairs:
-    """The pairs of suspect needs: read again once, then kept (up to ``SUSPECT_PAIRS``), as
-    the same needs tend to stay suspect round after round."""
+    """The pairs the pricing may have to look at again, kept in memory (up to
+    ``SUSPECT_PAIRS``, 16 bytes each) from the first reading on; the pairs of needs beyond
+    that are read again (generated and scored anew) when their need is a suspect."""
 
     def __init__(self, edges: Edges, n_need: int) -> None:
         self.edges = edges
@@ -346,15 +349,19 @@ class _SuspectPairs:
         self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.size = 0
 
+    def keep(self, vol: np.ndarray, need: np.ndarray, score: np.ndarray) -> None:
+        """Keep a chunk of whole needs' pairs, if there is room."""
+        if self.size + vol.size <= SUSPECT_PAIRS:
+            self.parts.append((vol.astype(np.int32), need.astype(np.int32), score))
+            self.size += vol.size
+            self.kept[need] = True
+
     def read(self, suspects: np.ndarray) -> Iterator[Chunk]:
         earlier = len(self.parts)
         missing = suspects[~self.kept[suspects]]
         if missing.size:
             for vol, need, score in self.edges(missing):
-                if self.size + vol.size <= SUSPECT_PAIRS:
-                    self.parts.append((vol.astype(np.int32), need.astype(np.int32), score))
-                    self.size += vol.size
-                    self.kept[need] = True
+                self.keep(vol, need, score)
                 yield vol, need, score
         wanted = np.zeros(self.kept.size, bool)
         wanted[suspects] = True

@@ -99,6 +99,35 @@ def test_pruned_solve_equals_the_solve_over_all_pairs(case, seed):
         assert pairs == sorted(zip(vol[full].tolist(), need_rows[full].tolist(), strict=True))
 
 
+@pytest.mark.parametrize("room", [0, 7, 40, 10**9])
+@pytest.mark.parametrize("case", CASES[2:])
+def test_pairs_beyond_the_memory_kept_are_read_again(monkeypatch, case, room):
+    """With room for only a few pairs (or none), the suspects' other pairs are generated
+    again, and the result is the same optimum."""
+    monkeypatch.setattr(pricing, "SUSPECT_PAIRS", room)
+    rnd = random.Random(f"{case}-room")
+    vol, need_rows, score, capacity, wanted, penalty = instance(rnd, *case)
+    full = solve(vol, need_rows, score, capacity, wanted, penalty)
+    edges = chunked(vol, need_rows, score, per=2, rnd=rnd)
+    asked: list[object] = []
+
+    def counted(only):
+        asked.append(only)
+        return edges(only)
+
+    got_vol, got_need, found = assign_chunks(
+        counted, capacity, wanted, penalty, prune_above=0, margin=1
+    )
+    best = objective(vol, need_rows, score, vol[full], need_rows[full], penalty)
+    assert objective(vol, need_rows, score, got_vol, got_need, penalty) == pytest.approx(
+        best, rel=1e-9, abs=1e-12
+    )
+    if found.priced and room < vol.size:
+        assert len(asked) > 1  # read again: not everything could be kept
+    if room >= vol.size:
+        assert asked == [None]  # everything kept from the first reading
+
+
 def _trap():
     """Three volunteers and needs (capacity and wanted 1) where pruning drops the pair the
     optimum needs: volunteer 0 is only third at need 1 and its own best pair is need 0, so
