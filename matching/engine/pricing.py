@@ -26,6 +26,14 @@ potential is at least the lowest volunteer potential, so a need whose bound
 Only the others' pruned pairs are priced one by one: from memory, where the first reading
 kept them (up to ``SUSPECT_PAIRS``), else generated and scored again.
 
+The last rounds often find only pairs whose reduced costs are a unit or so below 0: ties
+at the resolution of the integer costs. For any flow g over all pairs, cost(g) - cost(flow)
+is the sum over arcs of reduced cost times the change of flow, every term of which is at
+least 0 except on the improving pairs, each of which can carry one unit: so no flow is
+better by more than the sum of their reduced costs. When that sum is at most one unit per
+chosen pair, no more than the rounding of the integer costs themselves, the loop stops
+(``Pricing.gap`` says by how much it could be off; 0 when proven exactly).
+
 The integer costs (score scale, best score, slots per volunteer, capacities clipped to
 the candidate count) are those of the flow over all pairs, so the result is an optimum of
 the very problem ``solve`` would solve with every pair: the same objective, and the same
@@ -76,7 +84,9 @@ class Pricing:
 
     ``rounds`` counts the flows solved (1: the first pruned solve was already optimal);
     ``priced`` the pruned pairs priced one by one (the others were cleared by their need's
-    bound), ``added`` those of them put back because they could improve the solution.
+    bound), ``added`` those of them put back because they could improve the solution;
+    ``gap`` bounds in integer cost units how much better than the result any flow over all
+    pairs can be (0: proven optimal; at most one unit per chosen pair, see the module).
     """
 
     edges: int
@@ -85,6 +95,7 @@ class Pricing:
     priced: int = 0
     added: int = 0
     pruned: bool = False
+    gap: int = 0
 
 
 def assign_chunks(
@@ -293,7 +304,7 @@ def _solve_pruned(
     # which ``by_score`` holds: they are the slots of the flow over every pair.
     best_vol, _best_need, best_score = selection.by_score.kept
     slots = _worthwhile_slots(best_vol, best_score, capacity, penalty)
-    rounds = priced = added = 0
+    rounds = priced = added = gap = 0
     while True:
         rounds += 1
         network = flow_network(vol, need, score, slots, wanted, penalty, nodes, selection.best)
@@ -316,6 +327,13 @@ def _solve_pruned(
         found_vol, found_need, found_score, reduced = (
             np.concatenate(column) for column in zip(*more, strict=True)
         )
+        # No flow can gain more than the sum of these reduced costs (see the module's note).
+        # Within one unit per chosen pair, the resolution of the integer costs themselves
+        # (each is a score rounded to 1/scale of the best), the flow is as good as proven.
+        gap = -int(reduced.sum())
+        if gap <= int(network.used.sum()):
+            break
+        gap = 0
         new_vol, new_need, new_score = _thin(
             found_vol, found_need, found_score, reduced, selection.margin
         )
@@ -334,6 +352,7 @@ def _solve_pruned(
         priced=priced,
         added=added,
         pruned=True,
+        gap=gap,
     )
     return vol[picked], need[picked], pricing
 

@@ -87,6 +87,7 @@ def test_pruned_solve_equals_the_solve_over_all_pairs(case, seed):
         margin=margin,
     )
     assert found.pruned and found.edges == vol.size and found.kept <= vol.size
+    assert 0 <= found.gap <= got_vol.size  # at most a unit of the integer costs per pair
     best = objective(vol, need_rows, score, vol[full], need_rows[full], penalty)
     assert objective(vol, need_rows, score, got_vol, got_need, penalty) == pytest.approx(
         best, rel=1e-9, abs=1e-12
