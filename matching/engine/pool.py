@@ -52,6 +52,13 @@ _AVAILABLE = ("available",)
 CHUNK_PAIRS = 1 << 19
 
 
+def _fits_31_bits(*arrays: np.ndarray) -> bool:
+    """Whether every number in the arrays lies in [0, 2**31)."""
+    return all(
+        not array.size or (int(array.min()) >= 0 and int(array.max()) < 1 << 31) for array in arrays
+    )
+
+
 def _mask(codes: Iterable[str], bits: dict[str, int]) -> int:
     mask = 0
     for code in codes:
@@ -79,7 +86,11 @@ class NeedTable:
         self.format_mask = np.array([_mask(n.formats, _FORMAT_BIT) for n in needs], np.int64)
         self.urgency = np.array([urgency_value(n, now, weights) for n in needs], np.float64)
         self.wanted = np.array([n.wanted for n in needs], np.int64)
-        self.initiatives = [n.initiative_id for n in needs]
+        initiatives = [n.initiative_id for n in needs]
+        try:
+            self.initiative_ids = np.array(initiatives, np.int64)
+        except OverflowError:  # any integer is an initiative id to the engine
+            self.initiative_ids = np.array(initiatives, object)
 
 
 # The per-row arrays of a Pool, in the order the rows are built and spliced.
@@ -575,7 +586,18 @@ class Pool:
         if not self._advised:
             return 0.0
         advised = np.zeros(rows.size, np.float64)
-        for k in np.flatnonzero(self.has_advised[rows]).tolist():
-            if (int(self.ids[rows[k]]), table.initiatives[int(need_rows[k])]) in self._advised:
-                advised[k] = 1.0
+        some = np.flatnonzero(self.has_advised[rows])
+        pairs = np.array(sorted(self._advised), object).reshape(-1, 2)
+        initiatives = table.initiative_ids[need_rows[some]]
+        if _fits_31_bits(pairs, self.ids, initiatives):
+            # (volunteer id, initiative id) as one number: all pairs looked up at once
+            packed = pairs.astype(np.int64)
+            known = np.sort((packed[:, 0] << 31) | packed[:, 1])
+            codes = (self.ids[rows[some]] << 31) | initiatives.astype(np.int64)
+            at = np.minimum(np.searchsorted(known, codes), known.size - 1)
+            advised[some[known[at] == codes]] = 1.0
+        else:  # ids too large (or negative) to pack: one pair at a time
+            for k, initiative in zip(some.tolist(), initiatives.tolist(), strict=True):
+                if (int(self.ids[rows[k]]), int(initiative)) in self._advised:
+                    advised[k] = 1.0
         return weights.continuity * advised

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -392,6 +393,26 @@ def test_pool_finds_the_same_candidates_and_values_as_score(vols, n):
     by_list, by_pool = rank(n, vols, WEIGHTS, NOW, k=5), rank(n, pool, WEIGHTS, NOW, k=5)
     assert by_list == by_pool
     assert [v.id for v, _ in by_list] == sorted(expected, key=lambda i: (-expected[i], i))[:5]
+
+
+@pytest.mark.parametrize(
+    ("volunteer_id", "initiative_id"), [(7, 100), (2**40, 100), (7, 2**40), (7, 2**70)]
+)
+def test_the_continuity_bonus_in_bulk_for_ids_of_any_size(volunteer_id, initiative_id):
+    """Ids that fit 31 bits are looked up packed; larger ones one pair at a time."""
+    advised = volunteer(id=volunteer_id, advised_initiatives={initiative_id})
+    other = volunteer(id=volunteer_id + 1, advised_initiatives={initiative_id + 1})
+    needs_ = [need(id=10, initiative_id=initiative_id), need(id=11, initiative_id=5)]
+    pool = Pool([advised, other])
+    rows = np.array([0, 1, 0, 1])
+    need_rows = np.array([0, 0, 1, 1])
+    values = pool.values(rows, NeedTable(needs_, WEIGHTS, NOW), need_rows, WEIGHTS)
+    expected = [
+        score(pool.volunteers[r], needs_[n], WEIGHTS, NOW).value
+        for r, n in zip(rows.tolist(), need_rows.tolist(), strict=True)
+    ]
+    assert values.tolist() == expected
+    assert values[0] > values[1]  # only the first pair earns the bonus
 
 
 @settings(max_examples=60, derandomize=True, deadline=None)
