@@ -202,6 +202,7 @@ class Pool:
         self._members = self._group((n, v.id) for v in vols for n in v.initiatives)
         # Counts for one day (pauses end by the day): Pool.knowing, Pool.available_counts.
         self._daily: tuple[int, dict[tuple[Any, ...], Any]] = (0, {})
+        self._advised_packed: tuple[np.ndarray | None] | None = None
 
     def __len__(self) -> int:
         return len(self.volunteers)
@@ -301,6 +302,7 @@ class Pool:
         )
         pool._members = self._regrouped(self._members, out, leaving, new, lambda v: v.initiatives)
         pool._daily = (0, {})
+        pool._advised_packed = None
         return pool
 
     @staticmethod
@@ -579,6 +581,18 @@ class Pool:
         )
         return cast(np.ndarray, combined)
 
+    def _advised_codes(self) -> np.ndarray | None:
+        """The (volunteer id, initiative id) pairs of ``_advised`` packed as ``id << 31 |
+        initiative``, sorted; None when some id does not fit 31 bits. Made once per pool."""
+        if self._advised_packed is None:
+            pairs = np.array(sorted(self._advised), object).reshape(-1, 2)
+            if _fits_31_bits(pairs, self.ids):
+                packed = pairs.astype(np.int64)
+                self._advised_packed = (np.sort((packed[:, 0] << 31) | packed[:, 1]),)
+            else:
+                self._advised_packed = (None,)
+        return self._advised_packed[0]
+
     def _continuity(
         self, rows: np.ndarray, table: NeedTable, need_rows: np.ndarray, weights: Weights
     ) -> np.ndarray | float:
@@ -587,12 +601,10 @@ class Pool:
             return 0.0
         advised = np.zeros(rows.size, np.float64)
         some = np.flatnonzero(self.has_advised[rows])
-        pairs = np.array(sorted(self._advised), object).reshape(-1, 2)
         initiatives = table.initiative_ids[need_rows[some]]
-        if _fits_31_bits(pairs, self.ids, initiatives):
+        known = self._advised_codes()
+        if known is not None and _fits_31_bits(initiatives):
             # (volunteer id, initiative id) as one number: all pairs looked up at once
-            packed = pairs.astype(np.int64)
-            known = np.sort((packed[:, 0] << 31) | packed[:, 1])
             codes = (self.ids[rows[some]] << 31) | initiatives.astype(np.int64)
             at = np.minimum(np.searchsorted(known, codes), known.size - 1)
             advised[some[known[at] == codes]] = 1.0
