@@ -488,6 +488,11 @@ class Pool:
             self._daily = (day, {})
         return self._daily[1]
 
+    def knowers(self, phase: str) -> list[Volunteer]:
+        """The volunteers who know the phase (a level of at least 1), in id order."""
+        rows = np.flatnonzero(self.known_phases & _PHASE_BIT[phase])
+        return [self.volunteers[row] for row in rows.tolist()]
+
     def excluded_count(self, need_id: int, initiative_id: int) -> int:
         """How many in the pool declined the need or belong to its initiative (at most; one
         person may be both)."""

@@ -103,7 +103,7 @@ def coverage(session: Session, now: datetime) -> TruthfulCoverage:
     def knowing_any(phases) -> dict:
         for phase in phases:
             if phase not in knowers:
-                knowers[phase] = [v for v in pool.volunteers if v.levels.get(phase, 0) >= 1]
+                knowers[phase] = pool.knowers(phase)
         return {v.id: v for phase in phases for v in knowers[phase]}
 
     def count(need: engine.Need, by_phase: tuple[bool, ...], times: int) -> None:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from test_engine_matching import NOW, _distinct, needs, volunteers
 
 from matching.engine import Pool
+from matching.reference import PHASE_CODES
 
 
 @settings(max_examples=80, derandomize=True, deadline=None)
@@ -27,3 +28,11 @@ def test_covered_equals_candidates_need_by_need(vols, all_needs):
         for n in all_needs
     ]
     assert pool.covered(all_needs, NOW) == expected
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(st.lists(volunteers(), max_size=12).map(_distinct), st.sampled_from(PHASE_CODES))
+def test_knowers_are_who_has_a_level_in_the_phase(vols, phase):
+    pool = Pool(vols)
+    expected = sorted((v for v in vols if v.levels.get(phase, 0) >= 1), key=lambda v: v.id)
+    assert pool.knowers(phase) == expected
