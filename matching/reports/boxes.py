@@ -124,13 +124,12 @@ def coverage(session: Session, now: datetime) -> TruthfulCoverage:
         knowing = pool.knowing(language, district, formats, now)
         at = [_PHASE_INDEX[phase] for phase in phases]
         fewest = min(int(knowing[i]) for i in at)
-        # Exclusions change nothing where more know each phase than are excluded.
-        alone = [e[:2] for e in excluded if e[2] >= fewest]
-        times = plain + len(excluded) - len(alone)
-        if times and not fewest:  # some phase of theirs nobody here knows
+        if plain and not fewest:  # some phase of theirs nobody here knows
             by_phase = tuple(bool(knowing[i]) for i in at)
-            first = first or excluded[0][:2]  # then no exclusion matters: any need will do
-            count(_record(*first, district, language, formats, phases), by_phase, times)
+            count(_record(*first, district, language, formats, phases), by_phase, plain)
+        # Exclusions change nothing where more know each phase than are excluded: those
+        # needs are covered like the plain ones. The others are looked up one by one.
+        alone = [e[:2] for e in excluded if e[2] >= fewest]
         if alone:
             needs_alone = [_record(*e, district, language, formats, phases) for e in alone]
             for need, (_anyone, by_phase) in zip(
