@@ -18,7 +18,10 @@ preload_app = os.environ.get("WEB_PRELOAD", "on") != "off"
 timeout = 30
 graceful_timeout = 20
 max_requests = 2000  # recycle workers now and then; keeps memory flat over weeks
-max_requests_jitter = 200
+# Workers share the requests evenly, so with a narrow jitter all four reached their limit
+# within the same half minute under load (bench/load.py, 200 people); a wide one spreads
+# the replacements (each new worker brings its inherited pool up to date first).
+max_requests_jitter = 1000
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
