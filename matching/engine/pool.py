@@ -46,10 +46,20 @@ with np.errstate(divide="ignore", invalid="ignore"):  # a need accepts at least 
     )
 _EMPTY = np.empty(0, np.int64)
 _ALL_PHASES = (1 << len(PHASE_CODES)) - 1
+_PHASE_SHIFTS = np.arange(len(PHASE_CODES), dtype=np.int64)
 # The key of ``Pool.available_counts`` among the pool's counts for the day.
 _AVAILABLE = ("available",)
 # Candidate pairs per chunk in ``Pool.pair_chunks``: a few tens of MB while they are scored.
 CHUNK_PAIRS = 1 << 19
+
+
+def _in_sorted(ascending: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per value, whether it is in ``ascending`` (a sorted array)."""
+    if not ascending.size:
+        return np.zeros(values.size, bool)
+    at = np.minimum(np.searchsorted(ascending, values), ascending.size - 1)
+    found: np.ndarray = ascending[at] == values
+    return found
 
 
 def _fits_31_bits(*arrays: np.ndarray) -> bool:
@@ -449,7 +459,6 @@ class Pool:
         phases (no more know it there than are excluded) looks at its own volunteers again.
         The counts per place are kept with the pool for the day (the pool never changes).
         """
-        bits = np.arange(len(PHASE_CODES), dtype=np.int64)
         found = []
         for need in needs:
             knowing = self.knowing(need.language, need.district, need.formats, now)
@@ -459,8 +468,7 @@ class Pool:
                 # So few know a phase here that the excluded people may be all who do: take
                 # away what those among the place's rows know.
                 rows = self._reachable(need.language, need.district, need.formats, _ALL_PHASES, now)
-                gone = self._excluded_rows(rows, need)
-                knowing = knowing - ((self.known_phases[gone, None] >> bits) & 1).sum(0)
+                knowing = knowing - self._phase_counts(self._excluded_rows(rows, need))
             each = tuple(bool(knowing[i]) for i in at)
             found.append((any(each), each))
         return found
@@ -476,10 +484,19 @@ class Pool:
         known: np.ndarray | None = self._today(now).get(key)
         if known is None:
             rows = self._reachable(language, district, formats, _ALL_PHASES, now)
-            bits = np.arange(len(PHASE_CODES), dtype=np.int64)
-            known = self._daily[1][key] = ((self.known_phases[rows, None] >> bits) & 1).sum(0)
+            known = self._daily[1][key] = self._phase_counts(rows)
             known.flags.writeable = False
         return known
+
+    def _phase_bits(self, rows: np.ndarray) -> np.ndarray:
+        """Per row, 1 for each phase (``PHASE_CODES`` order) the volunteer knows, else 0."""
+        bits: np.ndarray = (self.known_phases[rows, None] >> _PHASE_SHIFTS) & 1
+        return bits
+
+    def _phase_counts(self, rows: np.ndarray) -> np.ndarray:
+        """How many of the rows' volunteers know each phase (``PHASE_CODES`` order)."""
+        counts: np.ndarray = self._phase_bits(rows).sum(axis=0)
+        return counts
 
     def _today(self, now: datetime) -> dict[tuple[Any, ...], Any]:
         """The counts kept for the day of ``now`` (a new day starts with none)."""
@@ -522,8 +539,7 @@ class Pool:
             (v.confirmed and v.approved for v in self.volunteers), bool, len(self.volunteers)
         )
         ready &= (self.free > 0) & (self.paused_until <= now.toordinal())
-        phase_bits = np.arange(len(PHASE_CODES), dtype=np.int64)
-        knows = (self.known_phases[ready, None] >> phase_bits) & 1
+        knows = self._phase_bits(ready)
         city = self.whole_city[ready]
         district_bits = np.arange(len(DISTRICT_CODES), dtype=np.int64)
         serves = ((self.district_mask[ready][~city, None] >> district_bits) & 1).astype(np.float32)
@@ -543,10 +559,8 @@ class Pool:
             return _EMPTY
         ids = [self._declined.get(need.id, _EMPTY), self._members.get(need.initiative_id, _EMPTY)]
         excluded = np.unique(np.concatenate(ids))
-        at = np.searchsorted(self.ids, excluded)  # rows are in id order
-        at = at[(at < self.ids.size) & (self.ids[np.minimum(at, self.ids.size - 1)] == excluded)]
-        spot = np.searchsorted(rows, at)
-        inside: np.ndarray = at[(spot < rows.size) & (rows[np.minimum(spot, rows.size - 1)] == at)]
+        at = np.searchsorted(self.ids, excluded[_in_sorted(self.ids, excluded)])  # id order
+        inside: np.ndarray = at[_in_sorted(rows, at)]
         return inside
 
     def values(
@@ -611,8 +625,7 @@ class Pool:
         if known is not None and _fits_31_bits(initiatives):
             # (volunteer id, initiative id) as one number: all pairs looked up at once
             codes = (self.ids[rows[some]] << 31) | initiatives.astype(np.int64)
-            at = np.minimum(np.searchsorted(known, codes), known.size - 1)
-            advised[some[known[at] == codes]] = 1.0
+            advised[some[_in_sorted(known, codes)]] = 1.0
         else:  # ids too large (or negative) to pack: one pair at a time
             for k, initiative in zip(some.tolist(), initiatives.tolist(), strict=True):
                 if (int(self.ids[rows[k]]), int(initiative)) in self._advised:

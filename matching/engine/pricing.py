@@ -117,8 +117,8 @@ def assign_chunks(
     selection = _Selection(capacity, wanted, penalty, prune_above, margin)
     suspect_pairs = _SuspectPairs(edges, wanted.size)
     for vol, need, score in edges(None):
-        selection.add(vol, need, score)
-        suspect_pairs.keep(vol, need, score)
+        for part in selection.add(vol, need, score):  # kept for pricing only when pruning
+            suspect_pairs.keep(*part)
     selection.finish()
     if not selection.edges:
         return _EMPTY_INT, _EMPTY_INT, Pricing(edges=0, kept=0)
@@ -168,19 +168,22 @@ class _Selection:
         self.by_score = _BestPerVolunteer(capacity)
         self.by_lead = _BestPerVolunteer(np.where(capacity > 0, margin, 0))
 
-    def add(self, vol: np.ndarray, need: np.ndarray, score: np.ndarray) -> None:
+    def add(self, vol: np.ndarray, need: np.ndarray, score: np.ndarray) -> list[Chunk]:
+        """Read a chunk; returns the chunks now read for pruning (none while the flow may
+        still take every pair, then those buffered so far, then each one as it comes)."""
         vol, need = vol.astype(np.int64, copy=False), need.astype(np.int64, copy=False)
         score = score.astype(np.float64, copy=False)
         self.edges += vol.size
         if self.buffer is not None:  # no selection while the flow may take every pair
             self.buffer.append((vol, need, score))
             if self.edges <= self.prune_above:
-                return
+                return []
             buffered, self.buffer = self.buffer, None
             for part in buffered:
                 self._select(*part)
-            return
+            return buffered
         self._select(vol, need, score)
+        return [(vol, need, score)]
 
     def _select(self, vol: np.ndarray, need: np.ndarray, score: np.ndarray) -> None:
         self.degree_vol += np.bincount(vol, minlength=self.capacity.size)

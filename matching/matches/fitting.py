@@ -174,7 +174,7 @@ def _records(session: Session, rows) -> list[engine.Need]:
     """Engine records of the needs just read, with their phases (one statement)."""
     if not rows:
         return []
-    from matching.matches.proposals import _formats
+    from matching.matches.proposals import format_set
 
     phases: dict[int, set[str]] = defaultdict(set)
     for need_id, code in session.execute(
@@ -190,7 +190,7 @@ def _records(session: Session, rows) -> list[engine.Need]:
             phases=tuple(code for code in PHASE_CODES if code in phases.get(r.id, ())),
             district=r.district,
             language=r.language,
-            formats=_formats(r.accepts_in_person, r.accepts_phone, r.accepts_video),
+            formats=format_set(r.accepts_in_person, r.accepts_phone, r.accepts_video),
             urgency=r.urgency,
             wanted=max(0, r.experts_wanted),
             opened_at=r.published_at or r.created_at,

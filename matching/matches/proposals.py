@@ -253,7 +253,7 @@ def _record(r, levels, districts, languages, context: _VolunteerContext) -> engi
         languages=languages.get(r.id, _NONE),
         districts=districts.get(r.id, _NONE),
         whole_city=r.whole_city,
-        formats=_formats(r.offers_in_person, r.offers_phone, r.offers_video),
+        formats=format_set(r.offers_in_person, r.offers_phone, r.offers_video),
         levels=levels.get(r.id, {}),
         initiatives=frozenset(context.memberships.get(r.user_id, ())),
         first_name=r.first_name,
@@ -271,7 +271,7 @@ _FORMAT_SETS = {
 }
 
 
-def _formats(in_person: bool, phone: bool, video: bool) -> frozenset[str]:
+def format_set(in_person: bool, phone: bool, video: bool) -> frozenset[str]:
     """The format codes of three yes/no columns (in person, phone, video)."""
     return _FORMAT_SETS[bool(in_person), bool(phone), bool(video)]
 
@@ -544,7 +544,7 @@ def ranked_needs_for(session: Session, profile: VolunteerProfile, now: datetime,
 
 
 @functools.lru_cache(maxsize=512)
-def _in_phase_order(codes: frozenset[str]) -> tuple[str, ...]:
+def in_phase_order(codes: frozenset[str]) -> tuple[str, ...]:
     """The phase codes in the order of the phases (needs share a few hundred sets at most)."""
     return tuple(code for code in PHASE_CODES if code in codes)
 
@@ -569,10 +569,10 @@ def open_need_records(session: Session, live: dict[int, int] | None = None) -> l
         engine.Need(
             id=r.id,
             initiative_id=r.initiative_id,
-            phases=_in_phase_order(frozenset(phases.get(r.id, ()))),
+            phases=in_phase_order(frozenset(phases.get(r.id, ()))),
             district=r.district,
             language=r.language,
-            formats=_formats(r.accepts_in_person, r.accepts_phone, r.accepts_video),
+            formats=format_set(r.accepts_in_person, r.accepts_phone, r.accepts_video),
             urgency=r.urgency,
             wanted=max(0, r.experts_wanted - live.get(r.id, 0)),
             opened_at=r.published_at or r.created_at,

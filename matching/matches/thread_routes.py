@@ -12,7 +12,7 @@ from matching.matches import message_mail, messages
 from matching.matches.forms import MessageForm, MessageMailForm
 from matching.matches.participants import ROLE_LABELS, role_in
 from matching.models import Match, utcnow
-from matching.views import Refused, attempt, refused_status
+from matching.views import Refused, attempt, perform, refused_status
 
 bp = Blueprint("thread", __name__)
 
@@ -67,19 +67,17 @@ def show(match_id: int):
 def settings():
     """Each person chooses: a mail per new message, a daily summary, or none."""
     form = MessageMailForm()
-    status = 200
     if form.validate_on_submit():
-        saved = attempt(
+        saved = perform(
             lambda: messages.set_mail_frequency(
                 db.session, current_user, form.frequency.data, now=utcnow()
-            )
+            ),
+            done=_("Gespeichert."),
+            then=url_for("thread.settings"),
+            form=form,
         )
-        if not isinstance(saved, Refused):
-            flash(_("Gespeichert."), "success")
-            return redirect(url_for("thread.settings"))
-        flash(saved.message, "error")
-        status = 422
+        if saved is not None:
+            return saved
     elif not form.is_submitted():
         form.frequency.data = messages.mail_frequency(db.session, current_user)
-    page = render_template("matches/message_settings.html", form=form)
-    return page, max(status, refused_status(form))
+    return render_template("matches/message_settings.html", form=form), refused_status(form)

@@ -3,7 +3,6 @@ every hard filter for it (language and format included), and each box names who 
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -16,6 +15,8 @@ from matching.engine import insight
 from matching.matches import volunteer_pool
 from matching.matches.proposals import (
     approved_volunteer_records,
+    format_set,
+    in_phase_order,
     load_volunteers,
     to_engine_need,
 )
@@ -120,7 +121,7 @@ def coverage(session: Session, now: datetime) -> TruthfulCoverage:
 
     for alike, (plain, first, excluded) in kinds.items():
         district, language, in_person, phone, video, phases = alike
-        formats = _formats(in_person, phone, video)
+        formats = format_set(in_person, phone, video)
         knowing = pool.knowing(language, district, formats, now)
         at = [_PHASE_INDEX[phase] for phase in phases]
         fewest = min(int(knowing[i]) for i in at)
@@ -177,17 +178,10 @@ def _open_needs(session: Session) -> list[tuple]:
         .where(Need.status == NeedStatus.OPEN)
         .group_by(Need.id)
     ).all()
-    in_order: dict[str, tuple[str, ...]] = {}  # a few hundred sets of phases at most
-    for codes in {row[-1] for row in rows}:
-        chosen = set(codes.split(","))
-        in_order[codes] = tuple(code for code in PHASE_CODES if code in chosen)
+    in_order = {
+        codes: in_phase_order(frozenset(codes.split(","))) for codes in {r[-1] for r in rows}
+    }
     return [(*row[:-1], in_order[row[-1]]) for row in rows]
-
-
-@functools.cache
-def _formats(in_person: bool, phone: bool, video: bool) -> frozenset[str]:
-    accepted = {"in_person": in_person, "phone": phone, "video": video}
-    return frozenset(code for code, yes in accepted.items() if yes)
 
 
 def _record(
