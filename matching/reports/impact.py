@@ -142,7 +142,21 @@ def checked(period: Period, today: date) -> Period:
         raise BadPeriod("future")
     if period.end >= _years_later(period.start, MAX_PERIOD_YEARS):
         raise BadPeriod("too_long")
+    if not _countable(period):
+        raise BadPeriod("out_of_range")
     return period
+
+
+def _countable(period: Period) -> bool:
+    """Whether Python can hold every moment a report on the period reads: from the first
+    midnight of the month the period before begins in (the earliest, see ``_month``) to the
+    first moment after the period. Not so if the period before would begin before 1 February
+    of the year 1 (for the year 1 or 2, say, or for the first days of the year 1)."""
+    try:
+        before = period.previous()
+        return _midnight(before.start.replace(day=1)) < period.until
+    except (ValueError, OverflowError):
+        return False
 
 
 def _years_later(day: date, years: int) -> date:

@@ -63,17 +63,13 @@ def period_from(args: Mapping[str, str], today: date) -> tuple[impact.Period, Ch
         else:
             raise ValueError(kind)
     except (ValueError, OverflowError):
-        return (
-            default,
-            choice,
-            _(
-                "Diesen Zeitraum verstehen wir nicht. Bitte wählen Sie ein Jahr und ein Quartal aus der Liste oder geben Sie zwei Daten wie 01.01.2026 ein. Wir zeigen Ihnen dieses Jahr."
-            ),
-        )
+        return default, choice, _not_understood()
     try:
         return impact.checked(period, today), choice, None
     except impact.BadPeriod as bad:
         messages = {
+            # Too early for the calendar (the year 1, or its period before): as the year 0.
+            "out_of_range": _not_understood(),
             "reversed": _(
                 "Der Zeitraum endet, bevor er beginnt. Bitte tauschen Sie die beiden Daten. Wir zeigen Ihnen dieses Jahr."
             ),
@@ -86,6 +82,12 @@ def period_from(args: Mapping[str, str], today: date) -> tuple[impact.Period, Ch
             ),
         }
         return default, choice, messages[bad.code]
+
+
+def _not_understood() -> str:
+    return _(
+        "Diesen Zeitraum verstehen wir nicht. Bitte wählen Sie ein Jahr und ein Quartal aus der Liste oder geben Sie zwei Daten wie 01.01.2026 ein. Wir zeigen Ihnen dieses Jahr."
+    )
 
 
 def period_label(period: impact.Period) -> str:

@@ -280,8 +280,10 @@ def public_impact():
     chosen, problem = default, None
     asked = request.args.get("jahr")
     if asked is not None:
-        if asked.strip().isdigit() and int(asked) in years:
-            chosen = int(asked)
+        text = asked.strip()
+        # ASCII digits, and not too many of them: int() refuses "²" and 5,000 digits.
+        if text.isascii() and text.isdigit() and len(text) <= 9 and int(text) in years:
+            chosen = int(text)
         else:
             problem = _(
                 "Für dieses Jahr gibt es hier keine Zahlen. Wir zeigen Ihnen das Jahr %(year)d.",
