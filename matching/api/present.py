@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask import current_app, url_for
 
 from matching.api import schemas
+from matching.extensions import db
+from matching.matches.participants import readable_reason
 from matching.models import ApiToken, Match, Need, User, VolunteerProfile
 from matching.reference import PHASE_CODES, Choice, District
 
@@ -107,7 +109,8 @@ def score_parts(record: list | None) -> list[schemas.ScorePart] | None:
     ]
 
 
-def match(item: Match) -> schemas.Match:
+def match(item: Match, reader: User) -> schemas.Match:
+    """A match as ``reader`` may see it (the reason only where they may read it)."""
     return schemas.Match(
         id=item.id,
         need_id=item.need_id,
@@ -117,7 +120,7 @@ def match(item: Match) -> schemas.Match:
         origin=item.origin,
         score=item.score,
         explanation=score_parts(item.explanation),
-        reason=item.reason,
+        reason=readable_reason(db.session, reader, item),
         created_at=item.created_at,
         updated_at=item.updated_at,
         decided_at=item.decided_at,

@@ -254,14 +254,14 @@ def _visible_match(user: User, match_id: int) -> Match:
 )
 def get_match(user: User, match_id: int):
     """A match the caller takes part in (as volunteer or initiative) or coordinates."""
-    return present.match(_visible_match(user, match_id))
+    return present.match(_visible_match(user, match_id), user)
 
 
 def _match_step(user: User, match_id: int, action: str, reason: str = "") -> MatchOut:
     match = _visible_match(user, match_id)
     matches.change_status(db.session, user, match, action, now=utcnow(), reason=reason)
     db.session.commit()
-    return present.match(match)
+    return present.match(match, user)
 
 
 _STEP = {"tag": "Matches", "response": MatchOut, "problems": (403, 404, 409)}
@@ -419,7 +419,7 @@ def my_matches(user: User):
         .where(Match.volunteer_id == profile.id)
         .order_by(Match.updated_at.desc(), Match.id.desc())
     ).all()
-    return [present.match(m) for m in rows]
+    return [present.match(m, user) for m in rows]
 
 
 @table.endpoint(
@@ -442,7 +442,7 @@ def offer_help(user: User, need_id: int):
         raise ApiProblem("conflict", _NO_PROFILE)
     match = proposals.offer_help(db.session, user, need, profile, utcnow())
     db.session.commit()
-    return present.match(match)
+    return present.match(match, user)
 
 
 # --- Initiatives --------------------------------------------------------------------------
@@ -613,7 +613,7 @@ def proposal_queue(user: User):
     ).all()
     return [
         QueueItem(
-            match=present.match(m),
+            match=present.match(m, user),
             need=present.own_need(m.need),
             volunteer=present.volunteer(m.volunteer),
         )
@@ -681,7 +681,7 @@ def assign(user: User, need_id: int, body: AssignmentIn):
         )
     match = proposals.assign_by_hand(db.session, user, need, profile, utcnow())
     db.session.commit()
-    return present.match(match)
+    return present.match(match, user)
 
 
 # --- After the match: the thread and the meetings, read-only ------------------------------

@@ -6,6 +6,7 @@ from matching.matches.lifecycle import (  # noqa: F401
     NewProposal,
     change_status,
     create_match,
+    end_with_need,
     give_feedback,
     propose_many,
 )

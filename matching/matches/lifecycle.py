@@ -470,6 +470,42 @@ def _follow_need(session: Session, actor: User | None, need: Need, now: datetime
         needs.change_status(session, None, need, "mark_advised", now=now)
 
 
+# The note kept on a match that ended because its need did (read by coordinators only).
+_NEED_ENDED = {
+    NeedStatus.WITHDRAWN: "Die Initiative hat die Anfrage zurückgezogen.",
+    NeedStatus.CLOSED: "Die Initiative hat die Anfrage abgeschlossen.",
+    NeedStatus.EXPIRED: "Die Anfrage ist abgelaufen.",
+}
+
+
+def end_with_need(session: Session, actor: User | None, need: Need, now: datetime) -> None:
+    """The live matches of a need that just ended (``needs.change_status`` calls this), so
+    nobody is still asked, says yes or swaps contacts for a need that is gone.
+
+    Proposals and matches waiting for the volunteer's yes are cancelled. An expert already
+    advising is cancelled when the need is withdrawn, is done (with the feedback mails) when
+    the initiative closes it, and goes on when the need merely expired: the advice runs,
+    only the search ends. Every volunteer who knew of a cancelled match (asked, advising,
+    or who offered help) is told.
+    """
+    ended = NeedStatus(need.status)
+    live = session.scalars(
+        select(Match)
+        .where(Match.need_id == need.id, Match.status.in_(ACTIVE_MATCH_STATUSES))
+        .order_by(Match.id)
+    ).all()
+    for match in live:
+        before = match.status
+        if before == M.ACCEPTED and ended == NeedStatus.EXPIRED:
+            continue
+        if before == M.ACCEPTED and ended == NeedStatus.CLOSED:
+            change_status(session, actor, match, "complete", now=now)
+            continue
+        change_status(session, None, match, "cancel", now=now, reason=_NEED_ENDED[ended])
+        if before != M.PROPOSED or match.origin == MatchOrigin.OFFER:
+            mails.need_ended(session, match, before)
+
+
 def _still_advising(session: Session, need: Need) -> bool:
     return (
         session.scalar(

@@ -135,6 +135,25 @@ def match_released(session: Session, match: Match) -> None:
     )
 
 
+def need_ended(session: Session, match: Match, before: str) -> None:
+    """A volunteer who was asked, was advising or had offered help hears that the need
+    ended (withdrawn, closed or expired), so the match is over and nothing is left to do."""
+    volunteer = match.volunteer.user
+    if volunteer.disabled_at is not None:
+        return
+    mail.queue_for_user(
+        session,
+        volunteer,
+        "need_ended",
+        _l("„%(title)s“ braucht keine Beratung mehr", title=match.need.title),
+        key=f"need-ended:{match.id}",
+        match=match,
+        need=match.need,
+        was_accepted=before == "accepted",
+        overview_url=mail.absolute_url("profiles.overview"),
+    )
+
+
 def proposals_waiting(session: Session, waiting: list[Match], key: str, days: int) -> int:
     """Coordinators are reminded of proposals undecided for ``days``; one mail each per set."""
     sent = 0

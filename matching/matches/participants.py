@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from matching.models import Match, ThreadRole, User
+from matching.models import Match, MatchStatus, ThreadRole, User
 from matching.permissions import is_coordinator, is_member
 
 ROLE_LABELS = {
@@ -26,6 +26,23 @@ def role_in(session: Session, user: User | None, match: Match) -> ThreadRole | N
     if is_coordinator(user):
         return ThreadRole.COORDINATOR
     return None
+
+
+def readable_reason(session: Session, reader: User | None, match: Match) -> str:
+    """The match's written reason as far as ``reader`` may read it.
+
+    Reasons are written to the coordination: a coordinator's why of a rejection or a cancel,
+    a volunteer's why of a "no". Coordinators read them all; the volunteer reads their own
+    "no" and a rejection's reason the coordinator chose to share; the initiative reads none.
+    """
+    role = role_in(session, reader, match)
+    if role == ThreadRole.COORDINATOR:
+        return match.reason or ""
+    if role == ThreadRole.VOLUNTEER and (
+        match.reason_shared or match.status == MatchStatus.DECLINED
+    ):
+        return match.reason or ""
+    return ""
 
 
 def initiative_people(match: Match) -> list[User]:

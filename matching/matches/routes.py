@@ -10,7 +10,7 @@ from matching import matches, privacy
 from matching.access import role_required
 from matching.extensions import db
 from matching.forms import BaseForm
-from matching.matches import after, passes, proposals
+from matching.matches import after, participants, passes, proposals
 from matching.matches.forms import DeclineForm, FeedbackForm, PassForm
 from matching.models import (
     ADVISED_MATCH_STATUSES,
@@ -65,6 +65,7 @@ def detail(match_id: int):
         match=match,
         need=match.need,
         part=part,
+        reason=participants.readable_reason(db.session, current_user, match),
         contact_visible=contact_visible or part == "coordinator",
         labels=matches.STATUS_LABELS,
         form=BaseForm(),

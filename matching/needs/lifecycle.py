@@ -35,6 +35,8 @@ from matching.reference import (
 )
 
 S = NeedStatus
+# A need in one of these has ended: nobody is searched or asked for it any more.
+ENDED = frozenset({S.CLOSED, S.WITHDRAWN, S.EXPIRED})
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,11 @@ TRANSITIONS: dict[str, NeedTransition] = {
     for t in (
         NeedTransition("publish", frozenset({S.DRAFT}), S.OPEN, can_manage_need),
         NeedTransition(
-            "withdraw", frozenset({S.DRAFT, S.OPEN, S.MATCHED}), S.WITHDRAWN, can_manage_need, True
+            "withdraw",
+            frozenset({S.DRAFT, S.OPEN, S.MATCHED}),
+            S.WITHDRAWN,
+            _manager_or_system,
+            True,
         ),
         NeedTransition(
             "close", frozenset({S.OPEN, S.MATCHED, S.ADVISED}), S.CLOSED, can_manage_need
@@ -122,7 +128,7 @@ def change_status(
         need.status_reason = reason
     if transition.target == S.OPEN and need.published_at is None:
         need.published_at = now
-    if transition.target in (S.CLOSED, S.WITHDRAWN, S.EXPIRED):
+    if transition.target in ENDED:
         need.closed_at = now
     need.updated_at = now
     audit.record(
@@ -138,6 +144,12 @@ def change_status(
     )
     if need.status == S.OPEN:
         autorun.want(session, f"need.{action}", now)
+    if need.status in ENDED:
+        # The need's live matches end with it (imported here: the match life cycle
+        # imports this package for the steps a match's changes cause its need).
+        from matching.matches import end_with_need
+
+        end_with_need(session, actor, need, now)
     return need
 
 

@@ -14,9 +14,12 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from matching import audit, matches
+from matching import audit, matches, needs
+from matching.matches.finish_mail import initiative_told
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
+    ACTIVE_NEED_STATUSES,
+    ENGAGED_MATCH_STATUSES,
     AuditEntry,
     BarrierReport,
     ConsentRecord,
@@ -153,7 +156,10 @@ def erase(session: Session, user: User, *, now: datetime, actor: User | None = N
             )
         ).all()
         for match in live:
+            before = match.status
             matches.change_status(session, None, match, "cancel", now=now, reason="Konto gelöscht.")
+            if before in ENGAGED_MATCH_STATUSES:  # the initiative counted on this expert
+                initiative_told(session, match, before)
         profile.bio = ""
         profile.paused_until = None
     session.execute(
@@ -161,8 +167,12 @@ def erase(session: Session, user: User, *, now: datetime, actor: User | None = N
         .where(Match.volunteer_id == (profile.id if profile else -1))
         .values(feedback_comment="")
     )
+    member_of = session.scalars(
+        select(InitiativeMember.initiative_id).where(InitiativeMember.user_id == user.id)
+    ).all()
     for table in (ConsentRecord, DigestSetting, DigestShown, InitiativeMember):
         session.execute(delete(table).where(table.user_id == user.id))
+    _withdraw_orphaned_needs(session, member_of, now)
     _delete_side_tables(session, user.id)
     session.execute(
         update(OutboxMessage)
@@ -206,6 +216,31 @@ def erase(session: Session, user: User, *, now: datetime, actor: User | None = N
     user.session_version += 1
     user.email_change_key = None
     audit.record(session, actor, "account.erase", "user", user.id, now=now)
+
+
+def _withdraw_orphaned_needs(session: Session, initiative_ids: list[int], now: datetime) -> None:
+    """An initiative whose last member left has nobody to advise: its needs still on their
+    way are withdrawn, which ends their matches and tells the experts (the account page
+    promises that running matches end)."""
+    if not initiative_ids:
+        return
+    still_run = set(
+        session.scalars(
+            select(InitiativeMember.initiative_id).where(
+                InitiativeMember.initiative_id.in_(initiative_ids)
+            )
+        ).all()
+    )
+    orphaned = [i for i in initiative_ids if i not in still_run]
+    if not orphaned:
+        return
+    live = session.scalars(
+        select(Need)
+        .where(Need.initiative_id.in_(orphaned), Need.status.in_(ACTIVE_NEED_STATUSES))
+        .order_by(Need.id)
+    ).all()
+    for need in live:
+        needs.change_status(session, None, need, "withdraw", now=now, reason="Konto gelöscht.")
 
 
 def _delete_side_tables(session: Session, user_id: int) -> None:

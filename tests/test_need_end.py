@@ -1,0 +1,237 @@
+"""A need that ends takes its live matches with it, and written reasons reach only their readers.
+
+Withdrawn, closed or expired: nobody is still asked, says yes or swaps contacts for a need
+that is gone, and the experts who knew of a match hear so. An initiative whose last member
+deletes the account withdraws its needs. A reason written to the coordination (a
+rejection's, a "no"'s) is read by the coordinators, by the volunteer only where it is
+theirs to read, and never by the initiative: on the match page and through the API.
+"""
+
+from __future__ import annotations
+
+import pytest
+from api_support import bearer, token_for
+from sqlalchemy import select
+from support import post_form
+
+from matching import matches, needs, privacy
+from matching.errors import PermissionDenied
+from matching.models import (
+    InitiativeMember,
+    MatchOrigin,
+    MatchStatus,
+    NeedStatus,
+    OutboxMessage,
+    Role,
+    utcnow,
+)
+
+SECRET = "INTERN: war bei der letzten Beratung unzuverlässig"
+
+
+@pytest.fixture()
+def scene(db, make_user, make_volunteer, make_initiative, make_need):
+    coordinator = make_user("koo@example.org", roles=(Role.COORDINATOR,), first_name="Katrin")
+    initiative, member = make_initiative()
+    need = make_need(initiative, title="Leute finden")
+    need.experts_wanted = 3
+    people = {
+        "proposed": make_volunteer("pia@example.org", first_name="Pia"),
+        "offered": make_volunteer("otto@example.org", first_name="Otto"),
+        "approved": make_volunteer("anna@example.org", first_name="Anna"),
+        "accepted": make_volunteer("aki@example.org", first_name="Aki"),
+    }
+    db.session.commit()
+    now = utcnow()
+    made = {}
+    for key, profile in people.items():
+        origin = MatchOrigin.OFFER if key == "offered" else MatchOrigin.ENGINE
+        actor = profile.user if key == "offered" else None
+        made[key] = matches.create_match(
+            db.session, actor, need, profile, origin=origin, now=now, score=0.8
+        )
+    for key in ("approved", "accepted"):
+        matches.change_status(db.session, coordinator, made[key], "approve", now=now)
+    matches.change_status(db.session, people["accepted"].user, made["accepted"], "accept", now=now)
+    db.session.commit()
+    return coordinator, member, need, made
+
+
+def _statuses(db, made) -> dict[str, str]:
+    for match in made.values():
+        db.session.refresh(match)
+    return {key: match.status for key, match in made.items()}
+
+
+def _mails(db, kind: str, email: str) -> list[str]:
+    """The texts of the mails of a kind queued for an address (sent or still waiting)."""
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == kind, OutboxMessage.recipient == email)
+    ).all()
+    return [row.text_body for row in rows]
+
+
+def _told(db, email: str) -> list[str]:
+    return _mails(db, "need_ended", email)
+
+
+def test_withdrawing_ends_every_live_match_and_tells_who_knew(client, db, auth, scene):
+    _coordinator, member, need, made = scene
+    auth.login(member.email)
+    response = post_form(client, f"/anfragen/{need.id}/zurueckziehen", {"reason": "Erledigt"})
+    assert response.status_code == 302
+    db.session.refresh(need)
+    assert need.status == NeedStatus.WITHDRAWN
+    assert set(_statuses(db, made).values()) == {MatchStatus.CANCELLED}
+    # Asked, advising or offered: told. Only proposed by the engine: never knew, not mailed.
+    for email in ("anna@example.org", "aki@example.org", "otto@example.org"):
+        [text] = _told(db, email)
+        assert "zurückgezogen" in text and "Leute finden" in text
+    assert not _told(db, "pia@example.org")
+    auth.logout()
+
+    # The old accept link of the approved match no longer takes a yes.
+    auth.login("anna@example.org")
+    page = client.get(f"/vermittlungen/{made['approved'].id}").get_data(as_text=True)
+    assert "Die Initiative hat die Anfrage zurückgezogen." in page
+    response = post_form(
+        client,
+        f"/vermittlungen/{made['approved'].id}/zusagen",
+        {},
+        token_from=f"/vermittlungen/{made['approved'].id}",
+    )
+    db.session.refresh(made["approved"])
+    assert made["approved"].status == MatchStatus.CANCELLED
+    assert response.status_code in (302, 409)
+    auth.logout()
+
+    # Nothing of it waits in the coordinators' queue.
+    auth.login("koo@example.org")
+    assert "Leute finden" not in client.get("/koordination/vorschlaege").get_data(as_text=True)
+
+
+def test_closing_completes_the_advice_and_cancels_the_rest(client, db, auth, scene):
+    _coordinator, member, need, made = scene
+    auth.login(member.email)
+    assert post_form(client, f"/anfragen/{need.id}/abschliessen", {}).status_code == 302
+    db.session.refresh(need)
+    assert need.status == NeedStatus.CLOSED
+    assert _statuses(db, made) == {
+        "proposed": MatchStatus.CANCELLED,
+        "offered": MatchStatus.CANCELLED,
+        "approved": MatchStatus.CANCELLED,
+        "accepted": MatchStatus.COMPLETED,
+    }
+    # The advising expert is asked how it went, not told it was called off.
+    assert _mails(db, "match_done_volunteer", "aki@example.org")
+    assert not _told(db, "aki@example.org")
+    [text] = _told(db, "anna@example.org")
+    assert "abgeschlossen" in text
+
+
+def test_expiry_ends_the_search_but_not_the_advice(db, scene):
+    _coordinator, _member, need, made = scene
+    needs.change_status(db.session, None, need, "expire", now=utcnow())
+    db.session.commit()
+    assert _statuses(db, made) == {
+        "proposed": MatchStatus.CANCELLED,
+        "offered": MatchStatus.CANCELLED,
+        "approved": MatchStatus.CANCELLED,
+        "accepted": MatchStatus.ACCEPTED,
+    }
+    [text] = _told(db, "anna@example.org")
+    assert "abgelaufen" in text
+
+
+def test_a_refused_step_ends_nothing(db, scene):
+    """A step the actor may not take (expiry is the scheduler's) leaves the matches be."""
+    coordinator, _member, need, made = scene
+    with pytest.raises(PermissionDenied):
+        needs.change_status(db.session, coordinator, need, "expire", now=utcnow())
+    db.session.rollback()
+    assert _statuses(db, made)["approved"] == MatchStatus.APPROVED
+
+
+def test_last_member_erased_withdraws_the_initiatives_needs(db, scene, make_user):
+    _coordinator, member, need, made = scene
+    privacy.erase(db.session, member, now=utcnow())
+    db.session.commit()
+    db.session.refresh(need)
+    assert need.status == NeedStatus.WITHDRAWN
+    assert set(_statuses(db, made).values()) == {MatchStatus.CANCELLED}
+    assert _told(db, "aki@example.org")
+
+
+def test_an_initiative_with_members_left_keeps_its_needs(db, scene, make_user):
+    _coordinator, member, need, made = scene
+    other = make_user("ida@example.org", roles=(Role.INITIATIVE,))
+    db.session.add(InitiativeMember(user=other, initiative_id=need.initiative_id))
+    db.session.commit()
+    privacy.erase(db.session, member, now=utcnow())
+    db.session.commit()
+    db.session.refresh(need)
+    assert need.status == NeedStatus.OPEN
+    assert _statuses(db, made)["accepted"] == MatchStatus.ACCEPTED
+
+
+def test_erased_expert_the_initiative_hears_of_it(db, scene):
+    _coordinator, member, _need, made = scene
+    privacy.erase(db.session, made["accepted"].volunteer.user, now=utcnow())
+    db.session.commit()
+    assert _statuses(db, made)["accepted"] == MatchStatus.CANCELLED
+    assert _mails(db, "match_ended_initiative", member.email)
+
+
+# --- who reads a written reason --------------------------------------------------------
+
+
+def _reject(client, auth, match_id: int, share: bool) -> None:
+    auth.login("koo@example.org")
+    data = {"reason": SECRET, **({"share": "y"} if share else {})}
+    response = post_form(client, f"/koordination/vorschlaege/{match_id}/ablehnen", data)
+    assert response.status_code == 302
+    auth.logout()
+
+
+def _page(client, auth, email: str, match_id: int) -> str:
+    auth.login(email)
+    html = client.get(f"/vermittlungen/{match_id}").get_data(as_text=True)
+    auth.logout()
+    return html
+
+
+def _api_reason(client, user, match_id: int) -> str:
+    answer = client.get(f"/api/v1/matches/{match_id}", headers=bearer(token_for(user)))
+    assert answer.status_code == 200
+    return answer.get_json()["reason"]
+
+
+@pytest.mark.parametrize("share", [False, True])
+def test_a_rejections_reason_reaches_the_volunteer_only_when_shared(client, db, auth, scene, share):
+    coordinator, member, _need, made = scene
+    match = made["proposed"]
+    _reject(client, auth, match.id, share)
+    volunteer = match.volunteer.user
+    shown = SECRET in _page(client, auth, volunteer.email, match.id)
+    assert shown is share
+    assert (_api_reason(client, volunteer, match.id) == SECRET) is share
+    assert SECRET not in _page(client, auth, member.email, match.id)
+    assert _api_reason(client, member, match.id) == ""
+    assert SECRET in _page(client, auth, coordinator.email, match.id)
+    assert _api_reason(client, coordinator, match.id) == SECRET
+
+
+def test_a_volunteers_no_is_read_by_the_coordination_not_the_initiative(client, db, auth, scene):
+    coordinator, member, _need, made = scene
+    match = made["approved"]
+    auth.login("anna@example.org")
+    words = "Ehrlich gesagt wirkt die Initiative chaotisch"
+    response = post_form(client, f"/vermittlungen/{match.id}/absagen", {"reason": words})
+    assert response.status_code == 302
+    auth.logout()
+    db.session.refresh(match)
+    assert match.status == MatchStatus.DECLINED
+    assert words not in _page(client, auth, member.email, match.id)
+    assert _api_reason(client, member, match.id) == ""
+    assert words in _page(client, auth, "anna@example.org", match.id)
+    assert words in _page(client, auth, coordinator.email, match.id)
