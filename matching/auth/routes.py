@@ -356,7 +356,21 @@ def change_email():
         else:
             new_email = accounts.normalise_email(form.email.data)
             mail_requested()
-            if new_email != current_user.email:
+            owner = accounts.find_by_email(db.session, new_email)
+            if owner is not None and owner.id != current_user.id:
+                # Someone else's address: its owner gets a neutral word instead of a link
+                # (no name, nothing to confirm); the page answers the same, so it tells
+                # nobody whether the address has an account.
+                mail.queue_for_user(
+                    db.session,
+                    owner,
+                    "email_in_use",
+                    _l("Ihre E-Mail-Adresse bei der Vernetzerbörse"),
+                    key=f"email_in_use:{owner.id}:{utcnow().date().isoformat()}",  # once a day
+                    login_url=mail.absolute_url("auth.login"),
+                )
+                db.session.commit()
+            elif new_email != current_user.email:
                 request_key = accounts.request_email_change(db.session, current_user)
                 token = make_token(
                     "email",

@@ -211,6 +211,10 @@ def approve_match(match_id: int):
 def reject_match(match_id: int):
     """Reject a proposal with a reason; the pair is never proposed again."""
     match = get_or_404(Match, match_id)
+    if request.method == "GET" and match.status != MatchStatus.PROPOSED:
+        # An old link or the back button: the form would only be refused when sent.
+        flash(_("Dieser Vorschlag wurde schon entschieden."), "info")
+        return redirect(url_for("matches.detail", match_id=match.id))
     form = RejectForm()
     if form.validate_on_submit():
         return perform(

@@ -171,7 +171,7 @@ def create_match(
         raise PermissionDenied(_l("Nur die Koordination kann Vorschläge machen."))
     lock_row(session, need, ["status"])
     if need.status != NeedStatus.OPEN:
-        raise TransitionError(_l("Diese Anfrage ist nicht mehr offen."))
+        raise needs.not_open(need)
     if profile.status != ProfileStatus.APPROVED:
         raise TransitionError(_l("Dieses Profil ist noch nicht freigegeben."))
     if is_member(session, profile.user, need.initiative_id):
@@ -438,7 +438,7 @@ def _notify(session: Session, action: str, match: Match) -> None:
 def _check_room(session: Session, match: Match, need: Need) -> None:
     lock_row(session, need, ["status", "experts_wanted"])
     if need.status != NeedStatus.OPEN:
-        raise TransitionError(_l("Diese Anfrage ist nicht mehr offen."))
+        raise needs.not_open(need)
     if _taken_slots(session, need.id) >= need.experts_wanted:
         raise TransitionError(_l("Für diese Anfrage sind schon genug Expert:innen gefunden."))
     _lock_volunteer(session, match.volunteer)

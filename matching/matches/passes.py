@@ -19,7 +19,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from matching import audit
+from matching import audit, needs
 from matching.database import among
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import (
@@ -60,7 +60,7 @@ def pass_need(
     if earlier is not None:
         return earlier
     if need.status != NeedStatus.OPEN:
-        raise TransitionError(_l("Diese Anfrage ist nicht mehr offen."))
+        raise needs.not_open(need)
     if profile.status != ProfileStatus.APPROVED:
         raise TransitionError(_l("Dieses Profil ist noch nicht freigegeben."))
     live = session.scalar(

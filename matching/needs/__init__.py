@@ -9,5 +9,6 @@ from matching.needs.lifecycle import (  # noqa: F401
     NeedInput,
     change_status,
     create_need,
+    not_open,
     update_need,
 )

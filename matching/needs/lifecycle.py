@@ -100,6 +100,13 @@ _REFUSED = {
 }
 
 
+def not_open(need: Need) -> TransitionError:
+    """The refusal of a step that needs an open need: a draft is not open *yet*."""
+    if need.status == S.DRAFT:
+        return TransitionError(_l("Diese Anfrage ist noch nicht veröffentlicht."))
+    return TransitionError(_l("Diese Anfrage ist nicht mehr offen."))
+
+
 def change_status(
     session: Session,
     actor: User | None,
@@ -181,6 +188,10 @@ def _validate(data: NeedInput, today: date) -> None:
                 "Bitte geben Sie einen Titel mit höchstens %(max)d Zeichen an.",
                 max=limits.NEED_TITLE_MAX,
             )
+        )
+    if not data.description.strip():  # as the form: a need says what the advice is for
+        raise InvalidInput(
+            _l("Bitte beschreiben Sie kurz, wobei Sie Rat brauchen."), field="description"
         )
     if len(data.description) > limits.NEED_DESCRIPTION_MAX:
         raise InvalidInput(

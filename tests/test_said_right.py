@@ -1,0 +1,134 @@
+"""Each answer says what is true for the person reading it.
+
+A volunteer is not told "your offer" for a proposal the engine made; an old reject form
+after the decision sends the coordinator to the match instead of a form that can only be
+refused; a draft is "not published yet", not "no longer open"; changing one's address to
+someone else's does not mail that person a link with one's name; the API asks for the
+description the web form asks for.
+"""
+
+from __future__ import annotations
+
+import pytest
+from api_support import NEED_BODY, bearer, token_for
+from html_reader import Page
+from sqlalchemy import select
+from support import DEFAULT_PASSWORD, post_form
+
+from matching import matches
+from matching.models import MatchOrigin, MatchStatus, Need, NeedStatus, OutboxMessage, Role, utcnow
+
+ENGINE_WORDS = "Die Koordination schaut sich den Vorschlag an"
+OFFER_WORDS = "Ihr Angebot liegt"
+
+
+@pytest.fixture()
+def scene(db, make_user, make_volunteer, make_initiative, make_need):
+    coordinator = make_user("koo@example.org", roles=(Role.COORDINATOR,))
+    initiative, member = make_initiative()
+    volunteer = make_volunteer("vera@example.org", first_name="Vera")
+    need = make_need(initiative, title="Leute finden")
+    db.session.commit()
+    return coordinator, member, volunteer, need
+
+
+@pytest.mark.parametrize(
+    ("origin", "shown", "hidden"),
+    [(MatchOrigin.ENGINE, ENGINE_WORDS, OFFER_WORDS), (MatchOrigin.OFFER, OFFER_WORDS, None)],
+)
+def test_a_proposal_is_called_an_offer_only_when_it_was_one(
+    client, db, auth, scene, origin, shown, hidden
+):
+    _coordinator, _member, volunteer, need = scene
+    actor = volunteer.user if origin == MatchOrigin.OFFER else None
+    matches.create_match(db.session, actor, need, volunteer, origin=origin, now=utcnow())
+    db.session.commit()
+    auth.login("vera@example.org")
+    page = client.get("/uebersicht").get_data(as_text=True)
+    assert shown in page
+    if hidden:
+        assert hidden not in page
+
+
+def test_an_old_reject_form_sends_the_coordinator_to_the_decided_match(client, db, auth, scene):
+    coordinator, _member, volunteer, need = scene
+    match = matches.create_match(
+        db.session, None, need, volunteer, origin=MatchOrigin.ENGINE, now=utcnow()
+    )
+    db.session.commit()
+    auth.login(coordinator.email)
+    assert client.get(f"/koordination/vorschlaege/{match.id}/ablehnen").status_code == 200
+    matches.change_status(db.session, coordinator, match, "approve", now=utcnow())
+    db.session.commit()
+    answer = client.get(f"/koordination/vorschlaege/{match.id}/ablehnen")
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == f"/vermittlungen/{match.id}"
+    page = Page.of(client.get(answer.headers["Location"]))
+    assert "Dieser Vorschlag wurde schon entschieden." in page.flashes()
+    db.session.refresh(match)
+    assert match.status == MatchStatus.APPROVED
+
+
+def test_assigning_to_a_draft_says_it_is_not_published_yet(client, db, auth, scene, make_need):
+    coordinator, _member, volunteer, need = scene
+    draft = make_need(need.initiative, status=NeedStatus.DRAFT, title="Noch nicht fertig")
+    auth.login(coordinator.email)
+    response = post_form(
+        client,
+        f"/koordination/anfragen/{draft.id}/zuordnen",
+        {"volunteer_id": str(volunteer.id)},
+    )
+    html = (
+        client.get(response.headers["Location"]).get_data(as_text=True)
+        if (response.status_code == 302)
+        else response.get_data(as_text=True)
+    )
+    assert "Diese Anfrage ist noch nicht veröffentlicht." in html
+    assert "nicht mehr offen" not in html
+
+
+def test_changing_to_someone_elses_address_mails_them_no_link_and_no_name(
+    client, db, auth, make_user
+):
+    asking = make_user("anna@example.org", first_name="Anna")
+    owner = make_user("owner@example.org", first_name="Olga")
+    auth.login(asking.email)
+    response = post_form(
+        client, "/konto/email", {"email": owner.email, "current_password": DEFAULT_PASSWORD}
+    )
+    # The page answers as for any address: it tells nobody whether one has an account.
+    assert response.status_code == 302
+    assert Page.of(client.get("/konto")).flashes() == [
+        "Wir haben einen Bestätigungslink an owner@example.org geschickt."
+    ]
+    queued = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.recipient == owner.email)
+    ).all()
+    assert [row.kind for row in queued] == ["email_in_use"]
+    assert "Anna" not in queued[0].text_body and "/konto/email/" not in queued[0].text_body
+    db.session.refresh(asking)
+    assert asking.email == "anna@example.org" and asking.email_change_key is None
+
+
+@pytest.mark.parametrize("description", [None, "", "   "])
+def test_the_api_asks_for_a_description_as_the_form_does(client, db, make_initiative, description):
+    _initiative, member = make_initiative()
+    secret = token_for(member)
+    body = {**NEED_BODY, "publish": True}
+    if description is None:
+        body.pop("description")
+    else:
+        body["description"] = description
+    before = db.session.scalar(select(Need.id).order_by(Need.id.desc()).limit(1))
+    answer = client.post("/api/v1/initiative/needs", json=body, headers=bearer(secret))
+    assert answer.status_code == 422
+    problem = answer.get_json()
+    assert "Bitte beschreiben Sie kurz, wobei Sie Rat brauchen." in str(problem)
+    assert db.session.scalar(select(Need.id).order_by(Need.id.desc()).limit(1)) == before
+
+    created = client.post("/api/v1/initiative/needs", json=NEED_BODY, headers=bearer(secret))
+    assert created.status_code == 201
+    url = f"/api/v1/initiative/needs/{created.get_json()['id']}"
+    blanked = client.put(url, json={**NEED_BODY, "description": " "}, headers=bearer(secret))
+    assert blanked.status_code == 422
+    assert client.get(url, headers=bearer(secret)).get_json()["description"] == "Wir sind zu dritt."
