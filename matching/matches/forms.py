@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     FieldList,
@@ -13,7 +15,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from matching import limits
+from matching import limits, wallclock
+from matching.errors import InvalidInput
 from matching.forms import BaseForm, ClockField, DayField, StrictRadioField, choices_from
 from matching.reference import PHASES
 
@@ -98,7 +101,11 @@ class MessageMailForm(BaseForm):
 
 
 class MeetingTimeForm(Form):
-    """One proposed time: a day, a start and an end (local time in Stuttgart)."""
+    """One proposed time: a day, a start and an end (local time in Stuttgart).
+
+    A start or end in the hour the clocks skip in spring is refused at its field; one in the
+    hour repeated in autumn is its first occurrence (matching.wallclock).
+    """
 
     day = DayField(_l("Tag"), validators=[Optional()])
     start = ClockField(_l("Beginn"), validators=[Optional()])
@@ -107,13 +114,29 @@ class MeetingTimeForm(Form):
     def filled(self) -> bool:
         return any(f.data for f in (self.day, self.start, self.end))
 
+    def instants(self) -> tuple[datetime, datetime]:
+        """Start and end as instants (UTC); raises InvalidInput for a time that does not exist."""
+        return (
+            wallclock.local_instant(self.day.data, self.start.data),
+            wallclock.local_instant(self.day.data, self.end.data),
+        )
+
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
             return False
-        if self.filled() and not all(f.data for f in (self.day, self.start, self.end)):
+        if not self.filled():
+            return True
+        if not all(f.data for f in (self.day, self.start, self.end)):
             self.day.errors = [_l("Bitte geben Sie Tag, Beginn und Ende an.")]
             return False
-        return True
+        valid = True
+        for clock in (self.start, self.end):
+            try:
+                wallclock.local_instant(self.day.data, clock.data)
+            except InvalidInput as refused:
+                clock.errors = [*clock.errors, refused.message]
+                valid = False
+        return valid
 
 
 class MeetingForm(BaseForm):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -44,11 +41,6 @@ def _back(match_id: int) -> str:
     return url_for("matches.detail", match_id=match_id, _anchor="treffen")
 
 
-def _local(day, time) -> datetime:
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return datetime.combine(day, time, tzinfo=zone)
-
-
 @bp.route("/vermittlungen/<id:match_id>/treffen", methods=["GET", "POST"])
 @login_required
 def propose(match_id: int):
@@ -60,11 +52,9 @@ def propose(match_id: int):
     live = meetings.current(db.session, match)
     status = 200
     if form.validate_on_submit():
+        # Local times in Stuttgart as instants; the form refused a time the clocks skip.
         times = [
-            meetings.ProposedTime(
-                _local(entry.form.day.data, entry.form.start.data),
-                _local(entry.form.day.data, entry.form.end.data),
-            )
+            meetings.ProposedTime(*entry.form.instants())
             for entry in form.times
             if entry.form.filled()
         ]

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching import audit, limits
+from matching import audit, limits, wallclock
 from matching.database import lock_row
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.matches import meeting_mail
@@ -90,6 +90,13 @@ def _check_times(times: list[ProposedTime], now: datetime) -> list[ProposedTime]
         raise InvalidInput(_l("Bitte schlagen Sie mindestens eine Zeit vor."))
     if len(times) > MAX_OPTIONS:
         raise InvalidInput(_l("Bitte schlagen Sie höchstens drei Zeiten vor."))
+    # Instants in UTC, whatever zone the caller gave: a wall time the clocks skip is refused,
+    # and order and duration are measured on the instants, also across a change of the clocks
+    # (two datetimes in the same zone would be compared by their wall times).
+    times = [
+        ProposedTime(wallclock.as_instant(t.starts_at), wallclock.as_instant(t.ends_at))
+        for t in times
+    ]
     for time in times:
         if time.starts_at <= now:
             raise InvalidInput(_l("Eine der Zeiten liegt in der Vergangenheit."))
