@@ -68,6 +68,17 @@ def init_app(app: Flask) -> None:
         return response
 
     @app.after_request
+    def leave_the_date_to_the_server(response: Response) -> Response:
+        """No ``Date`` header from the app: the HTTP server always sends its own.
+
+        Werkzeug's ``make_conditional`` (the Atom feeds, ``send_file`` for the toolkit's PDFs
+        and the static files) adds one when there is none. gunicorn drops it and sends its
+        own, but Werkzeug's development server (``flask run``) sends both, 304s included.
+        """
+        response.headers.pop("Date", None)
+        return response
+
+    @app.after_request
     def set_security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
