@@ -51,6 +51,13 @@ COORDINATOR = "koordination.stuttgart.ost@gmx.net"
 PENDING = "hannelore.klingenschmitt@posteo.de"
 NEWCOMER = "maximiliane.mustermann@mailbox.org"
 assert {len(a) for a in (VOLUNTEER, MEMBER, COORDINATOR, PENDING, NEWCOMER)} == {34}
+# A link pasted into a message (114 characters without a space) and a long compound word in
+# a need's title: grid items were as wide as such a word, and the page with them.
+LONG_LINK = (
+    "https://www.stuttgart.de/leben/gesellschaft/buergerschaftliches-engagement/"
+    "foerderprogramme/quartiersfonds-antrag-formular-2027.pdf?download=true&version=3"
+)
+LONG_WORD = "Quartiersfondsantragsformularausfüllhilfe"
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,7 @@ def scene(live_server) -> Scene:
 
         open_need = need("Wie finden wir Mitstreiter:innen im Quartier?", NeedStatus.OPEN, 20)
         need("Förderanträge für unseren Gemeinschaftsgarten", NeedStatus.OPEN, 21)  # no one yet
+        need(f"{LONG_WORD} gesucht", NeedStatus.OPEN, 22)
         proposed = need("Wer macht was im Vorstand?", NeedStatus.OPEN, 15)
         matched = need("Streit im Orga-Team – wie weiter?", NeedStatus.MATCHED, 12)
         closed = need("Ein Straßenfest für alle Nachbar:innen", NeedStatus.CLOSED, 40)
@@ -160,6 +168,7 @@ def scene(live_server) -> Scene:
         for role, author, body in (
             ("volunteer", "Friederike", "Guten Tag! Wann passt es Ihnen?"),
             ("initiative", "Gisela", "Dienstags ab 18 Uhr, gern im Stadtteilhaus."),
+            ("volunteer", "Friederike", f"Hier ist das Antragsformular: {LONG_LINK}"),
         ):
             db.session.add(
                 MatchMessage(
@@ -211,6 +220,7 @@ def _pages(scene: Scene) -> dict[str | None, list[tuple[str, str, int]]]:
             ("needs", "/anfragen", 200),
             ("gone-matched", f"/anfragen/{scene.matched_need}", 410),
             ("gone-closed", f"/anfragen/{scene.closed_need}", 410),
+            ("api-docs", "/api/v1/docs", 200),
         ],
         VOLUNTEER: [
             ("overview", "/uebersicht", 200),
