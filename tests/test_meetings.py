@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from support import post_form
 
 from jobs import tasks
+from matching import matches
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.mail import to_email_message
 from matching.matches import meetings
@@ -428,6 +429,27 @@ def test_reminder_the_day_before_and_the_question_afterwards(db, scene):
     # "no" offers a new date: a new meeting can be proposed, with a new UID.
     again = _propose(db, scene, by=scene.member, hours=(200,))
     assert again.id != meeting.id and again.uid != meeting.uid
+
+
+@pytest.mark.parametrize("action", ["cancel", "complete"])
+def test_a_match_that_ended_gets_no_reminder_and_no_question(db, scene, action):
+    """Cancelled (its need withdrawn, say) or finished early: nobody is left to meet."""
+    meeting = _propose(db, scene)
+    meetings.pick(db.session, scene.member, meeting, meeting.options[0].id, now=utcnow())
+    actor = None if action == "cancel" else scene.member
+    reason = "Die Initiative hat die Anfrage zurückgezogen." if action == "cancel" else ""
+    matches.change_status(db.session, actor, scene.match, action, now=utcnow(), reason=reason)
+    db.session.commit()
+    start = meeting.starts_at
+    day_before = datetime.combine(
+        start.astimezone(BERLIN).date() - timedelta(days=1),
+        datetime.min.time().replace(hour=17),
+        tzinfo=BERLIN,
+    ).astimezone(UTC)
+    assert tasks.remind_meetings(db.session, day_before) == {"reminded": 0, "mails": 0}
+    after = start + timedelta(hours=2)
+    assert tasks.ask_meeting_outcomes(db.session, after) == {"asked": 0, "mails": 0}
+    assert not mails(db, "meeting_reminder") and not mails(db, "meeting_question")
 
 
 def test_outcome_on_the_page(client, db, auth, scene):

@@ -358,10 +358,13 @@ def _when(moment: datetime | None) -> str:
 
 
 def due_reminders(session: Session, start: datetime, end: datetime) -> Sequence[Meeting]:
-    """Confirmed meetings starting in [start, end) (the next day), not reminded yet."""
+    """Confirmed meetings starting in [start, end) (the next day), not reminded yet, of
+    matches still running (a cancelled or finished advice has nobody left to meet)."""
     return session.scalars(
         select(Meeting)
+        .join(Match, Match.id == Meeting.match_id)
         .where(
+            Match.status == MatchStatus.ACCEPTED,
             Meeting.status == MeetingStatus.CONFIRMED,
             Meeting.starts_at >= start,
             Meeting.starts_at < end,
@@ -372,10 +375,12 @@ def due_reminders(session: Session, start: datetime, end: datetime) -> Sequence[
 
 
 def due_questions(session: Session, now: datetime) -> list[Meeting]:
-    """Confirmed meetings that have ended, not yet asked about."""
+    """Confirmed meetings that have ended, not yet asked about, of matches still running."""
     meetings = session.scalars(
         select(Meeting)
+        .join(Match, Match.id == Meeting.match_id)
         .where(
+            Match.status == MatchStatus.ACCEPTED,
             Meeting.status == MeetingStatus.CONFIRMED,
             Meeting.starts_at <= now,
             Meeting.asked_at.is_(None),
