@@ -452,6 +452,25 @@ def test_a_match_that_ended_gets_no_reminder_and_no_question(db, scene, action):
     assert not mails(db, "meeting_reminder") and not mails(db, "meeting_question")
 
 
+def test_a_meeting_that_did_not_happen_is_no_contact(db, scene):
+    """ "Letzter Kontakt" on the match page and in the coordinators' list of running advice
+    counts a meeting once its time came, unless a side said it did not take place."""
+    from matching.matches import after, pulse
+
+    meeting = _propose(db, scene)
+    meetings.pick(db.session, scene.member, meeting, meeting.options[0].id, now=utcnow())
+    db.session.commit()
+    later = meeting.starts_at + timedelta(hours=2)
+    assert after.overview(db.session, scene.match, scene.member, later).last_meeting_at
+    [row] = [r for r in pulse.accepted(db.session, later) if r.id == scene.match.id]
+    assert row.last_contact_at is not None
+    meetings.record_outcome(db.session, scene.member, meeting, "not_held", now=later)
+    db.session.commit()
+    assert after.overview(db.session, scene.match, scene.member, later).last_meeting_at is None
+    [row] = [r for r in pulse.accepted(db.session, later) if r.id == scene.match.id]
+    assert row.last_contact_at is None
+
+
 def test_outcome_on_the_page(client, db, auth, scene):
     meeting = _propose(db, scene, hours=(1,))
     meetings.pick(db.session, scene.member, meeting, meeting.options[0].id, now=utcnow())

@@ -17,6 +17,7 @@ from support import post_form
 from matching import matches, needs, privacy
 from matching.errors import PermissionDenied
 from matching.models import (
+    AuditEntry,
     InitiativeMember,
     MatchOrigin,
     MatchStatus,
@@ -235,3 +236,44 @@ def test_a_volunteers_no_is_read_by_the_coordination_not_the_initiative(client, 
     assert _api_reason(client, member, match.id) == ""
     assert words in _page(client, auth, "anna@example.org", match.id)
     assert words in _page(client, auth, coordinator.email, match.id)
+
+
+def test_closing_with_the_advice_running_counts_it_as_advised(
+    client, db, auth, scene, make_need, make_volunteer
+):
+    """The need passes "Beraten" on its way to closed, as when the expert finishes: the
+    report counts advice by that step."""
+    coordinator, member, first, _made = scene
+    need = make_need(first.initiative, title="Ein Platz")
+    expert = make_volunteer("ela@example.org", first_name="Ela")
+    match = matches.create_match(
+        db.session, None, need, expert, origin=MatchOrigin.ENGINE, now=utcnow()
+    )
+    matches.change_status(db.session, coordinator, match, "approve", now=utcnow())
+    matches.change_status(db.session, expert.user, match, "accept", now=utcnow())
+    db.session.commit()
+    assert need.status == NeedStatus.MATCHED
+    auth.login(member.email)
+    assert post_form(client, f"/anfragen/{need.id}/abschliessen", {}).status_code == 302
+    steps = db.session.scalars(
+        select(AuditEntry.action)
+        .where(AuditEntry.object_type == "need", AuditEntry.object_id == need.id)
+        .order_by(AuditEntry.id)
+    ).all()
+    assert steps[-2:] == ["need.mark_advised", "need.close"]
+    db.session.refresh(match)
+    assert match.status == MatchStatus.COMPLETED
+
+
+def test_when_every_place_is_taken_waiting_proposals_end(db, scene):
+    """A coordinator approves one expert for the need's last place: the proposals still
+    waiting could only be refused, so they end; an offer hears so kindly."""
+    coordinator, _member, need, made = scene  # three places: one approved, one accepted
+    matches.change_status(db.session, coordinator, made["proposed"], "approve", now=utcnow())
+    db.session.commit()
+    statuses = _statuses(db, made)
+    assert statuses["proposed"] == MatchStatus.APPROVED
+    assert statuses["offered"] == MatchStatus.CANCELLED
+    assert _mails(db, "offer_rejected", "otto@example.org")
+    db.session.refresh(need)
+    assert need.status == NeedStatus.OPEN  # still waiting for the approved one's yes

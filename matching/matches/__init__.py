@@ -7,6 +7,7 @@ from matching.matches.lifecycle import (  # noqa: F401
     change_status,
     create_match,
     end_with_need,
+    finish_running_advice,
     give_feedback,
     propose_many,
 )

@@ -51,7 +51,12 @@ def overview(session: Session, match: Match, viewer: User, now: datetime) -> Aft
     live = meetings.current(session, match)
     every = meetings.for_match(session, match)
     past = [m for m in every if m is not live]
-    held = [m.starts_at for m in every if m.status == "confirmed" and m.starts_at <= now]
+    # A meeting counts as contact once its time came, unless a side said it did not happen.
+    held = [
+        m.starts_at
+        for m in every
+        if m.status == "confirmed" and m.starts_at <= now and m.outcome in (None, "held")
+    ]
     coming = [m.starts_at for m in every if m.status == "confirmed" and m.starts_at > now]
     return AfterMatch(
         thread_open=match.status in SERVED_MATCH_STATUSES,

@@ -468,6 +468,26 @@ def _follow_need(session: Session, actor: User | None, need: Need, now: datetime
     elif need.status == NeedStatus.MATCHED and not _still_advising(session, need):
         # Every expert's advice is done: the need is "Beraten".
         needs.change_status(session, None, need, "mark_advised", now=now)
+    if need.status == NeedStatus.OPEN and _taken_slots(session, need.id) >= need.experts_wanted:
+        _end_outrun_proposals(session, need, now)
+
+
+def _end_outrun_proposals(session: Session, need: Need, now: datetime) -> None:
+    """Every place of the need is taken (approved or accepted; a coordinator assigned
+    someone by hand, say): proposals still waiting for the coordinators could only be
+    refused on approval, and would sit in the queue. They end, and a volunteer's own offer
+    hears so kindly. Should a place free up again, the proposal job looks anew."""
+    waiting = session.scalars(
+        select(Match).where(Match.need_id == need.id, Match.status == M.PROPOSED).order_by(Match.id)
+    ).all()
+    for other in waiting:
+        if other.status != M.PROPOSED:  # ended meanwhile, by the step this one set off
+            continue
+        change_status(
+            session, None, other, "cancel", now=now, reason="Alle Plätze der Anfrage sind vergeben."
+        )
+        if other.origin == MatchOrigin.OFFER:
+            finish_mail.offer_rejected(session, other, now)
 
 
 # The note kept on a match that ended because its need did (read by coordinators only).
@@ -483,10 +503,10 @@ def end_with_need(session: Session, actor: User | None, need: Need, now: datetim
     nobody is still asked, says yes or swaps contacts for a need that is gone.
 
     Proposals and matches waiting for the volunteer's yes are cancelled. An expert already
-    advising is cancelled when the need is withdrawn, is done (with the feedback mails) when
-    the initiative closes it, and goes on when the need merely expired: the advice runs,
-    only the search ends. Every volunteer who knew of a cancelled match (asked, advising,
-    or who offered help) is told.
+    advising is cancelled when the need is withdrawn and goes on when the need merely
+    expired: the advice runs, only the search ends (closing completed them before, see
+    ``finish_running_advice``). Every volunteer who knew of a cancelled match (asked,
+    advising, or who offered help) is told.
     """
     ended = NeedStatus(need.status)
     live = session.scalars(
@@ -496,14 +516,22 @@ def end_with_need(session: Session, actor: User | None, need: Need, now: datetim
     ).all()
     for match in live:
         before = match.status
-        if before == M.ACCEPTED and ended == NeedStatus.EXPIRED:
-            continue
-        if before == M.ACCEPTED and ended == NeedStatus.CLOSED:
-            change_status(session, actor, match, "complete", now=now)
+        if before == M.ACCEPTED and ended != NeedStatus.WITHDRAWN:
             continue
         change_status(session, None, match, "cancel", now=now, reason=_NEED_ENDED[ended])
         if before != M.PROPOSED or match.origin == MatchOrigin.OFFER:
             mails.need_ended(session, match, before)
+
+
+def finish_running_advice(session: Session, actor: User | None, need: Need, now: datetime) -> None:
+    """The initiative closes a need while an expert advises: that advice is done. Each
+    running match is completed (the feedback mails follow), which makes a matched need
+    "Beraten" before ``needs.change_status`` closes it."""
+    running = session.scalars(
+        select(Match).where(Match.need_id == need.id, Match.status == M.ACCEPTED).order_by(Match.id)
+    ).all()
+    for match in running:
+        change_status(session, actor, match, "complete", now=now)
 
 
 def _still_advising(session: Session, need: Need) -> bool:

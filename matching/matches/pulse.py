@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, func, select, union
+from sqlalchemy import and_, case, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from matching.models import (
@@ -20,6 +20,7 @@ from matching.models import (
     MatchMessage,
     MatchStatus,
     Meeting,
+    MeetingOutcome,
     MeetingStatus,
     Need,
     User,
@@ -108,9 +109,13 @@ def _query(now: datetime, only_silent: bool, limit: int | None, offset: int = 0)
             .where(MatchMessage.match_id == Match.id)
             .scalar_subquery()
             .label("last_message_at"),
-            of_meetings(func.max(Meeting.starts_at), live, Meeting.starts_at <= now).label(
-                "last_meeting_at"
-            ),
+            of_meetings(
+                func.max(Meeting.starts_at),
+                live,
+                Meeting.starts_at <= now,
+                # not a meeting a side said did not happen (or was moved)
+                or_(Meeting.outcome.is_(None), Meeting.outcome == MeetingOutcome.HELD),
+            ).label("last_meeting_at"),
             of_meetings(func.min(Meeting.starts_at), live, Meeting.starts_at > now).label(
                 "next_meeting_at"
             ),

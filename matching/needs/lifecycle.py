@@ -129,6 +129,12 @@ def change_status(
     reason = reason.strip()
     if transition.needs_reason and not reason:
         raise InvalidInput(_l("Bitte geben Sie einen Grund an."))
+    if action == "close":
+        # Closing with an expert still advising means the advice is done: it ends as
+        # completed first, so the need is "Beraten" (and counted so) before it closes.
+        from matching.matches import finish_running_advice  # (imported here: see below)
+
+        finish_running_advice(session, actor, need, now)
     before = need.status
     need.status = transition.target
     if reason:
