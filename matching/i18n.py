@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 from matching.reference import (
     DISTRICT_BY_CODE,
@@ -19,11 +20,47 @@ FORMAT_BY_CODE = {c.code: c for c in FORMATS}
 LANGUAGE_BY_CODE = {c.code: c for c in LANGUAGES}
 URGENCY_BY_CODE = {c.code: c for c in URGENCIES}
 
+# Named date patterns for the places that spell a day out ("Dienstag, 15. Dezember 2026"):
+# Babel's own "long"/"full" give the German as wanted but an American English
+# ("December 15, 2026"), so each locale gets its pattern here; other locales fall back to
+# the English one. Use the names in the ``date``/``datetime`` filters or ``format_moment``.
+DATE_PATTERNS: dict[str, dict[str, str]] = {
+    "day": {"de": "d. MMMM y", "en": "d MMMM y"},
+    "day_time": {"de": "d. MMMM y, HH:mm", "en": "d MMMM y, HH:mm"},
+    "weekday": {"de": "EEEE, d. MMMM y", "en": "EEEE, d MMMM y"},
+    "weekday_time": {"de": "EEEE, d. MMMM y, HH:mm", "en": "EEEE, d MMMM y, HH:mm"},
+}
+
 
 def current_locale() -> str:
     """The locale code of the current request ("de" or "en")."""
     locale = get_locale()
     return locale.language if locale else "de"
+
+
+# Quotation marks around a title or a quoted text: „…“ in German, “…” in English.
+QUOTES: dict[str, tuple[str, str]] = {"de": ("„", "“"), "en": ("“", "”")}
+
+
+def quoted(value) -> str:
+    """``value`` in the reader's quotation marks; Markup stays Markup (escaped once)."""
+    opening, closing = QUOTES.get(current_locale(), QUOTES["en"])
+    if isinstance(value, Markup):
+        return Markup(opening) + value + Markup(closing)
+    return f"{opening}{value}{closing}"
+
+
+def date_pattern(fmt: str) -> str:
+    """The current locale's pattern for a name in DATE_PATTERNS; any other ``fmt`` as is."""
+    patterns = DATE_PATTERNS.get(fmt)
+    if patterns is None:
+        return fmt
+    return patterns.get(current_locale(), patterns["en"])
+
+
+def format_moment(value, fmt: str = "weekday_time") -> str:
+    """A date and time in the reader's language, ``fmt`` a name in DATE_PATTERNS (or Babel's)."""
+    return format_datetime(value, date_pattern(fmt)) if value else ""
 
 
 def select_locale() -> str:
@@ -53,13 +90,15 @@ def register_template_helpers(app: Flask) -> None:
     def explain(choice) -> str:
         return choice.explain(current_locale())
 
+    app.add_template_filter(quoted, "quoted")
+
     @app.template_filter("date")
     def date_filter(value, fmt: str = "medium") -> str:
-        return format_date(value, fmt) if value else ""
+        return format_date(value, date_pattern(fmt)) if value else ""
 
     @app.template_filter("datetime")
     def datetime_filter(value, fmt: str = "medium") -> str:
-        return format_datetime(value, fmt) if value else ""
+        return format_moment(value, fmt)
 
     @app.context_processor
     def inject_locale() -> dict:

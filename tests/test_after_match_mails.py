@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -200,6 +201,40 @@ def test_meeting_follow_up_mails(kind, subject, extra):
         user.email, kind, "de", subject, user=user, **extra, **_meeting_context(meeting)
     )
     assert_mail_snapshot(kind, message)
+
+
+@pytest.mark.parametrize(
+    ("locale", "when", "day"),
+    [
+        ("de", "Donnerstag, 5. März 2026, 18:30", "5. März 2026"),
+        ("en", "Thursday, 5 March 2026, 18:30", "5 March 2026"),
+    ],
+)
+def test_meeting_dates_in_the_readers_language(locale, when, day):
+    """ "5. December 2026" is German with English words: each language its own pattern."""
+    meeting = _meeting()
+    context = _meeting_context(meeting)
+    kora = SimpleNamespace(first_name="Kora", email="kora@example.org")
+    options = [(o, f"http://localhost/mail/treffen/TOKEN{o.id}") for o in meeting.options]
+    built = {
+        "meeting_proposed": {"sender": "Ines", "moved": False, "options": options},
+        "meeting_confirmed": {"update": False},
+        "meeting_reminder": {},
+        "meeting_cancelled": {"was_confirmed": True},
+    }
+    for kind, extra in built.items():
+        message = mail.build(VERA.email, kind, locale, "–", user=VERA, **extra, **context)
+        assert when in message.text, kind
+        assert when in message.html, kind
+    question = mail.build(VERA.email, "meeting_question", locale, "–", user=VERA, **context)
+    assert when.rsplit(",", 1)[0] in question.text  # the day without the time
+    not_held = mail.build(
+        kora.email, "meeting_not_held", locale, "–", user=kora, reporter="Ines", **context
+    )
+    assert day in not_held.text
+    if locale == "en":
+        for message in (question, not_held):
+            assert not re.search(r"\d\. (March|Thursday)", message.text + message.html)
 
 
 def test_coordinator_digest_lists_silent_matches():

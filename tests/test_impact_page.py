@@ -163,3 +163,47 @@ def test_the_page_reads_a_fixed_number_of_statements(
     with count_queries() as many:
         coordinator.get(YEAR_2026)
     assert len(few) == len(many)
+
+
+def _summaries(app, locale: str, medians: dict[int, float], posted: int) -> dict[str, str]:
+    """The sentences under the charts for a year whose months (by number) had these medians."""
+    from flask_babel import force_locale
+
+    from matching.reports import impact, impact_view
+
+    period = impact.year(2026)
+    report = impact.Report(impact._empty(period), impact._empty(period.previous()))
+    found = report.current
+    found.posted = posted
+    found.months[11].posted = posted
+    found.phases["start"].posted = posted
+    for month, days in medians.items():
+        found.months[month - 1].median_days_to_acceptance = days
+    with app.test_request_context(), force_locale(locale):
+        return {chart.id: chart.summary for chart in impact_view.charts_for(report)}
+
+
+def test_the_chart_sentences_have_a_singular(app):
+    """ "zwischen 1 Tagen" and "mit 1 Anfragen": one is singular, in both places of the
+    sentence, and in English too."""
+    one = _summaries(app, "de", {12: 1.0, 11: 2.5}, posted=1)
+    assert (
+        "Bis zur Zusage vergingen im Median zwischen 1 Tag (Dezember 2026) "
+        "und 2,5 Tagen (November 2026)." in one.values()
+    )
+    assert "Am häufigsten gefragt war „Start / Akquise“ mit 1 Anfrage." in one.values()
+    assert any(text.startswith("1 Anfrage veröffentlicht und 0 beraten") for text in one.values())
+    both = _summaries(app, "de", {12: 1.0, 11: 1.0}, posted=2)
+    assert "Bis zur Zusage verging im Median in jedem Monat mit Zusagen 1 Tag." in both.values()
+    assert "Am häufigsten gefragt war „Start / Akquise“ mit 2 Anfragen." in both.values()
+    single = _summaries(app, "de", {12: 3.0}, posted=2)
+    assert "Bis zur Zusage vergingen im Median 3 Tage (Dezember 2026)." in single.values()
+    assert (
+        "Bis zur Zusage verging im Median 1 Tag (Dezember 2026)."
+        in _summaries(app, "de", {12: 1.0}, posted=2).values()
+    )
+    english = _summaries(app, "en", {12: 1.0, 11: 4.0}, posted=1)
+    assert (
+        "The median time to an expert's yes was between 1 day (December 2026) "
+        "and 4 days (November 2026)." in english.values()
+    )

@@ -8,6 +8,7 @@ fails; run with UPDATE_SNAPSHOTS=1 to write the files, then review them in the d
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -221,7 +222,8 @@ def test_match_introduction_mails():
     assert_mail_snapshot("match_introduction_initiative", to_initiative)
 
 
-def test_match_approved_mail(monkeypatch):
+@pytest.mark.parametrize("origin", ["engine", "offer"])
+def test_match_approved_mail(monkeypatch, origin):
     sent = []
     monkeypatch.setattr(
         match_mails.mail, "queue_for_user", lambda *args, **kwargs: sent.append((args, kwargs))
@@ -242,9 +244,119 @@ def test_match_approved_mail(monkeypatch):
         need=_need(),
         score=fit.value,
         explanation=explanation_record(fit),
+        origin=origin,
     )
     match_mails.match_approved(None, match)
     [((_session, user, kind, subject), context)] = sent
-    assert_mail_snapshot(
-        "match_approved", mail.build(user.email, kind, "de", subject, user=user, **context)
+    message = mail.build(user.email, kind, "de", subject, user=user, **context)
+    if origin == "engine":
+        assert_mail_snapshot("match_approved", message)
+        return
+    # The expert offered ("Ich kann helfen"): the mail answers the offer, and still asks
+    # for the one click that accepts.
+    assert_mail_snapshot("match_approved_offer", message)
+    assert message.subject == "Ihr Angebot für „Wie finden wir Mitstreiter:innen?“ wurde angenommen"
+    assert "die Koordination hat Ihr Angebot angenommen" in message.text
+    for generic in ("braucht Ihren Rat", "sucht Rat", "Sie passen gut dazu", "Warum Sie?"):
+        assert generic not in message.subject + message.text + message.html
+    accept = context["accept_url"]
+    assert accept in message.text and f'href="{accept}"' in message.html
+    english = mail.build(user.email, kind, "en", subject, user=user, **context)
+    assert english.subject == "Your offer for “Wie finden wir Mitstreiter:innen?” has been accepted"
+    assert "The coordinators have accepted your offer" in english.text
+    assert accept in english.text
+
+
+# ---------------------------------------------------------------- English after "Hello Name,"
+
+_STRING = r"'((?:[^'\\]|\\.)*)'"
+_CALL = re.compile(r"(?<![\w.])(ngettext|_)\(\s*" + _STRING + r"(?:\s*,\s*" + _STRING + r")?")
+_GREETING = re.compile(r"_\('Hallo %\(name\)s,'[^}]*\}\}(?:</p>)?")
+EMAILS = Path(__file__).parent.parent / "templates" / "emails"
+
+
+def _after_greeting(template: Path) -> str | None:
+    """The template source of the first paragraph after "Hallo %(name)s," (None: no greeting)."""
+    source = template.read_text(encoding="utf-8")
+    found = _GREETING.search(source)
+    if found is None:
+        return None
+    rest = source[found.end() :]
+    if template.suffix == ".txt":
+        return rest.lstrip("\n").split("\n", 1)[0]
+    start = rest.index("<p")
+    return rest[start : rest.index("</p>", start)]
+
+
+def test_english_mails_go_on_with_a_capital_after_the_greeting():
+    """German goes on in lower case after "Hallo Werner," ("leider …"); English must not
+    ("Unfortunately …"). Every sentence the first paragraph after the greeting can start
+    with, in every mail template, in each plural form of its English translation."""
+    from flask_babel import force_locale, get_translations
+
+    checked, lower = 0, []
+    with force_locale("en"):
+        translations = get_translations()
+        for template in sorted(EMAILS.glob("*.*")):
+            paragraph = _after_greeting(template)
+            if paragraph is None:
+                continue
+            for kind, singular, plural in _CALL.findall(paragraph):
+                if kind == "ngettext":
+                    english = [translations.ungettext(singular, plural, n) for n in (1, 2)]
+                else:
+                    english = [translations.ugettext(singular)]
+                for text in english:
+                    assert text != singular, f"{template.name}: no English for {singular!r}"
+                    checked += 1
+                    first = text.lstrip()[:1]
+                    if first.isalpha() and not first.isupper():
+                        lower.append(f"{template.name}: {text}")
+    assert checked > 60  # every mail with a greeting was looked at
+    assert lower == []
+
+
+def _first_line_after_greeting(text: str) -> str:
+    lines = text.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith(("Hello ", "Hallo ")))
+    return next(line for line in lines[start + 1 :] if line.strip())
+
+
+def test_an_english_mail_as_rendered_goes_on_with_a_capital():
+    vera = SimpleNamespace(first_name="Vera", email="vera@example.org")
+    message = mail.build(
+        vera.email,
+        "offer_rejected",
+        "en",
+        "Your offer",
+        user=vera,
+        need=_need(),
+        reason="Die Initiative wünscht sich jemand aus dem Stadtteil.",
+        others=[],
+        overview_url="http://localhost/meine-uebersicht",
     )
+    assert _first_line_after_greeting(message.text).startswith("Thank you for offering")
+    # The coordinators' words in English quotation marks, not German ones.
+    assert "The coordinators write:\n“Die Initiative wünscht sich jemand aus dem Stadtteil.”" in (
+        message.text
+    )
+    assert "„" not in message.text and "„" not in message.html
+
+
+def test_quoted_titles_follow_the_language():
+    content = InitiativeDigest(
+        [
+            InitiativeSection(
+                name="Nachbarschaft Gablenberg",
+                needs=[NeedState(42, "Wie finden wir Mitstreiter:innen?", "open", "asked", 8)],
+            )
+        ]
+    )
+    for locale, title in [
+        ("de", "- „Wie finden wir Mitstreiter:innen?“:"),
+        ("en", "- “Wie finden wir Mitstreiter:innen?”:"),
+    ]:
+        ines = Recipient(id=9, email="ines@example.org", first_name="Ines", locale=locale)
+        message = digests.render_digest("initiative", ines, content)
+        assert title in message.text
+    assert "„" not in message.text  # the English one

@@ -1,5 +1,7 @@
 """need → proposal → approval → acceptance → contacts → completion → feedback, through the pages."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 from support import post_form
@@ -121,6 +123,11 @@ def test_whole_chain(client, db, auth, mailbox, scene):
         "Katrin",
     ):
         assert text in history
+    # Every entry about the match names its expert ("Vera Muster"), the need's own do not.
+    rows = re.findall(r"<tr>(.*?)</tr>", history, re.S)[1:]
+    about_match = [r for r in rows if "Vorschlag" in r or "Expert:in hat" in r]
+    assert about_match and all("Vera Muster" in r for r in about_match)
+    assert all("Vera Muster" not in r for r in rows if "Anfrage abgeschlossen" in r)
 
 
 def test_accepted_need_cancels_other_open_proposals(db, scene, make_volunteer):

@@ -64,7 +64,10 @@ def test_the_page_shows_the_last_run_and_the_weights(client, db, coordinator, pi
 
     assert "Letzte Läufe" in html and "Regelmäßiger Lauf" in html
     assert "Vorschläge jetzt berechnen" in html
-    assert "Verteilung der Arbeit" in html and "0.15" in html  # the load penalty in effect
+    # The load penalty in effect, in the percentage points the fit is shown in (not "0.15").
+    assert "Verteilung der Arbeit" in html
+    assert "bei der zweiten 15 Prozentpunkte weniger, bei der dritten 30 und so weiter" in html
+    assert "0.15" not in html
     assert "Themen</dt>" not in html or "Wie gut sich die Person" in html
 
 

@@ -489,3 +489,41 @@ def test_outcome_on_the_page(client, db, auth, scene):
     assert meeting.outcome == "held"
     page = client.get(f"/vermittlungen/{scene.match.id}").get_data(as_text=True)
     assert "Das Treffen hat stattgefunden." in page and "Treffen vorschlagen" in page
+
+
+GERMAN_DAY = (
+    r"(Mon|Diens|Mittwo|Donners|Frei|Sams|Son)[a-z]*, \d{1,2}\. [A-Z][a-zä]+ \d{4}, \d\d:\d\d"
+)
+ENGLISH_DAY = r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d"
+
+
+@pytest.mark.parametrize(
+    ("locale", "past", "weekday"),
+    [
+        ("de", "5. Dezember 2025, 14:00 – ", GERMAN_DAY),
+        ("en", "5 December 2025, 14:00 – ", ENGLISH_DAY),
+    ],
+)
+def test_meeting_dates_on_the_page_in_the_readers_language(
+    client, db, auth, scene, locale, past, weekday
+):
+    """A meeting that did not take place under "Frühere Termine", and the times of a new
+    proposal: "5. December 2025" was German with English words."""
+    meeting = _propose(db, scene, hours=(1,))
+    meetings.pick(db.session, scene.member, meeting, meeting.options[0].id, now=utcnow())
+    meeting.starts_at = datetime(2025, 12, 5, 13, 0, tzinfo=UTC)  # 14:00 in Stuttgart
+    meetings.record_outcome(db.session, scene.member, meeting, "not_held", now=utcnow())
+    db.session.commit()
+    _propose(db, scene)
+    scene.volunteer.user.locale = locale
+    db.session.commit()
+    auth.login("vera@example.org")
+    page = client.get(f"/vermittlungen/{scene.match.id}").get_data(as_text=True)
+    assert past in page
+    assert re.search(weekday, page)  # the proposed times
+    if locale == "en":
+        assert not re.search(
+            r"\d\. (January|February|March|April|May|June|July|August|"
+            r"September|October|November|December)",
+            page,
+        )

@@ -277,3 +277,12 @@ def test_when_every_place_is_taken_waiting_proposals_end(db, scene):
     assert _mails(db, "offer_rejected", "otto@example.org")
     db.session.refresh(need)
     assert need.status == NeedStatus.OPEN  # still waiting for the approved one's yes
+
+
+def test_the_close_page_says_what_closing_ends(client, auth, scene):
+    _coordinator, member, need, _made = scene
+    auth.login(member.email)
+    page = client.get(f"/anfragen/{need.id}/abschliessen").get_data(as_text=True)
+    assert "Die Beratung mit Aki gilt dann als beendet." in page
+    assert "Wer noch gefragt ist, bekommt Bescheid" in page
+    assert f'href="/anfragen/{need.id}/zurueckziehen"' in page

@@ -373,3 +373,41 @@ def test_every_page_has_the_shared_structure(name, open_page):
             assert element.get("src"), "inline <script>"
             assert not element.text
         assert element.tag != "style", "<style> element"
+
+
+# ---------------------------------------------------------------- an ended match
+
+
+def test_an_ended_match_no_longer_tells_the_volunteer_why_they_fit(
+    client, db, auth, make_user, make_volunteer, make_initiative, make_need
+):
+    """ "Warum Sie gut passen" with the score above "Zusagen ist nicht mehr möglich" read as
+    an invitation; once the match ended, only the coordination still sees the reasons."""
+    from after_match import build_scene
+
+    from matching import matches
+    from matching.models import utcnow
+
+    scene = build_scene(db, make_user, make_volunteer, make_initiative, make_need)
+    scene.match.score = 0.8
+    scene.match.explanation = [
+        {
+            "name": "place",
+            "contribution": 0.25,
+            "de": "Berät im Stadtbezirk Ost",
+            "en": "Is active in the district of Ost",
+            "for": {"volunteer": {"de": "Die Initiative ist in Ihrem Stadtbezirk Ost", "en": ""}},
+        }
+    ]
+    db.session.commit()
+    auth.login("vera@example.org")
+    page = client.get(f"/vermittlungen/{scene.match.id}").get_data(as_text=True)
+    assert "Warum Sie gut passen" in page  # still asked: the reasons help to decide
+    matches.change_status(db.session, scene.volunteer.user, scene.match, "decline", now=utcnow())
+    db.session.commit()
+    page = client.get(f"/vermittlungen/{scene.match.id}").get_data(as_text=True)
+    assert "Warum Sie gut passen" not in page and "Übereinstimmung" not in page
+    auth.logout()
+    auth.login("koo@example.org")
+    page = client.get(f"/vermittlungen/{scene.match.id}").get_data(as_text=True)
+    assert "Warum diese Vermittlung passt" in page

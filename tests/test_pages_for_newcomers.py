@@ -77,6 +77,8 @@ def test_an_old_link_to_an_ended_need_says_what_happened(
     links = {a.text: a.get("href") for a in page.find("main").find_all("a")}
     assert links["Offene Anfragen zum Thema „Start / Akquise“"] == "/anfragen?thema=start"
     assert links["Alle offenen Anfragen"] == "/anfragen"
+    # The initiative following its own link without a log-in is shown the way in.
+    assert links["Anmelden"] == f"/anmelden?next=/anfragen/{need.id}"
 
 
 def test_an_approved_volunteer_is_led_to_the_needs_that_fit_them(

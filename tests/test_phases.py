@@ -56,16 +56,20 @@ def test_the_feedback_form_drafts_the_next_step_which_publishes_in_one_step(
         {"rating": "5", "comment": "Sehr gut", "next_phase": "planning"},
     )
     draft = db.session.scalar(select(Need).where(Need.follows_need_id == match.need_id))
-    assert answer.headers["Location"].endswith(f"/anfragen/{draft.id}")
+    # The initiative lands on the draft's form, asked to say what the advice is for.
+    assert answer.headers["Location"].endswith(f"/anfragen/{draft.id}/bearbeiten")
     assert (draft.status, draft.phases, draft.district) == (NeedStatus.DRAFT, ("planning",), "ost")
     assert draft.title == "Nächster Schritt: Konzeption / Planung"
     assert "„Wie fangen wir an?“" in draft.description
+    # Nothing in the text speaks to the initiative: it goes public as it stands.
+    assert "Bitte" not in draft.description
     db.session.refresh(match)
     assert match.feedback_rating == 5
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "need.follow_up"))
 
-    page = client.get(f"/anfragen/{draft.id}").get_data(as_text=True)
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "Für Ihren nächsten Schritt haben wir eine Anfrage als Entwurf vorbereitet." in page
+    assert "ergänzen Sie in der Beschreibung, wobei Sie Rat brauchen" in page
     post_form(
         client, f"/anfragen/{draft.id}/veroeffentlichen", {}, token_from=f"/anfragen/{draft.id}"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, RadioField, StringField
+from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from matching import limits
@@ -80,3 +80,15 @@ class RejectForm(ReasonForm):
     """Rejecting a proposal; for a volunteer's offer, the reason may be passed on."""
 
     share = BooleanField(_l("Den Grund an die Expert:in weitergeben"))
+
+
+class ReturnProfileForm(ReasonForm):
+    """Sending a volunteer's profile back: the reason is the message the person gets."""
+
+    reason = TextAreaField(
+        _l("Grund"),
+        validators=[
+            DataRequired(message=_l("Bitte schreiben Sie kurz, was im Profil noch fehlt.")),
+            Length(max=limits.REASON_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
+        ],
+    )

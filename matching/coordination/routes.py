@@ -12,9 +12,9 @@ from sqlalchemy.orm import selectinload
 
 from matching import accessibility, initiatives, matches, privacy, profiles
 from matching.access import role_required
-from matching.coordination.forms import PhoneNeedForm, RejectForm
+from matching.coordination.forms import PhoneNeedForm, RejectForm, ReturnProfileForm
 from matching.extensions import db
-from matching.forms import BaseForm, ReasonForm, already_submitted, remember_submission
+from matching.forms import BaseForm, already_submitted, remember_submission
 from matching.initiatives import assisted
 from matching.initiatives.forms import need_input
 from matching.matches import proposals
@@ -103,10 +103,13 @@ def waiting_profiles():
 @role_required(Role.COORDINATOR)
 def review_profile(profile_id: int):
     """One waiting profile: approve, or send back with a reason (mailed to the volunteer)."""
-    profile = get_or_404(VolunteerProfile, profile_id)
+    return _review_page(get_or_404(VolunteerProfile, profile_id), ReturnProfileForm())
+
+
+def _review_page(profile: VolunteerProfile, return_form: ReturnProfileForm) -> str:
+    """The profile with its two answers; reading it is logged (contact data are on it)."""
     privacy.log_contact_view(db.session, current_user, [profile.id], now=utcnow())
     db.session.commit()
-    return_form = ReasonForm()
     return render_template(
         "coordination/review_profile.html",
         profile=profile,
@@ -135,10 +138,13 @@ def approve_profile(profile_id: int):
 @role_required(Role.COORDINATOR)
 def return_profile(profile_id: int):
     profile = get_or_404(VolunteerProfile, profile_id)
-    form = ReasonForm()
+    form = ReturnProfileForm()
     if not form.validate_on_submit():
-        flash(_("Bitte schreiben Sie kurz, was im Profil noch fehlt."), "error")
-        return redirect(url_for("coordination.review_profile", profile_id=profile_id))
+        if profile.status != ProfileStatus.PENDING:  # no form on the page to show it at
+            flash(_("Bitte schreiben Sie kurz, was im Profil noch fehlt."), "error")
+            return redirect(url_for("coordination.review_profile", profile_id=profile_id))
+        # The profile page again, with what was typed and the message at the reason.
+        return _review_page(profile, form), 422
     return perform(
         lambda: profiles.return_profile(
             db.session, current_user, profile, form.reason.data, now=utcnow()
@@ -300,8 +306,21 @@ def history(need_id: int):
         )
         .order_by(AuditEntry.at, AuditEntry.id)
     ).all()
+    # Each match's expert, so every entry about a match says whom it was about.
+    experts = dict(
+        db.session.execute(
+            select(Match.id, User.first_name + " " + User.last_name)
+            .join(VolunteerProfile, VolunteerProfile.id == Match.volunteer_id)
+            .join(User, User.id == VolunteerProfile.user_id)
+            .where(Match.need_id == need_id)
+        ).all()
+    )
     return render_template(
-        "coordination/history.html", need=need, entries=entries, actions=ACTION_LABELS
+        "coordination/history.html",
+        need=need,
+        entries=entries,
+        actions=ACTION_LABELS,
+        experts=experts,
     )
 
 

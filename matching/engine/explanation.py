@@ -100,10 +100,13 @@ def place_text(
         name = DISTRICT_BY_CODE[district].name
         return f"Berät im Stadtbezirk {name}", f"Is active in the district of {name}"
     if kind == "neighbour":
+        # The district named is the volunteer's; it lies next to the need's (the reader's
+        # own, for the initiative). "The neighbouring district of X" would say the opposite.
         name = DISTRICT_BY_CODE[district].name
+        next_to = "yours" if reader == INITIATIVE else "the request's district"
         return (
             f"Berät im benachbarten Stadtbezirk {name}",
-            f"Is active in the neighbouring district of {name}",
+            f"Is active in {name}, next to {next_to}",
         )
     if kind == "city":
         return f"Berät in ganz {CITY}", f"Advises across {CITY}"
@@ -128,7 +131,7 @@ def _place_for_volunteer(kind: str, need_district: str, remote: Iterable[str]) -
     if kind == "neighbour":
         return (
             f"Die Initiative ist im Nachbarbezirk {name}",
-            f"The initiative is in the neighbouring district of {name}",
+            f"The initiative is in {name}, a district next to yours",
         )
     if kind == "city":
         return (

@@ -15,9 +15,11 @@ from matching.extensions import db
 from matching.forms import ReasonForm, already_submitted, remember_submission
 from matching.initiatives.forms import InitiativeForm, NeedForm, need_input
 from matching.models import (
+    ACTIVE_MATCH_STATUSES,
     EDITABLE_NEED_STATUSES,
     Initiative,
     InitiativeMember,
+    Match,
     Need,
     Role,
     utcnow,
@@ -212,7 +214,18 @@ def close_need(need_id: int):
     """Close a need (GET asks, POST does it)."""
     need = _managed_need(need_id)
     if request.method == "GET":
-        return render_template("initiatives/confirm_close.html", need=need, form=ReasonForm())
+        # What closing ends, said before it is done: running advice is finished, whoever
+        # is still asked is told (matches.finish_running_advice, matches.end_with_need).
+        live = db.session.scalars(
+            select(Match).where(Match.need_id == need.id, Match.status.in_(ACTIVE_MATCH_STATUSES))
+        ).all()
+        return render_template(
+            "initiatives/confirm_close.html",
+            need=need,
+            form=ReasonForm(),
+            advising=[m.volunteer.user.first_name for m in live if m.status == "accepted"],
+            asked=any(m.status == "approved" or m.origin == "offer" for m in live),
+        )
     return _simple_transition(need_id, "close", _("Die Anfrage ist abgeschlossen. Danke!"))
 
 

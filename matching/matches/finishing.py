@@ -24,6 +24,12 @@ from matching.models import (
 )
 from matching.reference import PHASE_BY_CODE
 
+# Each question of the look back is optional, but one answer it needs.
+NOTHING_SAID = _l(
+    "Bitte beantworten Sie mindestens eine der beiden Fragen: was geholfen hat "
+    "oder welches Thema als Nächstes ansteht."
+)
+
 
 def look_back(
     session: Session,
@@ -51,6 +57,8 @@ def look_back(
         raise InvalidInput(_l("Bitte höchstens %(max)d Zeichen.", max=limits.LOOK_BACK_MAX))
     if next_phase and next_phase not in PHASE_BY_CODE:
         raise InvalidInput(_l("Bitte wählen Sie ein Thema aus der Liste."))
+    if not helped and not next_phase:  # nothing to read, and the form would be closed for good
+        raise InvalidInput(NOTHING_SAID, field="helped")
     match.volunteer_feedback = helped
     match.volunteer_next_phase = next_phase or None
     match.volunteer_feedback_at = now

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -18,6 +18,8 @@ from wtforms.validators import InputRequired, Length, Optional
 from matching import limits, wallclock
 from matching.errors import InvalidInput
 from matching.forms import BaseForm, ClockField, DayField, StrictRadioField, choices_from
+from matching.matches import finishing, meetings
+from matching.models import utcnow
 from matching.reference import PHASES
 
 
@@ -136,14 +138,71 @@ class MeetingTimeForm(Form):
             except InvalidInput as refused:
                 clock.errors = [*clock.errors, refused.message]
                 valid = False
-        return valid
+        return valid and self._check_rules(utcnow())
+
+    def _check_rules(self, now: datetime) -> bool:
+        """The meeting service's rules for one time, each said at the field it is about.
+
+        The service checks them again and stops at the first; here the page names every
+        time and field that breaks one, so the person corrects all in one go.
+        """
+        starts_at, ends_at = self.instants()
+        if starts_at <= now:
+            # A past day is the day's fault; today at an hour already gone, the start's.
+            today = now.astimezone(wallclock.service_zone()).date()
+            at = self.day if self.day.data < today else self.start
+            at.errors = [*at.errors, _l("Eine der Zeiten liegt in der Vergangenheit.")]
+            return False
+        if starts_at > now + meetings.HORIZON:
+            self.day.errors = [
+                *self.day.errors,
+                _l("Eine der Zeiten liegt mehr als ein Jahr voraus. Bitte prüfen Sie das Jahr."),
+            ]
+            return False
+        if ends_at <= starts_at:
+            self.end.errors = [*self.end.errors, _l("Das Ende muss nach dem Beginn liegen.")]
+            return False
+        minutes = (ends_at - starts_at) / timedelta(minutes=1)
+        if not meetings.MIN_MINUTES <= minutes <= meetings.MAX_MINUTES:
+            self.end.errors = [
+                *self.end.errors,
+                _l("Ein Treffen dauert zwischen 15 Minuten und 8 Stunden."),
+            ]
+            return False
+        return True
+
+
+class MeetingTimes(FieldList):
+    """The proposed times; after each checked itself, the rules across them, each said at
+    the field it is about."""
+
+    def validate(self, form, extra_validators=()) -> bool:
+        valid = super().validate(form, extra_validators)
+        times = [entry.form for entry in self.entries]
+        filled = [time for time in times if time.filled()]
+        if times and not filled and not any(f.errors for time in times for f in time):
+            day = times[0].day
+            day.errors = [*day.errors, _l("Bitte schlagen Sie mindestens eine Zeit vor.")]
+        seen = set()
+        for time in filled:
+            if time.day.errors or time.start.errors or time.end.errors:
+                continue
+            starts_at = time.instants()[0]
+            if starts_at in seen:
+                message = _l("Bitte schlagen Sie verschiedene Zeiten vor.")
+                time.start.errors = [*time.start.errors, message]
+            seen.add(starts_at)
+        # The list's errors were gathered before these checks: gather them again.
+        found = [{f.name: f.errors for f in time if f.errors} for time in times]
+        self.errors = found if any(found) else []
+        return valid and not self.errors
 
 
 class MeetingForm(BaseForm):
     """Up to three times and one place; the rules (future, end after start, at most three)
     are the meeting service's."""
 
-    times = FieldList(FormField(MeetingTimeForm), min_entries=3)
+    times = MeetingTimes(FormField(MeetingTimeForm), min_entries=3)
     place_kind = StrictRadioField(
         _l("Wie treffen Sie sich?"),
         choices=[
@@ -161,6 +220,18 @@ class MeetingForm(BaseForm):
         _l("Link oder Adresse"),
         description=_l("Nur bei Video oder vor Ort. Zum Beispiel: Stadtteilhaus, Hauptstr. 1"),
     )
+
+    def validate(self, extra_validators=None) -> bool:
+        """The place checked with the service's own rule, so that the page names it at its
+        field together with any mistake in the times (not one after the other)."""
+        valid = super().validate(extra_validators)
+        if not self.place_kind.errors and not self.place.errors:
+            try:  # the service's rule itself, so that the page and the API cannot drift apart
+                meetings.check_place(self.place_kind.data, self.place.data or "")
+            except InvalidInput as refused:
+                self.place.errors = [*self.place.errors, refused.message]
+                valid = False
+        return valid
 
 
 class MeetingOutcomeForm(BaseForm):
@@ -201,3 +272,11 @@ class LookBackForm(BaseForm):
             SelectChoice("", _l("Noch nichts / weiß ich noch nicht")),
             *choices_from(PHASES),
         ]
+
+    def validate(self, extra_validators=None) -> bool:
+        """Each question is optional, but a look back without any answer says nothing."""
+        valid = super().validate(extra_validators)
+        if valid and not (self.helped.data or "").strip() and not self.next_phase.data:
+            self.helped.errors = [*self.helped.errors, finishing.NOTHING_SAID]
+            valid = False
+        return valid

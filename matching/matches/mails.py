@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from matching import mail, mail_links
 from matching.mail.recipients import coordinators
-from matching.models import Match
+from matching.models import Match, MatchOrigin
 from matching.needs import clocks
 from matching.toolkit import materials
 
@@ -22,13 +22,21 @@ def _match_url(match: Match) -> str:
 
 
 def match_approved(session: Session, match: Match) -> None:
-    """The volunteer is asked to accept: one button accepts, the match page has the rest."""
+    """The volunteer is asked to accept: one button accepts, the match page has the rest.
+
+    An approved offer ("Ich kann helfen") is the answer to the volunteer's own offer, so
+    the mail says so instead of asking as if the idea came from the coordination.
+    """
     volunteer = match.volunteer.user
+    offer = match.origin == MatchOrigin.OFFER
     mail.queue_for_user(
         session,
         volunteer,
         "match_approved",
-        _l("Eine Initiative braucht Ihren Rat"),
+        _l("Ihr Angebot für „%(title)s“ wurde angenommen", title=match.need.title)
+        if offer
+        else _l("Eine Initiative braucht Ihren Rat"),
+        offer=offer,
         match=match,
         need=match.need,
         accept_url=mail_links.accept_url(volunteer.id, match.id),

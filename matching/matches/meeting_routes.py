@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 
 from matching.extensions import db
 from matching.forms import BaseForm
-from matching.matches import calendar, meeting_mail, meetings
+from matching.matches import after, calendar, meeting_mail, meetings
+from matching.matches import routes as match_pages
 from matching.matches.forms import MeetingForm, MeetingOutcomeForm
 from matching.matches.participants import ROLE_LABELS, role_in
 from matching.matches.thread_routes import participant_match
@@ -118,9 +119,20 @@ def cancel(match_id: int, meeting_id: int):
 @login_required
 def outcome(match_id: int, meeting_id: int):
     """ "Hat das Treffen stattgefunden?" yes / moved / no."""
-    meeting, _role = _meeting(match_id, meeting_id)
+    meeting, role = _meeting(match_id, meeting_id)
     form = MeetingOutcomeForm()
     if not form.validate_on_submit():
+        # The question is on the match page: shown again with the message at the answers.
+        overview = after.overview(db.session, meeting.match, current_user, utcnow())
+        if (
+            overview.ask_outcome
+            and overview.meeting is not None
+            and overview.meeting.id == meeting.id
+        ):
+            page = match_pages.detail_page(
+                meeting.match, str(role), overview=overview, outcome_form=form
+            )
+            return page, 422
         flash(_("Bitte wählen Sie: ja, verschoben oder nein."), "error")
         return redirect(_back(match_id))
     then = _back(match_id)

@@ -114,7 +114,8 @@ def _check_times(times: list[ProposedTime], now: datetime) -> list[ProposedTime]
     return sorted(times, key=lambda t: t.starts_at)
 
 
-def _check_place(kind: str, place: str) -> str:
+def check_place(kind: str, place: str) -> str:
+    """The place of a meeting as stored, or InvalidInput (also used by the meeting form)."""
     place = (place or "").strip()
     if has_forbidden_characters(place, multi_line=False):
         raise InvalidInput(
@@ -150,7 +151,7 @@ def propose(
     """Offer up to three times; a live meeting is moved (same UID, the other side picks again)."""
     role = _side(session, actor, match)
     times = _check_times(times, now)
-    place = _check_place(place_kind, place)
+    place = check_place(place_kind, place)
     if match.status != MatchStatus.ACCEPTED:
         raise TransitionError(_l("Ein Treffen wird nach der Zusage vereinbart."))
     meeting = current(session, match)
@@ -352,9 +353,9 @@ def stale_message(meeting: Meeting):
 
 
 def _when(moment: datetime | None) -> str:
-    from flask_babel import format_datetime
+    from matching.i18n import format_moment
 
-    return format_datetime(moment, "EEEE, d. MMMM y, HH:mm") if moment else ""
+    return format_moment(moment, "weekday_time")
 
 
 def due_reminders(session: Session, start: datetime, end: datetime) -> Sequence[Meeting]:

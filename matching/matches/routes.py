@@ -11,7 +11,7 @@ from matching.access import role_required
 from matching.extensions import db
 from matching.forms import BaseForm
 from matching.matches import after, participants, passes, proposals
-from matching.matches.forms import DeclineForm, FeedbackForm, PassForm
+from matching.matches.forms import DeclineForm, FeedbackForm, MeetingOutcomeForm, PassForm
 from matching.models import (
     ADVISED_MATCH_STATUSES,
     Match,
@@ -56,6 +56,18 @@ def _act(match: Match, action: str, done: str, reason: str = ""):
 def detail(match_id: int):
     """The match with what the viewer may do next; contacts once accepted."""
     match, part = _visible_match(match_id)
+    return detail_page(match, part)
+
+
+def detail_page(
+    match: Match,
+    part: str,
+    *,
+    overview: after.AfterMatch | None = None,
+    outcome_form: MeetingOutcomeForm | None = None,
+) -> str:
+    """The match page; a refused answer to "Hat das Treffen stattgefunden?" shows it again
+    with its message (``outcome_form``)."""
     contact_visible = match.status in ADVISED_MATCH_STATUSES
     if part == "coordinator":
         privacy.log_contact_view(db.session, current_user, [match.volunteer_id], now=utcnow())
@@ -73,7 +85,8 @@ def detail(match_id: int):
         materials=materials.materials_for(db.session, match.need.phases)
         if part in ("volunteer", "coordinator")
         else [],
-        after=after.overview(db.session, match, current_user, utcnow()),
+        after=overview or after.overview(db.session, match, current_user, utcnow()),
+        outcome_form=outcome_form or MeetingOutcomeForm(formdata=None),
     )
 
 
@@ -158,8 +171,8 @@ def feedback(match_id: int):
                     (
                         _(
                             "Für Ihren nächsten Schritt haben wir eine Anfrage als Entwurf "
-                            "vorbereitet. Prüfen Sie sie und veröffentlichen Sie sie mit einem "
-                            "Klick."
+                            "vorbereitet. Bitte ergänzen Sie in der Beschreibung, wobei Sie Rat "
+                            "brauchen, und veröffentlichen Sie sie dann."
                         ),
                         "info",
                     )
@@ -169,7 +182,9 @@ def feedback(match_id: int):
         return perform(
             give_feedback,
             done=said,
-            then=lambda draft: url_for("needs.detail", need_id=draft.id) if draft else here,
+            then=lambda draft: (
+                url_for("initiatives.edit_need", need_id=draft.id) if draft else here
+            ),
             refused_then=here,
         )
     return render_template(

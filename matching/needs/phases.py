@@ -99,9 +99,10 @@ def draft_next_need(
     label = PHASE_BY_CODE[phase].label(actor.locale)
     with force_locale(actor.locale):
         title = _("Nächster Schritt: %(phase)s", phase=label)[: limits.NEED_TITLE_MAX]
+        # Only what is true as the initiative's own words: the draft goes public as it
+        # stands when published; the prompt to add to it is said on the form instead.
         description = _(
-            "Nach der Beratung zu „%(title)s“ geht es für uns jetzt um das Thema „%(phase)s“. "
-            "Bitte ergänzen Sie, wobei Sie Rat brauchen.",
+            "Nach der Beratung zu „%(title)s“ geht es für uns jetzt um das Thema „%(phase)s“.",
             title=previous.title,
             phase=label,
         )

@@ -15,6 +15,7 @@ from matching.models import (
     ACTIVE_MATCH_STATUSES,
     ADVISED_MATCH_STATUSES,
     EDITABLE_NEED_STATUSES,
+    SERVED_MATCH_STATUSES,
     Match,
     Need,
     NeedPass,
@@ -109,6 +110,10 @@ def detail(need_id: int):
     candidates = []
     if is_coordinator(current_user) and need.status == NeedStatus.OPEN:
         candidates = proposals.candidates_for(db.session, need, now, k=10)
+    # The initiative sees the experts who were asked or said yes; the coordination all.
+    listed = [
+        m for m in need_matches if is_coordinator(current_user) or m.status in SERVED_MATCH_STATUSES
+    ]
     nobody = None
     live = any(m.status in ACTIVE_MATCH_STATUSES for m in need_matches)
     if manager and need.status == NeedStatus.OPEN and not live and not candidates:
@@ -117,7 +122,7 @@ def detail(need_id: int):
         "needs/detail.html",
         need=need,
         candidates=candidates,
-        need_matches=need_matches,
+        need_matches=listed,
         own_match=own_match,
         can_offer=profile is not None
         and profile.status == "approved"

@@ -104,6 +104,22 @@ def number(value: float | None) -> str:
     return "–" if value is None else format_decimal(value, format="#,##0.#")
 
 
+def _plural_count(days: float) -> int:
+    """1 for a figure shown as "1" (singular), 2 for any other (gettext wants a whole number)."""
+    return 1 if number(days) == number(1) else 2
+
+
+def _days_in(month: impact.Month, days: float) -> str:
+    """A month's median for "zwischen … und …": "1 Tag (Dezember 2026)", "2,5 Tagen (…)"."""
+    return ngettext(
+        "%(days)s Tag (%(month)s)",
+        "%(days)s Tagen (%(month)s)",
+        _plural_count(days),
+        days=number(days),
+        month=format_date(month.month, "MMMM yyyy"),
+    )
+
+
 def _percent(value: float | None) -> str:
     return "–" if value is None else format_decimal(value, format="#,##0") + " %"
 
@@ -193,9 +209,10 @@ def charts_for(report: impact.Report) -> list[Chart]:
     if busiest is None or busiest.posted == 0:
         trend_summary = _("In diesem Zeitraum wurde keine Anfrage veröffentlicht.")
     else:
-        trend_summary = _(
-            "%(posted)s Anfragen veröffentlicht und %(advised)s beraten; die meisten neuen Anfragen kamen im %(month)s (%(most)s).",
-            posted=found.posted,
+        trend_summary = ngettext(
+            "%(num)s Anfrage veröffentlicht und %(advised)s beraten; die meisten neuen Anfragen kamen im %(month)s (%(most)s).",
+            "%(num)s Anfragen veröffentlicht und %(advised)s beraten; die meisten neuen Anfragen kamen im %(month)s (%(most)s).",
+            found.posted,
             advised=found.advised,
             month=format_date(busiest.month, "MMMM yyyy"),
             most=busiest.posted,
@@ -204,13 +221,27 @@ def charts_for(report: impact.Report) -> list[Chart]:
     if known:
         fastest = min(known, key=lambda pair: pair[1])
         slowest = max(known, key=lambda pair: pair[1])
-        days_summary = _(
-            "Bis zur Zusage vergingen im Median zwischen %(fast)s Tagen (%(fast_month)s) und %(slow)s Tagen (%(slow_month)s).",
-            fast=number(fastest[1]),
-            fast_month=format_date(fastest[0].month, "MMMM yyyy"),
-            slow=number(slowest[1]),
-            slow_month=format_date(slowest[0].month, "MMMM yyyy"),
-        )
+        if len(known) == 1:
+            days_summary = ngettext(
+                "Bis zur Zusage verging im Median %(days)s Tag (%(month)s).",
+                "Bis zur Zusage vergingen im Median %(days)s Tage (%(month)s).",
+                _plural_count(fastest[1]),
+                days=number(fastest[1]),
+                month=format_date(fastest[0].month, "MMMM yyyy"),
+            )
+        elif number(fastest[1]) == number(slowest[1]):  # "zwischen 2 Tagen (Mai) und 2 Tagen (Mai)"
+            days_summary = ngettext(
+                "Bis zur Zusage verging im Median in jedem Monat mit Zusagen %(days)s Tag.",
+                "Bis zur Zusage vergingen im Median in jedem Monat mit Zusagen %(days)s Tage.",
+                _plural_count(fastest[1]),
+                days=number(fastest[1]),
+            )
+        else:
+            days_summary = _(
+                "Bis zur Zusage vergingen im Median zwischen %(fast)s und %(slow)s.",
+                fast=_days_in(*fastest),
+                slow=_days_in(*slowest),
+            )
     else:
         days_summary = _(
             "In diesem Zeitraum hat noch keine Expert:in einer neuen Anfrage zugesagt."
@@ -218,10 +249,11 @@ def charts_for(report: impact.Report) -> list[Chart]:
     phases = sorted(found.phases.values(), key=lambda a: (-a.posted, _phase_index(a.code)))
     phase_names = [_phase_name(a.code) for a in phases]
     phase_summary = (
-        _(
+        ngettext(
+            "Am häufigsten gefragt war „%(phase)s“ mit %(num)s Anfrage.",
             "Am häufigsten gefragt war „%(phase)s“ mit %(num)s Anfragen.",
+            phases[0].posted,
             phase=phase_names[0],
-            num=phases[0].posted,
         )
         if phases and phases[0].posted
         else _("In diesem Zeitraum wurde kein Thema angefragt.")

@@ -329,7 +329,7 @@ def test_journey(live_server, browser, coordinators, js):
         )
         journey.look(coordinator, "proposal-approved")
 
-        asked = mail_to(live_server.smtp, cast.volunteer, "Eine Initiative braucht Ihren Rat")
+        asked = mail_to(live_server.smtp, cast.volunteer, "wurde angenommen")  # the offer's answer
         volunteer.goto(link_after(asked, "mit einem Klick zu", "/mail/zusagen/"))
         expect(volunteer.get_by_role("heading", level=1)).to_have_text("Beratung zusagen")
         journey.look(volunteer, "accept-from-mail")

@@ -132,7 +132,7 @@ def test_the_volunteer_reads_about_themselves_in_german_and_english():
     assert "Sie haben viel Erfahrung in Kooperation" in de
     assert "You have a lot of experience in Cooperation" in en
     assert "Die Initiative ist im Nachbarbezirk Sillenbuch" in de
-    assert "The initiative is in the neighbouring district of Sillenbuch" in en
+    assert "The initiative is in Sillenbuch, a district next to yours" in en
     assert "Sie beraten zurzeit keine Initiative" in de
     assert "You currently advise no initiative" in en
     assert any(s.startswith("Sie bieten jede gewünschte Art") for s in de)
@@ -173,3 +173,18 @@ def test_a_whole_city_volunteer_never_reads_a_neighbour_district_reason():
 def test_an_unknown_reader_is_refused():
     with pytest.raises(ValueError, match="reader"):
         score(volunteer(), need(), WEIGHTS, NOW).explain("de", "admin")
+
+
+def test_the_neighbouring_district_is_the_one_named():
+    """ "The initiative is in the neighbouring district of Nord" read as "not in Nord": the
+    English names the district and says it lies next to the reader's (or the request's)."""
+    from matching.engine.explanation import place_text
+
+    de, en = place_text("neighbour", "ost", (), need_district="nord", reader="volunteer")
+    assert de == "Die Initiative ist im Nachbarbezirk Nord"
+    assert en == "The initiative is in Nord, a district next to yours"
+    de, en = place_text("neighbour", "ost", (), need_district="nord", reader="initiative")
+    assert de == "Berät im benachbarten Stadtbezirk Ost"
+    assert en == "Is active in Ost, next to yours"
+    _de, en = place_text("neighbour", "ost", (), need_district="nord", reader="coordinator")
+    assert en == "Is active in Ost, next to the request's district"

@@ -137,7 +137,7 @@ def test_phase_part_and_sentence():
             {"formats": {"in_person", "phone"}},
             0.7,
             "Berät im benachbarten Stadtbezirk Ost",
-            "Is active in the neighbouring district of Ost",
+            "Is active in Ost, next to the request's district",
         ),
         # Someone who serves the whole city keeps the nearness in the value, but is never
         # told (nor described as) "from the neighbouring district".
