@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -48,6 +49,18 @@ def test_the_report_for_a_year(coordinator, scene):
     assert "Am häufigsten gefragt war „Start / Akquise“ mit 2 Anfragen." in text
     assert "Stadtteilvernetzer Stuttgart · Bericht „Wirkung“" in text  # head of the A4 print
     assert text.count('<th scope="row">') >= 23 + 8 + 12
+
+
+def test_the_charts_ids_are_their_own(coordinator, scene):
+    """Four charts on one page: no id twice, and every reference inside a chart points to
+    an id of that chart (matplotlib names every figure's parts alike)."""
+    text = coordinator.get(YEAR_2026).get_data(as_text=True)
+    ids = re.findall(r'\bid="([^"]+)"', text)
+    assert len(ids) == len(set(ids))
+    for svg in (part.split("</svg>")[0] for part in text.split("<svg")[1:]):
+        own = set(re.findall(r'\bid="([^"]+)"', svg))
+        used = set(re.findall(r'(?:href="#|url\(#)([^")]+)', svg))
+        assert used and used <= own
 
 
 def test_the_district_shade(coordinator, scene):

@@ -8,6 +8,7 @@ The Figure API is used without pyplot: no global state shared between requests.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from collections.abc import Sequence
@@ -67,8 +68,28 @@ def _svg(figure: Figure) -> str:
     FigureCanvasSVG(figure)
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     body = _PROLOGUE.sub("", buffer.getvalue(), count=1)
-    body = _STYLE_ATTRIBUTE.sub(_attributes, _STYLE_ELEMENT.sub("", body))
+    body = _own_ids(_STYLE_ATTRIBUTE.sub(_attributes, _STYLE_ELEMENT.sub("", body)))
     return body.replace("<svg ", '<svg class="chart" aria-hidden="true" focusable="false" ', 1)
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+_REFERENCE = re.compile(r'(href="#|url\(#)([^")]+)')
+
+
+def _own_ids(body: str) -> str:
+    """Every id of the drawing (and every reference to one) prefixed by a digest of it.
+
+    matplotlib names the parts of every figure alike (``figure_1``, ``patch_1``, markers by
+    their shape), so a page with several charts repeated ids, which HTML forbids and which
+    lets a ``<use>`` in one chart draw another's marker. The digest keeps the same picture's
+    ids the same from one answer to the next."""
+    prefix = "chart-" + hashlib.sha1(body.encode()).hexdigest()[:10] + "-"
+    own = set(_ID.findall(body))
+    body = _ID.sub(lambda found: f'id="{prefix}{found.group(1)}"', body)
+    return _REFERENCE.sub(
+        lambda found: found.group(1) + (prefix if found.group(2) in own else "") + found.group(2),
+        body,
+    )
 
 
 # Drawn narrow with large type, so a phone shows the whole chart at a readable size (scaled to
