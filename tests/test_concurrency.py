@@ -139,7 +139,9 @@ def test_two_coordinators_race_for_the_last_slot(app, committed):
     results = _race(app, [c.id for c in coordinators], [m.id for m in pair])
 
     assert sorted(r.split(":")[0] for r in results) == ["approved", "refused"]
-    assert any("genug Expert:innen" in r for r in results)
+    # The loser is refused: either it waited and found no room, or the winner's approval
+    # had already ended it (a full need's waiting proposals end).
+    assert any("genug Expert:innen" in r or "schon entschieden" in r for r in results)
     _db.session.expire_all()
     approved = _db.session.scalar(
         select(func.count())
@@ -176,3 +178,70 @@ def test_two_approvals_cannot_take_a_volunteer_past_capacity(app, committed):
         .where(Match.volunteer_id == volunteer.id, Match.status == MatchStatus.APPROVED)
     )
     assert engaged == 1
+
+
+@pytest.mark.parametrize("rounds", [range(5)])
+def test_a_yes_and_the_needs_withdrawal_at_once_end_consistently(app, committed, rounds):
+    """The expert says yes while the initiative withdraws the need, released at once, five
+    times: never a deadlock, and never an accepted match on a withdrawn need (whichever
+    comes second reads the first one's outcome)."""
+    from matching import needs
+
+    for round_ in rounds:
+        member = _user(f"ines{round_}@example.org", Role.INITIATIVE)
+        coordinator = _user(f"koo{round_}@example.org", Role.COORDINATOR)
+        need = _need(f"Zurückgezogen {round_}", member)
+        expert = _volunteer(f"vera{round_}@example.org")
+        _db.session.commit()
+        match = matches.create_match(
+            _db.session, coordinator, need, expert, origin="manual", now=utcnow()
+        )
+        matches.change_status(_db.session, coordinator, match, "approve", now=utcnow())
+        _db.session.commit()
+        ids = (member.id, expert.user_id, need.id, match.id)
+        barrier = threading.Barrier(2)
+        failures: list[BaseException] = []
+
+        def act(step: str, ids: tuple, barrier: threading.Barrier, failures: list) -> None:
+            with app.app_context():
+                session = _db.session
+                try:
+                    barrier.wait(timeout=10)
+                    if step == "withdraw":
+                        needs.change_status(
+                            session,
+                            session.get(User, ids[0]),
+                            session.get(Need, ids[2]),
+                            "withdraw",
+                            now=utcnow(),
+                            reason="Erledigt",
+                        )
+                    else:
+                        matches.change_status(
+                            session,
+                            session.get(User, ids[1]),
+                            session.get(Match, ids[3]),
+                            "accept",
+                            now=utcnow(),
+                        )
+                    session.commit()
+                except TransitionError:
+                    session.rollback()
+                except BaseException as exc:  # a deadlock would land here
+                    session.rollback()
+                    failures.append(exc)
+                finally:
+                    _db.session.remove()
+
+        threads = [
+            threading.Thread(target=act, args=(step, ids, barrier, failures))
+            for step in ("withdraw", "accept")
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert not failures
+        _db.session.expire_all()
+        assert _db.session.get(Need, need.id).status == "withdrawn"
+        assert _db.session.get(Match, match.id).status == MatchStatus.CANCELLED

@@ -377,6 +377,10 @@ def change_status(
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise ValueError(f"unknown match action {action!r}")
+    # The need first, then the match: one order for every step, so a need's end (which
+    # locks the need, then its matches) and a step on one of its matches wait for each
+    # other instead of deadlocking; the one that waited reads the other's outcome.
+    lock_row(session, match.need, ["status", "experts_wanted"])
     lock_row(session, match)
     if not transition.allowed(session, actor, match):
         raise PermissionDenied(_l("Sie dürfen diese Vermittlung nicht ändern."))
@@ -477,8 +481,13 @@ def _end_outrun_proposals(session: Session, need: Need, now: datetime) -> None:
     someone by hand, say): proposals still waiting for the coordinators could only be
     refused on approval, and would sit in the queue. They end, and a volunteer's own offer
     hears so kindly. Should a place free up again, the proposal job looks anew."""
+    # Read under their locks (the need's is held: see change_status on the order).
     waiting = session.scalars(
-        select(Match).where(Match.need_id == need.id, Match.status == M.PROPOSED).order_by(Match.id)
+        select(Match)
+        .where(Match.need_id == need.id, Match.status == M.PROPOSED)
+        .order_by(Match.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     for other in waiting:
         if other.status != M.PROPOSED:  # ended meanwhile, by the step this one set off
