@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
 
 import pytest
 
@@ -141,3 +142,15 @@ def test_feed_size_is_bounded(client, make_initiative, make_need):
     for i in range(55):
         make_need(initiative, title=f"Anfrage {i}")
     assert len(check_atom(parse(client.get("/feeds/needs.atom")))) == 50
+
+
+def test_a_feed_no_need_was_ever_in_keeps_its_etag(client, db):
+    """No need in the phase yet: the feed's time is fixed, not the request's, so a reader
+    polling it a second later gets 304 (and does not download the same feed again)."""
+    first = client.get("/feeds/needs/thema/conflicts.atom")
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    later = datetime.now(UTC) + timedelta(seconds=5)
+    with patch("matching.feeds.routes.utcnow", return_value=later):
+        again = client.get("/feeds/needs/thema/conflicts.atom", headers={"If-None-Match": etag})
+    assert again.status_code == 304

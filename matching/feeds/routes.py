@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_babel import force_locale
@@ -24,6 +24,11 @@ FEED_LOCALE = "de"  # the association's website is German
 
 def _site_url(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+# The time of a feed nothing was ever in: fixed, so its ETag holds and a reader polling it
+# gets 304 (the time of the request made it a new feed every second).
+NEVER_CHANGED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @bp.route("/needs.atom")
@@ -64,7 +69,7 @@ def _feed(title, endpoint: str, *, phase: str | None = None, district: str | Non
                     "Nachbarschaftsinitiativen in Stuttgart suchen Rat von Vernetzungs-Expert:innen."
                 )
             ),
-            updated=changed or utcnow(),
+            updated=changed or NEVER_CHANGED,
             self_link=_site_url(endpoint, phase=phase, district=district),
             alternate_link=_site_url("needs.index", thema=phase, bezirk=district),
             author=current_app.config["ASSOCIATION_NAME"],
@@ -114,7 +119,7 @@ def impact():
             id=_site_url("feeds.impact"),
             title=str(_l("Vernetzerbörse: Was wir bewirken")),
             subtitle=str(_l("Die Zahlen eines jeden Jahres, zusammengefasst.")),
-            updated=max((e.updated for e in entries), default=utcnow()),
+            updated=max((e.updated for e in entries), default=NEVER_CHANGED),
             self_link=_site_url("feeds.impact"),
             alternate_link=_site_url("impact.public_impact"),
             author=current_app.config["ASSOCIATION_NAME"],
