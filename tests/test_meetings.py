@@ -106,7 +106,10 @@ def test_propose_pick_from_mail_move_and_cancel(client, db, auth, scene):
     assert "Der Termin steht" in done.get_data(as_text=True)
     db.session.refresh(meeting)
     assert meeting.status == MeetingStatus.CONFIRMED
-    assert meeting.starts_at == datetime.fromisoformat(f"{day(4)}T18:30").replace(tzinfo=BERLIN)
+    # The picked option's own day (THREE is reckoned once, when the module loads: a "day(4)"
+    # reckoned again here would name the next day once Stuttgart's midnight passed between).
+    picked_day = THREE[1][0]
+    assert meeting.starts_at == datetime.fromisoformat(f"{picked_day}T18:30").replace(tzinfo=BERLIN)
     assert meeting.duration_minutes == 45
 
     confirmations = mails(db, "meeting_confirmed")
