@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from matching import initiatives, needs
+from matching import initiatives, matches, needs
 from matching.access import role_required
 from matching.extensions import db
 from matching.forms import ReasonForm, already_submitted, remember_submission
@@ -224,7 +224,7 @@ def close_need(need_id: int):
             need=need,
             form=ReasonForm(),
             advising=[m.volunteer.user.first_name for m in live if m.status == "accepted"],
-            asked=any(m.status == "approved" or m.origin == "offer" for m in live),
+            asked=any(m.status != "accepted" and matches.knows_of(m) for m in live),
         )
     return _simple_transition(need_id, "close", _("Die Anfrage ist abgeschlossen. Danke!"))
 

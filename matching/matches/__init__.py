@@ -9,5 +9,6 @@ from matching.matches.lifecycle import (  # noqa: F401
     end_with_need,
     finish_running_advice,
     give_feedback,
+    knows_of,
     propose_many,
 )

@@ -507,7 +507,7 @@ _NEED_ENDED = {
 }
 
 
-def end_with_need(session: Session, actor: User | None, need: Need, now: datetime) -> None:
+def end_with_need(session: Session, need: Need, now: datetime) -> None:
     """The live matches of a need that just ended (``needs.change_status`` calls this), so
     nobody is still asked, says yes or swaps contacts for a need that is gone.
 
@@ -527,9 +527,16 @@ def end_with_need(session: Session, actor: User | None, need: Need, now: datetim
         before = match.status
         if before == M.ACCEPTED and ended != NeedStatus.WITHDRAWN:
             continue
+        knew = knows_of(match)
         change_status(session, None, match, "cancel", now=now, reason=_NEED_ENDED[ended])
-        if before != M.PROPOSED or match.origin == MatchOrigin.OFFER:
+        if knew:
             mails.need_ended(session, match, before)
+
+
+def knows_of(match: Match) -> bool:
+    """Whether the volunteer knows of this live match: asked (approved), advising, or it
+    was their own offer; only the engine's or a coordinator's waiting proposal is unknown."""
+    return match.status != M.PROPOSED or match.origin == MatchOrigin.OFFER
 
 
 def finish_running_advice(session: Session, actor: User | None, need: Need, now: datetime) -> None:

@@ -162,7 +162,7 @@ def change_status(
         # imports this package for the steps a match's changes cause its need).
         from matching.matches import end_with_need
 
-        end_with_need(session, actor, need, now)
+        end_with_need(session, need, now)
     return need
 
 
