@@ -61,7 +61,9 @@ CALLS = [
     call("GET",  "/needs",                              OK,        OK,        OK,        OK,        OK,        OK),
     call("GET",  "/needs/{open}",                       OK,        OK,        OK,        OK,        OK,        OK),
     call("GET",  "/me",                                 NO_TOKEN,  OK,        OK,        OK,        OK,        OK),
-    call("GET",  "/matches/{proposed}",                 NO_TOKEN,  OK,        HIDDEN,    OK,        HIDDEN,    OK),
+    # The initiative learns of a match from the coordination's yes on (test_initiative_knows).
+    call("GET",  "/matches/{proposed}",                 NO_TOKEN,  OK,        HIDDEN,    HIDDEN,    HIDDEN,    OK),
+    call("GET",  "/matches/{approved}",                 NO_TOKEN,  OK,        HIDDEN,    OK,        HIDDEN,    OK),
     call("POST", "/matches/{approved}/accept",          NO_TOKEN,  OK,        HIDDEN,    WRONG_ROLE, WRONG_ROLE, WRONG_ROLE),
     call("POST", "/matches/{approved}/decline",         NO_TOKEN,  OK,        HIDDEN,    WRONG_ROLE, WRONG_ROLE, WRONG_ROLE,
          body=REASON),

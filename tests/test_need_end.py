@@ -216,8 +216,11 @@ def test_a_rejections_reason_reaches_the_volunteer_only_when_shared(client, db, 
     shown = SECRET in _page(client, auth, volunteer.email, match.id)
     assert shown is share
     assert (_api_reason(client, volunteer, match.id) == SECRET) is share
+    # The initiative never knew of the rejected proposal: not even the match is shown to it.
     assert SECRET not in _page(client, auth, member.email, match.id)
-    assert _api_reason(client, member, match.id) == ""
+    answer = client.get(f"/api/v1/matches/{match.id}", headers=bearer(token_for(member)))
+    assert answer.status_code == 404
+    assert SECRET not in answer.get_data(as_text=True)
     assert SECRET in _page(client, auth, coordinator.email, match.id)
     assert _api_reason(client, coordinator, match.id) == SECRET
 

@@ -136,3 +136,17 @@ def test_only_volunteers_pass_and_only_for_themselves(client, db, auth, setting,
     make_user("ines@example.org", roles=("initiative",))
     auth.login("ines@example.org")
     assert client.get(f"/anfragen/{need.id}/diesmal-nicht").status_code == 403
+
+
+def test_a_draft_looks_missing_to_diesmal_nicht_whether_asked_or_sent(
+    client, db, auth, setting, make_need
+):
+    need, _profile = setting
+    draft = make_need(need.initiative, status=NeedStatus.DRAFT, title="Noch nicht fertig")
+    auth.login("vera@example.org")
+    for path in (f"/anfragen/{draft.id}/diesmal-nicht", "/anfragen/999999/diesmal-nicht"):
+        assert client.get(path).status_code == 404
+        sent = post_form(client, path, {"reason": ""}, token_from="/uebersicht")
+        assert sent.status_code == 404
+        assert "noch nicht veröffentlicht" not in sent.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(NeedPass)) == 0

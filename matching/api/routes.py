@@ -48,7 +48,7 @@ from matching.api.schemas import Meeting as MeetingOut
 from matching.extensions import csrf, db, limiter
 from matching.matches import meetings as match_meetings_service
 from matching.matches import messages as thread_messages
-from matching.matches import proposals
+from matching.matches import participants, proposals
 from matching.models import (
     Initiative,
     InitiativeMember,
@@ -63,7 +63,7 @@ from matching.models import (
     utcnow,
 )
 from matching.needs import queries
-from matching.permissions import can_manage_need, is_coordinator, is_member
+from matching.permissions import can_manage_need
 from matching.reference import DISTRICTS, PHASES
 from matching.reports import impact
 
@@ -234,12 +234,7 @@ def get_me(user: User):
 def _visible_match(user: User, match_id: int) -> Match:
     """The match if the caller is its volunteer, acts for its initiative or coordinates."""
     match = db.session.get(Match, match_id)
-    visible = match is not None and (
-        match.volunteer.user_id == user.id
-        or is_member(db.session, user, match.need.initiative_id)
-        or is_coordinator(user)
-    )
-    if not visible:
+    if match is None or participants.role_in(db.session, user, match) is None:
         raise ApiProblem("not-found", _l("Diese Vermittlung gibt es nicht."))
     return match
 

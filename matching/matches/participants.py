@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from matching.models import Match, MatchStatus, ThreadRole, User
+from matching.models import SERVED_MATCH_STATUSES, Match, MatchStatus, ThreadRole, User
 from matching.permissions import is_coordinator, is_member
 
 ROLE_LABELS = {
@@ -15,13 +15,26 @@ ROLE_LABELS = {
 }
 
 
+def initiative_knows_of(match: Match) -> bool:
+    """Whether the initiative knows of the match: from the coordination's yes on.
+
+    A waiting proposal, a rejected one, or one that ended before anybody approved it stays
+    between the coordination and the expert: the initiative never learns who was considered.
+    """
+    return match.status in SERVED_MATCH_STATUSES or (
+        match.status in (MatchStatus.DECLINED, MatchStatus.CANCELLED)
+        and match.decided_at is not None
+    )
+
+
 def role_in(session: Session, user: User | None, match: Match) -> ThreadRole | None:
-    """The user's part in the match, or None for someone outside it."""
+    """The user's part in the match, or None for someone outside it (a member of the
+    initiative is outside a match the initiative does not know of)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     if match.volunteer.user_id == user.id:
         return ThreadRole.VOLUNTEER
-    if is_member(session, user, match.need.initiative_id):
+    if initiative_knows_of(match) and is_member(session, user, match.need.initiative_id):
         return ThreadRole.INITIATIVE
     if is_coordinator(user):
         return ThreadRole.COORDINATOR

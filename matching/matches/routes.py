@@ -12,6 +12,7 @@ from matching.extensions import db
 from matching.forms import BaseForm
 from matching.matches import after, participants, passes, proposals
 from matching.matches.forms import DeclineForm, FeedbackForm, MeetingOutcomeForm, PassForm
+from matching.matches.thread_routes import participant_match
 from matching.models import (
     ADVISED_MATCH_STATUSES,
     Match,
@@ -21,24 +22,11 @@ from matching.models import (
     utcnow,
 )
 from matching.needs import clocks, phases
-from matching.permissions import is_coordinator, is_member
 from matching.reference import PHASES
 from matching.toolkit import materials
-from matching.views import get_or_404, perform, refused_status, require_valid_post
+from matching.views import perform, refused_status, require_valid_post
 
 bp = Blueprint("matches", __name__)
-
-
-def _visible_match(match_id: int) -> tuple[Match, str]:
-    """The match and the viewer's part in it (volunteer, initiative, coordinator), else 404."""
-    match = get_or_404(Match, match_id)
-    if match.volunteer.user_id == current_user.id:
-        return match, "volunteer"
-    if is_member(db.session, current_user, match.need.initiative_id):
-        return match, "initiative"
-    if is_coordinator(current_user):
-        return match, "coordinator"
-    abort(404)
 
 
 def _act(match: Match, action: str, done: str, reason: str = ""):
@@ -55,7 +43,7 @@ def _act(match: Match, action: str, done: str, reason: str = ""):
 @login_required
 def detail(match_id: int):
     """The match with what the viewer may do next; contacts once accepted."""
-    match, part = _visible_match(match_id)
+    match, part = participant_match(match_id)
     return detail_page(match, part)
 
 
@@ -93,7 +81,7 @@ def detail_page(
 @bp.route("/vermittlungen/<id:match_id>/zusagen", methods=["POST"])
 @login_required
 def accept(match_id: int):
-    match, _part = _visible_match(match_id)
+    match, _part = participant_match(match_id)
     require_valid_post()
     return _act(
         match,
@@ -105,7 +93,7 @@ def accept(match_id: int):
 @bp.route("/vermittlungen/<id:match_id>/absagen", methods=["GET", "POST"])
 @login_required
 def decline(match_id: int):
-    match, _part = _visible_match(match_id)
+    match, _part = participant_match(match_id)
     form = DeclineForm()
     if form.validate_on_submit():
         return _act(
@@ -122,7 +110,7 @@ def decline(match_id: int):
 @bp.route("/vermittlungen/<id:match_id>/abschliessen", methods=["POST"])
 @login_required
 def complete(match_id: int):
-    match, _part = _visible_match(match_id)
+    match, _part = participant_match(match_id)
     require_valid_post()
     return _act(
         match,
@@ -135,7 +123,7 @@ def complete(match_id: int):
 @role_required(Role.INITIATIVE)
 def feedback(match_id: int):
     """The initiative rates a completed match."""
-    match, part = _visible_match(match_id)
+    match, part = participant_match(match_id)
     if part != "initiative":
         abort(404)
     if match.feedback_at is not None and request.method == "GET":
@@ -223,7 +211,8 @@ def pass_need(need_id: int):
     """ "Diesmal nicht": GET asks (with an optional reason), POST records it."""
     need = db.session.get(Need, need_id)
     profile = current_user.volunteer_profile
-    if need is None or profile is None:
+    # A draft is nobody's business but its initiative's: not even that it exists.
+    if need is None or profile is None or need.status == NeedStatus.DRAFT:
         abort(404)
     form = PassForm()
     if form.validate_on_submit():
