@@ -41,7 +41,7 @@ from matching.main.errors import CSRF_MESSAGE
 from matching.models import User, utcnow
 from matching.tokens import TokenError, make_token, read_token
 from matching.urls import safe_next
-from matching.views import perform, refused_status
+from matching.views import perform, refused_status, someone_else_signed_in
 
 bp = Blueprint("auth", __name__)
 
@@ -281,6 +281,8 @@ def reset(token: str):
     user, expired = _reset_user(token)
     if user is None:
         return render_template("auth/link_invalid.html", expired=expired, kind="reset"), 400
+    if (other := someone_else_signed_in(user.id)) is not None:
+        return other
     form = NewPasswordForm()
     form.account = user  # the policy refuses a password made of the name or address
     if form.validate_on_submit():
@@ -353,6 +355,9 @@ def change_email():
         if not verify_password(current_user.password_hash, form.current_password.data):
             password_refused()
             form.current_password.errors.append(_("Das Passwort stimmt nicht."))
+        elif accounts.normalise_email(form.email.data) == current_user.email:
+            # Nothing to confirm, so nothing is sent: said at the field, not as a sent link.
+            form.email.errors.append(_("Das ist schon Ihre E-Mail-Adresse."))
         else:
             new_email = accounts.normalise_email(form.email.data)
             mail_requested()
@@ -370,7 +375,7 @@ def change_email():
                     login_url=mail.absolute_url("auth.login"),
                 )
                 db.session.commit()
-            elif new_email != current_user.email:
+            else:
                 request_key = accounts.request_email_change(db.session, current_user)
                 token = make_token(
                     "email",
@@ -411,6 +416,8 @@ def confirm_email(token: str):
     user = db.session.get(User, uid) if isinstance(uid, int) and 0 < uid < 2**31 else None
     if user is None or not isinstance(new_email, str):
         return render_template("auth/link_invalid.html", expired=False, kind="email"), 400
+    if (other := someone_else_signed_in(user.id)) is not None:
+        return other
     if user.email == new_email:
         flash(_("Diese E-Mail-Adresse ist bereits bestätigt."), "info")
         return redirect(url_for("main.index"))

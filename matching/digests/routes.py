@@ -87,6 +87,8 @@ def unsubscribe(token: str):
     user = db.session.get(User, user_id)
     if user is None:
         return _link_invalid(False, "unsubscribe")
+    if (other := someone_else_signed_in(user_id)) is not None:
+        return other
     label = digests.KIND_LABELS[kind]
     if request.method == "POST":
         digests.set_enabled(db.session, user, kind, False, now=utcnow())
