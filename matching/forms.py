@@ -22,17 +22,18 @@ from wtforms import (
 )
 from wtforms.fields import FileField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from matching import limits
 from matching.i18n import current_locale
-from matching.text import has_forbidden_characters
+from matching.text import has_forbidden_characters, looks_blank
 
 ONE_LINE_MESSAGE = _l(
     "Bitte schreiben Sie alles in eine Zeile, ohne Zeilenumbruch oder Steuerzeichen."
 )
 NOT_A_FORM_MESSAGE = _l("Bitte füllen Sie das Formular auf der Seite aus und schicken Sie es ab.")
+REQUIRED_MESSAGE = _l("Bitte geben Sie nicht nur Leerzeichen an.")
 CONTROL_MESSAGE = _l("Der Text enthält ein unzulässiges Steuerzeichen. Bitte entfernen Sie es.")
 
 
@@ -50,6 +51,8 @@ class BaseForm(FlaskForm):
     bodies into the fields, and a file or a number where text belongs then breaks the
     validators (a 500 instead of a message). Refuses control characters in every text
     field: one-line fields take none, multi-line fields (TextAreaField) line breaks and tabs.
+    A required text field refuses text that only looks filled in (spaces and invisible
+    characters such as a zero-width space), with the field's own "required" message.
     """
 
     class Meta:
@@ -72,6 +75,8 @@ class BaseForm(FlaskForm):
             if not isinstance(field, StringField) or not isinstance(field.data, str):
                 continue
             problem = text_problem(field.data, multi_line=isinstance(field, TextAreaField))
+            if problem is None and field.flags.required and looks_blank(field.data):
+                problem = _required_message(field)  # a zero-width space is no answer either
             if problem is None:
                 continue
             valid = False
@@ -80,6 +85,14 @@ class BaseForm(FlaskForm):
             else:  # the real cause, said first and alone
                 field.errors = [problem]
         return valid
+
+
+def _required_message(field) -> str:
+    """What the field's own "required" check says, for text that only looks filled in."""
+    for validator in field.validators:
+        if isinstance(validator, DataRequired | InputRequired) and validator.message:
+            return validator.message
+    return REQUIRED_MESSAGE
 
 
 class DayField(DateField):

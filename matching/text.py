@@ -14,6 +14,7 @@ show other words than it holds ("Trojan Source"), and no keyboard types them.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 _MULTI_LINE_ALLOWED = frozenset("\n\r\t")
@@ -40,3 +41,13 @@ def looks_blank(value: str) -> bool:
     """True when the text shows nothing: only spaces and invisible format characters
     (zero-width space, byte order mark, word joiner), which str.strip() leaves in place."""
     return all(c.isspace() or unicodedata.category(c) == "Cf" for c in value)
+
+
+# A phone number as people write it: digits, spaces and + ( ) / -, 4 to 40 characters.
+PHONE_PATTERN = r"^[0-9 +()/-]{4,40}$"
+_PHONE = re.compile(PHONE_PATTERN)
+
+
+def is_phone_number(value: str) -> bool:
+    """True for a phone number as PHONE_PATTERN has it (the form and the API both ask this)."""
+    return _PHONE.fullmatch(value) is not None

@@ -3,7 +3,7 @@ styles, and the accessibility statement with a barrier report that reaches coord
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -23,6 +23,9 @@ from matching.models import (
     utcnow,
 )
 
+# A recent day: a consent is noted at once, or within days (at most 90 back).
+CONSENT_DAY = date.today() - timedelta(days=3)
+
 PHONE_FORM = {
     **NEED_FORM,
     "initiative_name": "Seniorentreff Hallschlag",
@@ -32,7 +35,7 @@ PHONE_FORM = {
     "contact_phone": "0711 987654",
     "contact_email": "oezdemir@example.org",
     "consent": "y",
-    "consent_on": "2026-03-02",
+    "consent_on": CONSENT_DAY.isoformat(),
     "action": "publish",
 }
 
@@ -63,7 +66,7 @@ def test_a_coordinator_records_a_need_by_phone_with_the_consent_date(client, db,
         [],
     )
     assert (initiative.contact_name, initiative.contact_phone) == ("Frau Özdemir", "0711 987654")
-    assert initiative.contact_consent_on == date(2026, 3, 2)
+    assert initiative.contact_consent_on == CONSENT_DAY
     actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert {"initiative.record_by_phone", "need.record_by_phone", "need.publish"} <= set(actions)
 
@@ -79,6 +82,8 @@ def test_a_coordinator_records_a_need_by_phone_with_the_consent_date(client, db,
         ({"contact_phone": "", "contact_email": ""}, "Telefonnummer oder eine E-Mail-Adresse"),
         ({"contact_email": "kein-at"}, "Bitte prüfen Sie die E-Mail-Adresse"),
         ({"consent_on": "2999-01-01"}, "nicht in der Zukunft"),
+        ({"consent_on": "0001-01-01"}, "höchstens 90 Tage zurückliegen"),
+        ({"consent_on": "1900-01-01"}, "höchstens 90 Tage zurückliegen"),
     ],
 )
 def test_no_consent_no_contact_or_bad_data_is_refused(client, db, coordinator, changes, message):

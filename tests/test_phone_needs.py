@@ -3,12 +3,17 @@ and a name we already know is offered instead of becoming a second initiative.""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from db_state import changed_tables, snapshot
 from sqlalchemy import func, select
 from support import NEED_FORM, post_form
 
 from matching.models import AuditEntry, Initiative, InitiativeMember, Need, NeedStatus, Role
+
+# A recent day: a consent is noted at once, or within days (at most 90 back).
+CONSENT_DAY = date.today() - timedelta(days=3)
 
 PHONE_FORM = {
     **NEED_FORM,
@@ -19,7 +24,7 @@ PHONE_FORM = {
     "contact_phone": "0711 987654",
     "contact_email": "oezdemir@example.org",
     "consent": "y",
-    "consent_on": "2026-03-02",
+    "consent_on": CONSENT_DAY.isoformat(),
     "action": "draft",
 }
 EDIT = {**NEED_FORM, "title": "Mitstreiter:innen für den Seniorentreff", "action": "draft"}

@@ -13,6 +13,7 @@ from matching.accessibility import mails
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import BarrierReport, User
 from matching.permissions import is_coordinator
+from matching.text import looks_blank
 
 
 def report_barrier(
@@ -26,7 +27,7 @@ def report_barrier(
 ) -> BarrierReport:
     """Store a report and mail every coordinator about it."""
     description = description.strip()
-    if not description or len(description) > limits.BARRIER_DESCRIPTION_MAX:
+    if looks_blank(description) or len(description) > limits.BARRIER_DESCRIPTION_MAX:
         raise InvalidInput(
             _l(
                 "Bitte beschreiben Sie die Barriere in höchstens %(max)d Zeichen.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -21,10 +21,13 @@ from matching import audit, initiatives, limits, mail, needs
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import Initiative, InitiativeMember, Need, Role, User
 from matching.permissions import is_coordinator
+from matching.text import looks_blank
 from matching.tokens import TokenError, make_token, read_token
 
 TAKEOVER = "takeover"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The consent is asked for on the phone and noted at once, or within a few days at most.
+CONSENT_LOOKBACK = timedelta(days=90)
 
 
 @dataclass
@@ -39,9 +42,9 @@ class PhoneContact:
 
 
 def _validate(contact: PhoneContact, today: date) -> None:
-    if not contact.name.strip() or len(contact.name) > limits.CONTACT_NAME_MAX:
+    if looks_blank(contact.name) or len(contact.name) > limits.CONTACT_NAME_MAX:
         raise InvalidInput(_l("Bitte geben Sie den Namen der Kontaktperson an."))
-    if not (contact.phone.strip() or contact.email.strip()):
+    if looks_blank(contact.phone) and looks_blank(contact.email):
         raise InvalidInput(_l("Bitte geben Sie eine Telefonnummer oder eine E-Mail-Adresse an."))
     if len(contact.phone) > limits.PHONE_MAX:
         raise InvalidInput(
@@ -59,7 +62,18 @@ def _validate(contact: PhoneContact, today: date) -> None:
             )
         )
     if contact.consent_on > today:
-        raise InvalidInput(_l("Das Datum der Einwilligung darf nicht in der Zukunft liegen."))
+        raise InvalidInput(
+            _l("Das Datum der Einwilligung darf nicht in der Zukunft liegen."), field="consent_on"
+        )
+    if contact.consent_on < today - CONSENT_LOOKBACK:
+        raise InvalidInput(
+            _l(
+                "Die Einwilligung darf höchstens %(days)d Tage zurückliegen. Bitte fragen Sie "
+                "noch einmal nach und notieren Sie das Datum.",
+                days=CONSENT_LOOKBACK.days,
+            ),
+            field="consent_on",
+        )
 
 
 def _name_key(name: str) -> str:

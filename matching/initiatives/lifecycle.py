@@ -13,6 +13,7 @@ from matching.errors import InvalidInput, PermissionDenied
 from matching.models import Initiative, InitiativeMember, Role, User
 from matching.permissions import is_member
 from matching.reference import DISTRICT_CODES
+from matching.text import looks_blank
 
 
 @dataclass
@@ -25,7 +26,7 @@ class InitiativeInput:
 
 
 def _validate(data: InitiativeInput) -> None:
-    if not data.name.strip() or len(data.name) > limits.INITIATIVE_NAME_MAX:
+    if looks_blank(data.name) or len(data.name) > limits.INITIATIVE_NAME_MAX:
         raise InvalidInput(
             _l(
                 "Bitte geben Sie den Namen der Initiative an (höchstens %(max)d Zeichen).",

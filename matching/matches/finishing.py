@@ -23,6 +23,7 @@ from matching.models import (
     User,
 )
 from matching.reference import PHASE_BY_CODE
+from matching.text import looks_blank
 
 # Each question of the look back is optional, but one answer it needs.
 NOTHING_SAID = _l(
@@ -57,7 +58,8 @@ def look_back(
         raise InvalidInput(_l("Bitte höchstens %(max)d Zeichen.", max=limits.LOOK_BACK_MAX))
     if next_phase and next_phase not in PHASE_BY_CODE:
         raise InvalidInput(_l("Bitte wählen Sie ein Thema aus der Liste."))
-    if not helped and not next_phase:  # nothing to read, and the form would be closed for good
+    # Nothing to read, and the form would be closed for good.
+    if looks_blank(helped) and not next_phase:
         raise InvalidInput(NOTHING_SAID, field="helped")
     match.volunteer_feedback = helped
     match.volunteer_next_phase = next_phase or None

@@ -36,6 +36,7 @@ from matching.models import (
     VolunteerProfile,
 )
 from matching.permissions import is_coordinator, is_member
+from matching.text import looks_blank
 
 M = MatchStatus
 # Steps after which a need may want someone else: the proposal job looks again soon.
@@ -389,7 +390,7 @@ def change_status(
             raise TransitionError(RELEASED)
         raise TransitionError(_REFUSED[action])
     reason = reason.strip()
-    if transition.needs_reason and not reason:
+    if transition.needs_reason and looks_blank(reason):
         raise InvalidInput(_l("Bitte geben Sie einen Grund an."))
     need = match.need
     if action == "approve":

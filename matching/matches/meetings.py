@@ -34,7 +34,7 @@ from matching.models import (
     ThreadRole,
     User,
 )
-from matching.text import has_forbidden_characters
+from matching.text import has_forbidden_characters, looks_blank
 
 MAX_OPTIONS = 3
 MIN_MINUTES = 15
@@ -132,7 +132,7 @@ def check_place(kind: str, place: str) -> str:
             )
         return place
     if kind == PlaceKind.ADDRESS:
-        if not place:
+        if looks_blank(place):
             raise InvalidInput(_l("Bitte geben Sie die Adresse des Treffpunkts an."))
         return place
     raise InvalidInput(_l("Bitte wählen Sie Telefon, Video oder eine Adresse."))

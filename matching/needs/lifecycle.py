@@ -33,6 +33,7 @@ from matching.reference import (
     PHASE_CODES,
     URGENCY_CODES,
 )
+from matching.text import looks_blank
 
 S = NeedStatus
 # A need in one of these has ended: nobody is searched or asked for it any more.
@@ -107,6 +108,14 @@ def not_open(need: Need) -> TransitionError:
     return TransitionError(_l("Diese Anfrage ist nicht mehr offen."))
 
 
+def refused_from(need: Need, action: str) -> str | None:
+    """Why ``action`` cannot be taken from the need's state, or None when it can: for a page
+    that would otherwise offer a form whose sending can only be refused."""
+    if need.status in TRANSITIONS[action].sources:
+        return None
+    return str(_REFUSED[action])
+
+
 def change_status(
     session: Session,
     actor: User | None,
@@ -127,7 +136,7 @@ def change_status(
     if need.status not in transition.sources:
         raise TransitionError(_REFUSED[action])
     reason = reason.strip()
-    if transition.needs_reason and not reason:
+    if transition.needs_reason and looks_blank(reason):
         raise InvalidInput(_l("Bitte geben Sie einen Grund an."))
     if action == "close":
         # Closing with an expert still advising means the advice is done: it ends as
@@ -188,14 +197,14 @@ class NeedInput:
 
 
 def _validate(data: NeedInput, today: date) -> None:
-    if not data.title.strip() or len(data.title) > limits.NEED_TITLE_MAX:
+    if looks_blank(data.title) or len(data.title) > limits.NEED_TITLE_MAX:
         raise InvalidInput(
             _l(
                 "Bitte geben Sie einen Titel mit höchstens %(max)d Zeichen an.",
                 max=limits.NEED_TITLE_MAX,
             )
         )
-    if not data.description.strip():  # as the form: a need says what the advice is for
+    if looks_blank(data.description):  # as the form: a need says what the advice is for
         raise InvalidInput(
             _l("Bitte beschreiben Sie kurz, wobei Sie Rat brauchen."), field="description"
         )

@@ -11,8 +11,9 @@ from matching import limits
 from matching.forms import BaseForm, DayField, FutureDate, MultiCheckboxField, choices_from
 from matching.i18n import current_locale
 from matching.models.volunteers import MAX_CAPACITY
-from matching.profiles.lifecycle import PAUSE_HORIZON, PAUSE_TOO_FAR
+from matching.profiles.lifecycle import PAUSE_HORIZON, PAUSE_TOO_FAR, PHONE_MESSAGE
 from matching.reference import DISTRICTS, FORMATS, LANGUAGES, LEVELS, PHASES
+from matching.text import PHONE_PATTERN
 
 
 class ProfileForm(BaseForm):
@@ -72,9 +73,7 @@ class ProfileForm(BaseForm):
         validators=[
             Length(max=limits.PHONE_MAX, message=_l("Bitte höchstens %(max)d Zeichen.")),
             Optional(),
-            Regexp(
-                r"^[0-9 +()/-]{4,40}$", message=_l("Bitte nur Ziffern, Leerzeichen und + ( ) / -.")
-            ),
+            Regexp(PHONE_PATTERN, message=PHONE_MESSAGE),
         ],
     )
 

@@ -32,7 +32,9 @@ from matching.reference import (
     MIN_LEVEL,
     PHASE_CODES,
 )
+from matching.text import is_phone_number, looks_blank
 
+PHONE_MESSAGE = _l("Bitte nur Ziffern, Leerzeichen und + ( ) / -.")
 P = ProfileStatus
 # A pause further out than this is a mistyped year (2062 for 2026), not a plan.
 PAUSE_HORIZON = timedelta(days=365)
@@ -85,6 +87,9 @@ def _validate(data: ProfileInput, today: date) -> None:
         raise InvalidInput(PAUSE_TOO_FAR, field="paused_until")
     if len(data.bio) > limits.BIO_MAX or len(data.phone) > limits.PHONE_MAX:
         raise InvalidInput(_l("Ein Text ist zu lang."))
+    phone = data.phone.strip()
+    if phone and not is_phone_number(phone):  # as the form: initiatives will call it
+        raise InvalidInput(PHONE_MESSAGE, field="phone")
 
 
 def _fingerprint(profile: VolunteerProfile) -> tuple:
@@ -208,6 +213,6 @@ def return_profile(
     session: Session, actor: User, profile: VolunteerProfile, reason: str, *, now: datetime
 ):
     """A coordinator sends a waiting profile back with a reason."""
-    if not reason.strip():
+    if looks_blank(reason):
         raise InvalidInput(_l("Bitte schreiben Sie kurz, was noch fehlt."))
     return _review(session, actor, profile, P.RETURNED, now=now, reason=reason)

@@ -23,6 +23,7 @@ from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.models import Material, MaterialFile, MaterialStatus, Role, User
 from matching.permissions import is_coordinator
 from matching.reference import LANGUAGE_CODES, PHASE_CODES
+from matching.text import looks_blank
 from matching.toolkit import mails
 
 PDF_MAGIC = b"%PDF-"
@@ -87,7 +88,7 @@ def safe_file_name(name: str, material_id: int) -> str:
 def _validate(data: MaterialInput, has_file: bool) -> None:
     if data.phase not in PHASE_CODES:
         raise InvalidInput(_l("Bitte wählen Sie ein Thema aus der Liste."))
-    if not data.title.strip() or len(data.title) > limits.MATERIAL_TITLE_MAX:
+    if looks_blank(data.title) or len(data.title) > limits.MATERIAL_TITLE_MAX:
         raise InvalidInput(
             _l(
                 "Bitte geben Sie einen Titel mit höchstens %(max)d Zeichen an.",
