@@ -48,18 +48,39 @@ def _run(cmd: list[str], env: dict[str, str]) -> None:
         raise BackupError(done.stderr.strip() or f"{cmd[0]} ist fehlgeschlagen.")
 
 
+def _target(path: Path) -> None:
+    """Refuse a backup target that cannot hold one: nothing named, or not a plain file."""
+    if not str(path).strip() or path.name in ("", ".", ".."):
+        raise BackupError("Bitte geben Sie den Namen der Sicherungsdatei an.")
+    if path.exists() and not path.is_file():
+        raise BackupError(f"{path} ist keine gewöhnliche Datei; bitte eine andere wählen.")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise BackupError(f"{path.parent} ist kein Verzeichnis.")
+
+
 def create(path: Path) -> Path:
     """Write a consistent copy of the database to ``path``."""
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _target(path)
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:":
             raise BackupError("Eine Datenbank im Arbeitsspeicher lässt sich nicht sichern.")
-        with sqlite3.connect(url.database) as source, sqlite3.connect(path) as target:
-            source.backup(target)
+        if path.exists() and path.resolve() == Path(url.database).resolve():
+            # Copying a file onto itself would wait for its own lock for ever.
+            raise BackupError(f"{path} ist die Datenbank selbst; bitte eine andere Datei wählen.")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with sqlite3.connect(url.database) as source, sqlite3.connect(path) as target:
+                source.backup(target)
+        except (sqlite3.Error, OSError) as exc:
+            raise BackupError(f"In {path} lässt sich keine Sicherung schreiben: {exc}") from exc
         return path
     if url.get_backend_name() == "postgresql":
         args, env = _pg_env(url)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BackupError(f"In {path} lässt sich keine Sicherung schreiben: {exc}") from exc
         _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(path), *args], env)
         return path
     raise BackupError(f"Sicherung für {url.get_backend_name()} wird nicht unterstützt.")
@@ -73,12 +94,18 @@ def restore(path: Path) -> None:
 
 
 def _restore(path: Path) -> None:
-    if not path.is_file():
+    if not str(path).strip() or path.name in ("", ".", ".."):
+        raise BackupError("Bitte geben Sie die Sicherungsdatei an.")
+    if not path.exists():
         raise BackupError(f"Die Datei {path} gibt es nicht.")
+    if not path.is_file():
+        raise BackupError(f"{path} ist keine gewöhnliche Datei und damit keine Sicherung.")
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     db.session.remove()
     db.engine.dispose()  # no pooled connection may hold the old database open
     if url.get_backend_name() == "sqlite":
+        if url.database and path.resolve() == Path(url.database).resolve():
+            raise BackupError(f"{path} ist die Datenbank selbst, keine Sicherung.")
         try:
             with sqlite3.connect(path) as source:
                 source.execute("PRAGMA schema_version").fetchone()

@@ -97,3 +97,40 @@ def test_restore_refuses_a_missing_or_foreign_file(tmp_path):
         assert result.exit_code == 1 and "keine SQLite-Sicherung" in result.output
         assert create(tmp_path / "ok.bin").stat().st_size > 0
         db.engine.dispose()
+
+
+def test_backup_refuses_targets_that_cannot_hold_one_with_a_sentence(tmp_path):
+    """The database itself (which waited for its own lock for ever), a directory, a file that
+    is no database, no name at all: a one-line message and exit 1, never a traceback or a hang;
+    the database and the file are left as they were."""
+    live = tmp_path / "live.db"
+    app = create_app(FileConfig(f"sqlite:///{live}"))
+    with app.app_context():
+        upgrade()
+        runner = app.test_cli_runner()
+        text_file = tmp_path / "notiz.txt"
+        text_file.write_text("keine Datenbank")
+        cases = {  # a directory is refused by the command line itself (exit 2, usage error)
+            str(live): (1, "die Datenbank selbst"),
+            str(tmp_path): (2, "is a directory"),
+            str(text_file): (1, "lässt sich keine Sicherung schreiben"),
+            "": (1, "Bitte geben Sie den Namen der Sicherungsdatei an"),
+        }
+        before = live.read_bytes()
+        for target, (code, words) in cases.items():
+            result = runner.invoke(args=["backup", "create", target])
+            assert result.exit_code == code, (target, result.output)
+            assert words in result.output, (target, result.output)
+            assert "Traceback" not in result.output
+        assert live.read_bytes() == before
+        assert text_file.read_text() == "keine Datenbank"
+        for target, (code, words) in {
+            str(live): (1, "die Datenbank selbst"),
+            str(tmp_path): (2, "is a directory"),
+            "/dev/null": (1, "keine gewöhnliche Datei"),
+            "": (1, "Bitte geben Sie die Sicherungsdatei an"),
+        }.items():
+            result = runner.invoke(args=["backup", "restore", "--yes", target])
+            assert result.exit_code == code, (target, result.output)
+            assert words in result.output, (target, result.output)
+        db.engine.dispose()
