@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote_to_bytes
+
 from flask import Flask, Response, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
@@ -11,6 +13,11 @@ from matching.extensions import db, login_manager
 QUERY_CONTROL_MESSAGE = _l(
     "Die Adresse enthält ein unzulässiges Zeichen. Bitte gehen Sie zurück und "
     "versuchen Sie es noch einmal."
+)
+
+FORM_ENCODING_MESSAGE = _l(
+    "Das Formular enthält Zeichen, die wir nicht lesen können. Bitte gehen Sie zurück, "
+    "prüfen Sie den Text und schicken Sie ihn noch einmal."
 )
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -52,6 +59,28 @@ def init_app(app: Flask) -> None:
 
                 return render_error(400, QUERY_CONTROL_MESSAGE)
         return None
+
+    def refuse_undecodable_form():
+        """A form whose text is not UTF-8 (only a crafted request sends one) changes nothing
+        and says so. Werkzeug keeps "%FF" as the literal text "%FF", and a raw byte breaks the
+        whole body, which then looked like a form sent twice; so this runs before the CSRF
+        check, and the API answers with a problem of its own."""
+        if (
+            request.method != "POST"
+            or request.mimetype != "application/x-www-form-urlencoded"
+            or request.path.startswith("/api/")
+        ):
+            return None
+        try:
+            for pair in request.get_data(cache=True).split(b"&"):  # the form is parsed from it
+                unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            from matching.main.errors import render_error
+
+            return render_error(400, FORM_ENCODING_MESSAGE)
+        return None
+
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_undecodable_form)
 
     @app.after_request
     def keep_personal_pages_out_of_caches(response: Response) -> Response:

@@ -405,3 +405,30 @@ def test_nginx_lets_the_largest_toolkit_upload_through(app):
     size = re.search(r"client_max_body_size\s+(\d+)m;", conf)
     assert size, "client_max_body_size in megabytes"
     assert int(size.group(1)) * 1024 * 1024 >= app.config["TOOLKIT_MAX_UPLOAD_BYTES"] + 256 * 1024
+
+
+@pytest.mark.parametrize("body", [b"abc%FFdef", b"abc\xffdef", b"%C3%28", b"\xe4"])
+def test_a_form_whose_text_is_not_utf8_changes_nothing_and_says_why(
+    client, db, auth, make_initiative, body
+):
+    _initiative, member = make_initiative()
+    auth.login(member.email)
+    token = csrf_token(client, "/meine-anfragen/neu").encode()
+    before = snapshot(db.session)
+    answer = client.post(
+        "/meine-anfragen/neu",
+        data=b"csrf_token=" + token + b"&action=publish&phases=start&district=ost&title=" + body,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert answer.status_code == 400
+    text = answer.get_data(as_text=True)
+    assert "Zeichen, die wir nicht lesen können" in text
+    assert "zu lange geöffnet" not in text  # not mistaken for an old form
+    assert changed_tables(before, snapshot(db.session)) == []
+    # A form in good UTF-8 still goes through the same door.
+    fine = client.post(
+        "/meine-anfragen/neu",
+        data=b"csrf_token=" + token + "&title=Grüße".encode(),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert fine.status_code == 422  # the rest of the form is missing, said at the fields
