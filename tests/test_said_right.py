@@ -15,7 +15,7 @@ from html_reader import Page
 from sqlalchemy import select
 from support import DEFAULT_PASSWORD, post_form
 
-from matching import matches
+from matching import matches, needs
 from matching.models import MatchOrigin, MatchStatus, Need, NeedStatus, OutboxMessage, Role, utcnow
 
 ENGINE_WORDS = "Die Koordination schaut sich den Vorschlag an"
@@ -132,3 +132,48 @@ def test_the_api_asks_for_a_description_as_the_form_does(client, db, make_initia
     blanked = client.put(url, json={**NEED_BODY, "description": " "}, headers=bearer(secret))
     assert blanked.status_code == 422
     assert client.get(url, headers=bearer(secret)).get_json()["description"] == "Wir sind zu dritt."
+
+
+@pytest.mark.parametrize("typed", ["vera@example.org", "VERA@Example.org"])
+def test_changing_to_ones_own_address_says_so_and_sends_nothing(
+    client, db, auth, scene, typed, mailbox
+):
+    auth.login("vera@example.org")
+    response = post_form(
+        client, "/konto/email", {"email": typed, "current_password": DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 422
+    page = Page.of(response)
+    assert "Das ist schon Ihre E-Mail-Adresse." in page.error_summary
+    assert "Bestätigungslink" not in response.get_data(as_text=True)
+    assert mailbox == []
+
+
+def test_a_need_names_the_initiatives_quarter_only_in_the_initiatives_own_district(
+    client, db, make_initiative, make_need
+):
+    initiative, _member = make_initiative(district="bad-cannstatt")
+    initiative.sub_district = "Hallschlag"
+    at_home = make_need(initiative, title="Im Quartier", district="bad-cannstatt")
+    elsewhere = make_need(initiative, title="In der Stadtmitte", district="mitte")
+    db.session.commit()
+    home_page = client.get(f"/anfragen/{at_home.id}").get_data(as_text=True)
+    assert "Bad Cannstatt (Hallschlag)" in home_page
+    away_page = client.get(f"/anfragen/{elsewhere.id}").get_data(as_text=True)
+    assert "Hallschlag" not in away_page
+    assert "Mitte" in away_page
+
+
+@pytest.mark.parametrize("page", ["zurueckziehen", "abschliessen"])
+def test_an_ended_need_offers_no_form_to_end_it_again(client, db, auth, scene, page):
+    _coordinator, member, _volunteer, need = scene
+    needs.change_status(db.session, member, need, "withdraw", now=utcnow(), reason="erledigt")
+    db.session.commit()
+    auth.login(member.email)
+    answer = client.get(f"/anfragen/{need.id}/{page}")
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == f"/anfragen/{need.id}"
+    shown = Page.of(client.get(answer.headers["Location"]))
+    assert any("Anfrage" in note for note in shown.flashes())
+    db.session.refresh(need)
+    assert need.status == NeedStatus.WITHDRAWN

@@ -213,6 +213,8 @@ def publish_need(need_id: int):
 def close_need(need_id: int):
     """Close a need (GET asks, POST does it)."""
     need = _managed_need(need_id)
+    if request.method == "GET" and (ended := _refused_page(need, "close")) is not None:
+        return ended
     if request.method == "GET":
         # What closing ends, said before it is done: running advice is finished, whoever
         # is still asked is told (matches.finish_running_advice, matches.end_with_need).
@@ -227,6 +229,15 @@ def close_need(need_id: int):
             asked=any(m.status != "accepted" and matches.knows_of(m) for m in live),
         )
     return _simple_transition(need_id, "close", _("Die Anfrage ist abgeschlossen. Danke!"))
+
+
+def _refused_page(need, action: str):
+    """The need's page with the reason, when ``action`` cannot be taken from its state."""
+    message = needs.refused_from(need, action)
+    if message is None:
+        return None
+    flash(message, "info")
+    return redirect(url_for("needs.detail", need_id=need.id))
 
 
 def _simple_transition(need_id: int, action: str, done_message: str):
@@ -244,6 +255,8 @@ def _simple_transition(need_id: int, action: str, done_message: str):
 def withdraw_need(need_id: int):
     """Withdraw a need with a reason."""
     need = _managed_need(need_id)
+    if request.method == "GET" and (ended := _refused_page(need, "withdraw")) is not None:
+        return ended  # no form for a reason that could only be refused and lost
     form = ReasonForm()
     if form.validate_on_submit():
         return perform(

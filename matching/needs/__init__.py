@@ -10,5 +10,6 @@ from matching.needs.lifecycle import (  # noqa: F401
     change_status,
     create_need,
     not_open,
+    refused_from,
     update_need,
 )
