@@ -6,7 +6,7 @@
 Production settings, one request at a time through Flask's test client (no gunicorn, no
 network): per page the CPU milliseconds of this process per request (the database's own time
 is not in it), the wall milliseconds, the statements sent and the time spent waiting for
-them. ``--profile N`` prints the N costliest functions (cumulative) of each page's warm
+them. ``--profile N`` prints the N costliest functions (cumulative, in CPU time: waiting for the database is not in it) of each page's warm
 requests. Read-only: it only logs in and reads.
 """
 
@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import load  # noqa: E402
 from bench.scale import DOMAIN, PAGES, PASSWORD, PRIVACY_VERSION  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -41,7 +42,18 @@ def main() -> int:
     parser.add_argument("--sort", default="cumulative", help="the profile's order (tottime, ...)")
     parser.add_argument("--slow", type=float, help="print statements slower than this (ms)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/5")
+    parser.add_argument(
+        "--people",
+        choices=("scale", "load"),
+        default="scale",
+        help="whose database: bench/scale.py's (default) or bench/load.py's (kept with --keep)",
+    )
     args = parser.parse_args()
+    domain, password, volunteer, initiative = (
+        (DOMAIN, PASSWORD, "expertin1", "initiative1")
+        if args.people == "scale"
+        else (load.DOMAIN, load.PASSWORD, "expertin001", "initiative01")
+    )
     os.environ.update(
         {
             "VERNETZER_ENV": "production",
@@ -83,9 +95,9 @@ def main() -> int:
     clients = {}
     for role, email in (
         ("visitor", None),
-        ("coordinator", f"koordination1@{DOMAIN}"),
-        ("volunteer", f"expertin1@{DOMAIN}"),
-        ("initiative", f"initiative1@{DOMAIN}"),
+        ("coordinator", f"koordination1@{domain}"),
+        ("volunteer", f"{volunteer}@{domain}"),
+        ("initiative", f"{initiative}@{domain}"),
     ):
         client = app.test_client()
         if email:
@@ -96,7 +108,7 @@ def main() -> int:
                 data={
                     "csrf_token": token.group(1) if token else "",
                     "email": email,
-                    "password": PASSWORD,
+                    "password": password,
                 },
             )
             if answer.status_code != 302:
@@ -111,7 +123,7 @@ def main() -> int:
             client = clients[role]
             client.get(path)  # cold: caches, the pool
             cpu, wall, statements, waited = [], [], [], []
-            profiler = cProfile.Profile() if args.profile else None
+            profiler = cProfile.Profile(time.process_time) if args.profile else None
             for _ in range(args.requests):
                 sql.update(statements=0, seconds=0.0)
                 started, started_cpu = time.perf_counter(), time.process_time()
