@@ -7,6 +7,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
+from matching import sentences
 from matching.reference import (
     DISTRICT_BY_CODE,
     FORMATS,
@@ -91,6 +92,7 @@ def register_template_helpers(app: Flask) -> None:
         return choice.explain(current_locale())
 
     app.add_template_filter(quoted, "quoted")
+    app.add_template_filter(sentences.shown, "reason_text")
 
     @app.template_filter("date")
     def date_filter(value, fmt: str = "medium") -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from matching import audit, limits, needs
+from matching import audit, limits, needs, sentences
 from matching.database import among, insert_rows, lock_row
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
 from matching.matches import autorun, finish_mail, mails, volunteer_pool
@@ -467,7 +467,7 @@ def _follow_need(session: Session, actor: User | None, need: Need, now: datetime
             )
         ).all()
         for other in waiting:
-            change_status(session, None, other, "cancel", now=now, reason="Anfrage ist vermittelt.")
+            change_status(session, None, other, "cancel", now=now, reason=sentences.PLACED)
     elif need.status == NeedStatus.MATCHED and accepted < need.experts_wanted:
         needs.change_status(session, None, need, "reopen", now=now)
     elif need.status == NeedStatus.MATCHED and not _still_advising(session, need):
@@ -493,18 +493,16 @@ def _end_outrun_proposals(session: Session, need: Need, now: datetime) -> None:
     for other in waiting:
         if other.status != M.PROPOSED:  # ended meanwhile, by the step this one set off
             continue
-        change_status(
-            session, None, other, "cancel", now=now, reason="Alle Plätze der Anfrage sind vergeben."
-        )
+        change_status(session, None, other, "cancel", now=now, reason=sentences.PLACES_FULL)
         if other.origin == MatchOrigin.OFFER:
             finish_mail.offer_rejected(session, other, now)
 
 
 # The note kept on a match that ended because its need did (read by coordinators only).
 _NEED_ENDED = {
-    NeedStatus.WITHDRAWN: "Die Initiative hat die Anfrage zurückgezogen.",
-    NeedStatus.CLOSED: "Die Initiative hat die Anfrage abgeschlossen.",
-    NeedStatus.EXPIRED: "Die Anfrage ist abgelaufen.",
+    NeedStatus.WITHDRAWN: sentences.WITHDRAWN,
+    NeedStatus.CLOSED: sentences.CLOSED,
+    NeedStatus.EXPIRED: sentences.EXPIRED,
 }
 
 

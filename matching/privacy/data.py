@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from matching import audit, matches, needs
+from matching import audit, matches, needs, sentences
 from matching.matches.finish_mail import initiative_told
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
@@ -157,7 +157,9 @@ def erase(session: Session, user: User, *, now: datetime, actor: User | None = N
         ).all()
         for match in live:
             before = match.status
-            matches.change_status(session, None, match, "cancel", now=now, reason="Konto gelöscht.")
+            matches.change_status(
+                session, None, match, "cancel", now=now, reason=sentences.ACCOUNT_ERASED
+            )
             if before in ENGAGED_MATCH_STATUSES:  # the initiative counted on this expert
                 initiative_told(session, match, before)
         profile.bio = ""
@@ -240,7 +242,9 @@ def _withdraw_orphaned_needs(session: Session, initiative_ids: list[int], now: d
         .order_by(Need.id)
     ).all()
     for need in live:
-        needs.change_status(session, None, need, "withdraw", now=now, reason="Konto gelöscht.")
+        needs.change_status(
+            session, None, need, "withdraw", now=now, reason=sentences.ACCOUNT_ERASED
+        )
 
 
 def _delete_side_tables(session: Session, user_id: int) -> None:
