@@ -77,3 +77,20 @@ def test_an_accepted_match_without_its_time_still_shows_on_the_overview(client, 
     assert row.id == scene.match.id and not row.silent
     auth.login("koo@example.org")
     assert client.get("/koordination/").status_code == 200
+
+
+def test_a_meeting_only_proposed_is_no_silence_and_the_row_says_so(client, db, auth, scene):
+    """Times proposed but no meeting held yet: the match is not quiet, and its row says a
+    meeting is being arranged instead of "noch keiner" next to no alarm."""
+    now = utcnow()
+    scene.match.accepted_at = now - timedelta(days=20)
+    times = [meetings.ProposedTime(now + timedelta(days=2), now + timedelta(days=2, hours=1))]
+    meetings.propose(db.session, scene.member, scene.match, times, "phone", "", now=now)
+    db.session.commit()
+    [row] = pulse.accepted(db.session, now)
+    assert not row.silent and row.last_contact_at is None
+    assert row.meeting_activity_at is not None
+    auth.login("koo@example.org")
+    dashboard = client.get("/koordination/").get_data(as_text=True)
+    assert "Termin besprochen am" in dashboard
+    assert "noch keiner" not in dashboard

@@ -47,6 +47,9 @@ class Pulse:
     next_meeting_at: datetime | None
     silent: bool
     days_quiet: int
+    # The last change to any of its meetings (times proposed, one picked, an outcome): not a
+    # contact of its own (a meeting may not take place), but no silence either.
+    meeting_activity_at: datetime | None = None
 
     @property
     def last_contact_at(self) -> datetime | None:
@@ -189,6 +192,7 @@ def _pulses(rows, now: datetime) -> list[Pulse]:
                 next_meeting_at=_aware(row.next_meeting_at),
                 silent=silent,
                 days_quiet=(now - latest).days,
+                meeting_activity_at=_aware(row.meeting_activity_at),
             )
         )
     return found
