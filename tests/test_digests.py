@@ -311,6 +311,28 @@ def test_initiative_digest_shows_each_need_and_what_happens_next(
     assert "Lange her" not in text and "Ruhige Ecke" not in text
 
 
+def test_initiative_digest_asks_for_feedback_on_advice_not_yet_rated(
+    db, make_initiative, make_need, make_volunteer
+):
+    initiative, _member = make_initiative("Nachbarschaft Ost")
+    unrated = make_need(initiative, title="Beraten, ohne Rückmeldung", status=NeedStatus.CLOSED)
+    rated = make_need(initiative, title="Beraten, bewertet", status=NeedStatus.CLOSED)
+    unrated.closed_at = rated.closed_at = NOW - timedelta(days=2)
+    waiting = _match(db, unrated, make_volunteer(), MatchStatus.COMPLETED, created=NOW)
+    done = _match(
+        db, rated, make_volunteer("zwei@example.org"), MatchStatus.COMPLETED, created=NOW
+    )
+    done.feedback_rating, done.feedback_at = 5, NOW
+    db.session.commit()
+
+    digests.queue_digests(db.session, NOW, kinds=["initiative"])
+    [row] = digest_rows(db, "initiative")
+    link = f"http://localhost/vermittlungen/{waiting.id}/rueckmeldung"
+    assert row.text_body.count("Wie war die Beratung?") == 1
+    assert link in row.text_body and link in unescape(row.html_body)
+    assert f"/vermittlungen/{done.id}/rueckmeldung" not in row.text_body
+
+
 @pytest.mark.parametrize(
     "opened, wording",
     [

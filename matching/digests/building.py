@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload, lazyload
 
 from matching import audit, engine, mail, mail_links, needs, reports
+from matching.database import among
 from matching.matches.proposals import load_volunteers, to_engine_need, weights
 from matching.models import (
     ACTIVE_NEED_STATUSES,
@@ -202,6 +203,8 @@ class NeedState:
     status: str
     step: str
     days_open: int | None = None
+    # A completed advice of this need the initiative has not rated yet: the digest asks.
+    feedback_match_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -283,6 +286,12 @@ def _links(kind: DigestKind, digest) -> dict:
             n.id: mail.absolute_url("needs.detail", need_id=n.id)
             for section in digest.initiatives
             for n in section.needs
+        },
+        "feedback_urls": {
+            n.id: mail.absolute_url("matches.feedback", match_id=n.feedback_match_id)
+            for section in digest.initiatives
+            for n in section.needs
+            if n.feedback_match_id is not None
         },
     }
 
@@ -507,6 +516,18 @@ class _InitiativePlan(_Plan):
             .group_by(Match.need_id, Match.status)
         ):
             self.matches[need_id][status] = count
+        listed = [row.id for rows in self.needs_by_initiative.values() for row in rows]
+        self.unrated: dict[int, int] = {}
+        for need_id, match_id in self.session.execute(
+            select(Match.need_id, Match.id)
+            .where(
+                among(Match.need_id, listed),
+                Match.status == MatchStatus.COMPLETED,
+                Match.feedback_at.is_(None),
+            )
+            .order_by(Match.id)
+        ):
+            self.unrated.setdefault(need_id, match_id)
 
     def digest(self, recipient: Recipient) -> InitiativeDigest:
         sections = []
@@ -532,6 +553,7 @@ class _InitiativePlan(_Plan):
             status=row.status,
             step=_next_step(row.status, self.matches.get(row.id, {})),
             days_open=days_open,
+            feedback_match_id=self.unrated.get(row.id),
         )
 
 
