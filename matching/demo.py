@@ -305,7 +305,9 @@ def _need(session, summary, rng, initiative, contact, title, phases, state, toda
         created_at=now - age,
         published_at=None if state == NeedStatus.DRAFT else now - age,
         expires_on=today - timedelta(days=1) if state == NeedStatus.EXPIRED else None,
-        closed_at=now if state in (NeedStatus.CLOSED, NeedStatus.WITHDRAWN) else None,
+        closed_at=now
+        if state in (NeedStatus.CLOSED, NeedStatus.WITHDRAWN, NeedStatus.EXPIRED)
+        else None,
         status_reason="Hat sich erledigt." if state == NeedStatus.WITHDRAWN else "",
     )
     need.phase_rows = [NeedPhase(phase=p) for p in phases]

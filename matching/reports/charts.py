@@ -30,7 +30,7 @@ _STYLE = {
     "svg.fonttype": "none",  # text as <text>, in the page's font
     "svg.hashsalt": "wirkung",  # the same picture for the same figures (stable ids)
     "font.family": "sans-serif",
-    "font.size": 11,
+    "font.size": 13,
     "axes.edgecolor": GREY,
     "axes.labelcolor": INK,
     "xtick.color": INK,
