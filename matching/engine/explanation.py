@@ -191,21 +191,22 @@ def _format_for_volunteer(shared: set[str], wanted: set[str]) -> tuple[str, str]
 
 
 def load_text(active: int, reader: str = COORDINATOR) -> tuple[str, str]:
-    """Sentence for the volunteer's current engagements."""
+    """Sentence for the volunteer's live matches: waiting proposals, asked ones and running
+    advice alike (each holds a place), so it says "Vermittlung", not "berät"."""
     if reader == VOLUNTEER:
         if active == 0:
-            return "Sie beraten zurzeit keine Initiative", "You currently advise no initiative"
+            return "Sie haben zurzeit keine andere Vermittlung", "You currently have no other match"
         if active == 1:
-            return "Sie beraten zurzeit eine Initiative", "You currently advise one initiative"
+            return "Sie haben zurzeit eine andere Vermittlung", "You currently have one other match"
         return (
-            f"Sie beraten zurzeit {active} Initiativen",
-            f"You currently advise {active} initiatives",
+            f"Sie haben zurzeit {active} andere Vermittlungen",
+            f"You currently have {active} other matches",
         )
     if active == 0:
-        return "Berät zurzeit keine Initiative", "Currently advises no initiative"
+        return "Hat zurzeit keine andere Vermittlung", "Currently has no other match"
     if active == 1:
-        return "Berät zurzeit eine Initiative", "Currently advises one initiative"
-    return f"Berät zurzeit {active} Initiativen", f"Currently advises {active} initiatives"
+        return "Hat zurzeit eine andere Vermittlung", "Currently has one other match"
+    return f"Hat zurzeit {active} andere Vermittlungen", f"Currently has {active} other matches"
 
 
 def urgency_text(urgency: str, days: int, reader: str = COORDINATOR) -> tuple[str, str]:

@@ -133,8 +133,8 @@ def test_the_volunteer_reads_about_themselves_in_german_and_english():
     assert "You have a lot of experience in Cooperation" in en
     assert "Die Initiative ist im Nachbarbezirk Sillenbuch" in de
     assert "The initiative is in Sillenbuch, a district next to yours" in en
-    assert "Sie beraten zurzeit keine Initiative" in de
-    assert "You currently advise no initiative" in en
+    assert "Sie haben zurzeit keine andere Vermittlung" in de
+    assert "You currently have no other match" in en
     assert any(s.startswith("Sie bieten jede gewünschte Art") for s in de)
 
 

@@ -200,9 +200,10 @@ def test_format_part_and_sentence():
 @pytest.mark.parametrize(
     ("active", "value", "de", "en"),
     [
-        (0, 1.0, "Berät zurzeit keine Initiative", "Currently advises no initiative"),
-        (1, 0.5, "Berät zurzeit eine Initiative", "Currently advises one initiative"),
-        (2, 1 / 3, "Berät zurzeit 2 Initiativen", "Currently advises 2 initiatives"),
+        # Live matches, not advice: a waiting proposal holds a place too.
+        (0, 1.0, "Hat zurzeit keine andere Vermittlung", "Currently has no other match"),
+        (1, 0.5, "Hat zurzeit eine andere Vermittlung", "Currently has one other match"),
+        (2, 1 / 3, "Hat zurzeit 2 andere Vermittlungen", "Currently has 2 other matches"),
     ],
 )
 def test_load_part_and_sentence(active, value, de, en):
