@@ -36,6 +36,28 @@ Result = TypeVar("Result")
 _MAX_ID = 2_147_483_647
 
 
+MAX_PAGE = 10_000
+
+
+def page_number(raw: str) -> int:
+    """The requested page of a list ("seite"): 1 for anything but a plain number, at most
+    MAX_PAGE."""
+    # isdigit() also accepts "²", which int() refuses; the length cap avoids huge ints.
+    if not raw.isascii() or not raw.isdigit():
+        return 1
+    return MAX_PAGE if len(raw) > 5 else min(max(int(raw), 1), MAX_PAGE)
+
+
+def paginate(query, page: int, per_page: int):
+    """One page of ``query``; an old link past the end shows the last page, not an empty
+    list that would say nothing is there (a coordinator who just decided the last item of
+    the last page, a bookmark)."""
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    if pagination.pages and page > pagination.pages:
+        pagination = db.paginate(query, page=pagination.pages, per_page=per_page)
+    return pagination
+
+
 def get_or_404(model: type[Row], ident: Any, *, options: Sequence[Any] = ()) -> Row:
     """The row with this primary key, or the 404 page (also for ids that cannot exist)."""
     if isinstance(ident, bool) or not isinstance(ident, int) or not 0 < ident <= _MAX_ID:

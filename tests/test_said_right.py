@@ -177,3 +177,16 @@ def test_an_ended_need_offers_no_form_to_end_it_again(client, db, auth, scene, p
     assert any("Anfrage" in note for note in shown.flashes())
     db.session.refresh(need)
     assert need.status == NeedStatus.WITHDRAWN
+
+
+def test_the_proposal_queue_past_its_end_shows_its_last_page(client, db, auth, scene, make_need):
+    """After deciding the last item of the last page, the page is not "nothing waits"."""
+    coordinator, _member, volunteer, need = scene
+    matches.create_match(db.session, None, need, volunteer, origin=MatchOrigin.ENGINE, now=utcnow())
+    db.session.commit()
+    auth.login(coordinator.email)
+    for page in ("2", "99", "10000000"):
+        text = client.get(f"/koordination/vorschlaege?seite={page}").get_data(as_text=True)
+        assert "Gerade wartet kein Vorschlag" not in text
+        assert "1 Vorschlag wartet" in text
+        assert "Leute finden" in text

@@ -36,7 +36,14 @@ from matching.models import (
 from matching.needs import clocks
 from matching.reference import DISTRICT_BY_CODE, LANGUAGES, LEVELS, PHASES, URGENCIES
 from matching.urls import parse_id
-from matching.views import get_or_404, perform, refused_status, require_valid_post
+from matching.views import (
+    get_or_404,
+    page_number,
+    paginate,
+    perform,
+    refused_status,
+    require_valid_post,
+)
 
 bp = Blueprint("coordination", __name__, url_prefix="/koordination")
 
@@ -161,9 +168,7 @@ def return_profile(profile_id: int):
 def queue():
     """Proposals waiting for a decision, oldest first, with the reasons and other candidates."""
     volunteer = selectinload(Match.volunteer)
-    page = request.args.get("seite", "1")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10_000 else 1
-    pagination = db.paginate(
+    pagination = paginate(
         select(Match)
         .options(
             selectinload(Match.need).selectinload(Need.initiative),
@@ -177,9 +182,8 @@ def queue():
         )
         .where(Match.status == MatchStatus.PROPOSED)
         .order_by(Match.created_at, Match.id),
-        page=page,
-        per_page=QUEUE_PAGE_SIZE,
-        error_out=False,
+        page_number(request.args.get("seite", "")),
+        QUEUE_PAGE_SIZE,
     )
     waiting = pagination.items
     # Ranking the other candidates costs time per need: only for the page shown.

@@ -27,23 +27,13 @@ from matching.needs import clocks, queries
 from matching.permissions import acts_for_initiative, can_manage_need, is_coordinator
 from matching.reference import DISTRICT_BY_CODE, DISTRICTS, PHASE_BY_CODE, PHASES, RINGS
 from matching.toolkit import materials
+from matching.views import page_number, paginate
 
 bp = Blueprint("needs", __name__)
 # Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
 # instead of the database driver failing with an overflow (a 500).
 
 PER_PAGE = 20
-
-
-MAX_PAGE = 10_000
-
-
-def _page_number(raw: str) -> int:
-    """The requested page: 1 for anything but a plain number, at most MAX_PAGE."""
-    # isdigit() also accepts "²", which int() refuses; the length cap avoids huge ints.
-    if not raw.isascii() or not raw.isdigit():
-        return 1
-    return MAX_PAGE if len(raw) > 5 else min(max(int(raw), 1), MAX_PAGE)
 
 
 @bp.route("/anfragen")
@@ -54,14 +44,11 @@ def index():
     unknown = (phase and phase not in PHASE_BY_CODE) or (
         district and district not in DISTRICT_BY_CODE
     )
-    page = _page_number(request.args.get("seite", ""))
+    page = page_number(request.args.get("seite", ""))
     query = queries.open_needs(phase or None, district or None) if not unknown else None
     pagination = None
     if query is not None:
-        pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
-        if pagination.pages and page > pagination.pages:
-            # An old link past the end shows the last page, not "no open needs".
-            pagination = db.paginate(query, page=pagination.pages, per_page=PER_PAGE)
+        pagination = paginate(query, page, PER_PAGE)
     return render_template(
         "needs/index.html",
         pagination=pagination,

@@ -19,6 +19,7 @@ from matching.matches import pulse
 from matching.models import Role, utcnow
 from matching.reference import DISTRICT_BY_CODE, DISTRICTS, PHASE_BY_CODE, PHASES, RINGS
 from matching.reports import boxes, exports, impact, impact_view
+from matching.views import page_number
 
 bp = Blueprint("reports", __name__, url_prefix="/koordination")
 
@@ -88,14 +89,6 @@ LISTS = {
         pulse.accepted_count,
     ),
 }
-MAX_PAGE = 10_000
-
-
-def _page_number(raw: str) -> int:
-    """The requested page: 1 for anything but a plain number, at most MAX_PAGE."""
-    if not raw.isascii() or not raw.isdigit():
-        return 1
-    return MAX_PAGE if len(raw) > 5 else min(max(int(raw), 1), MAX_PAGE)
 
 
 @bp.route("/liste/<name>")
@@ -109,7 +102,7 @@ def listing(name: str):
     total = chosen.total(db.session, now)
     per_page = reports.LIST_PAGE_ROWS
     # An old link past the end shows the last page, not an empty one.
-    page = min(_page_number(request.args.get("seite", "")), max(1, -(-total // per_page)))
+    page = min(page_number(request.args.get("seite", "")), max(1, -(-total // per_page)))
     rows = chosen.rows(db.session, now, per_page, (page - 1) * per_page) if total else []
     return render_template(
         "reports/listing.html",
