@@ -190,3 +190,86 @@ def test_the_proposal_queue_past_its_end_shows_its_last_page(client, db, auth, s
         assert "Gerade wartet kein Vorschlag" not in text
         assert "1 Vorschlag wartet" in text
         assert "Leute finden" in text
+
+
+def test_offers_that_fill_the_places_are_said_to_fill_them(
+    client, db, auth, scene, make_need, make_initiative
+):
+    """Offers waiting for the coordination hold places as the engine counts them: with all
+    places held the overview says so, not "no open need fits" next to "0 running"."""
+    _coordinator, _member, volunteer, need = scene
+    volunteer.capacity = 1
+    other_initiative, _ = make_initiative("Zweite Initiative")
+    make_need(other_initiative, title="Noch eine Anfrage")
+    matches.create_match(
+        db.session, volunteer.user, need, volunteer, origin=MatchOrigin.OFFER, now=utcnow()
+    )
+    db.session.commit()
+    auth.login("vera@example.org")
+    page = client.get("/uebersicht").get_data(as_text=True)
+    assert "Ihre Plätze sind gerade alle belegt" in page
+    assert "1 Angebot oder Vorschlag" in page
+    assert "Gerade gibt es keine offene Anfrage, die zu Ihrem Profil passt" not in page
+
+
+def test_a_proposals_page_lets_the_coordinator_decide_it(client, db, auth, scene):
+    coordinator, _member, volunteer, need = scene
+    match = matches.create_match(
+        db.session, None, need, volunteer, origin=MatchOrigin.ENGINE, now=utcnow()
+    )
+    db.session.commit()
+    auth.login(coordinator.email)
+    page = client.get(f"/vermittlungen/{match.id}").get_data(as_text=True)
+    assert f'action="/koordination/vorschlaege/{match.id}/freigeben"' in page
+    assert f'href="/koordination/vorschlaege/{match.id}/ablehnen"' in page
+    sent = post_form(
+        client,
+        f"/koordination/vorschlaege/{match.id}/freigeben",
+        {},
+        token_from=f"/vermittlungen/{match.id}",
+    )
+    assert sent.status_code == 302
+    db.session.refresh(match)
+    assert match.status == MatchStatus.APPROVED
+
+
+def test_completing_advice_asks_first_and_changes_nothing_until_sent(
+    client, db, auth, scene, mailbox
+):
+    coordinator, member, volunteer, need = scene
+    match = matches.create_match(
+        db.session, None, need, volunteer, origin=MatchOrigin.ENGINE, now=utcnow()
+    )
+    matches.change_status(db.session, coordinator, match, "approve", now=utcnow())
+    matches.change_status(db.session, volunteer.user, match, "accept", now=utcnow())
+    db.session.commit()
+    auth.login(member.email)
+    detail = client.get(f"/vermittlungen/{match.id}").get_data(as_text=True)
+    assert f'action="/vermittlungen/{match.id}/abschliessen"' in detail
+    sent_before = len(mailbox)
+    ask = client.get(f"/vermittlungen/{match.id}/abschliessen")
+    assert ask.status_code == 200
+    assert "Ja, die Beratung ist abgeschlossen" in ask.get_data(as_text=True)
+    db.session.refresh(match)
+    assert match.status == MatchStatus.ACCEPTED and len(mailbox) == sent_before
+    done = post_form(client, f"/vermittlungen/{match.id}/abschliessen", {})
+    assert done.status_code == 302
+    db.session.refresh(match)
+    assert match.status == MatchStatus.COMPLETED
+    # Asked again after the end, the page says so instead of offering the form.
+    again = client.get(f"/vermittlungen/{match.id}/abschliessen")
+    assert again.status_code == 302 and again.headers["Location"] == f"/vermittlungen/{match.id}"
+
+
+def test_a_new_initiative_chooses_its_district_rather_than_getting_the_first(
+    client, db, auth, make_user
+):
+    make_user("neu@example.org", roles=(Role.INITIATIVE,))
+    auth.login("neu@example.org")
+    page = client.get("/initiative").get_data(as_text=True)
+    # The request to choose comes first and nothing is chosen: the browser shows it.
+    assert '<option value="">Bitte wählen Sie Ihren Stadtbezirk</option><option' in page
+    assert "<option selected" not in page
+    skipped = post_form(client, "/initiative", {"name": "Repair-Café", "district": ""})
+    assert skipped.status_code == 422
+    assert "Bitte wählen Sie einen Stadtbezirk." in Page.of(skipped).error_summary

@@ -11,6 +11,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from matching import limits, needs
@@ -69,7 +70,12 @@ class InitiativeForm(BaseForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.district.choices = choices_from(DISTRICTS, current_locale())
+        # No district chosen for the initiative: the first one in the list would be saved
+        # for whoever skips the field, so the list starts with a request to choose.
+        self.district.choices = [
+            SelectChoice("", _l("Bitte wählen Sie Ihren Stadtbezirk")),
+            *choices_from(DISTRICTS, current_locale()),
+        ]
 
 
 class NeedForm(BaseForm):

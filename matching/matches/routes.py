@@ -16,6 +16,7 @@ from matching.matches.thread_routes import participant_match
 from matching.models import (
     ADVISED_MATCH_STATUSES,
     Match,
+    MatchStatus,
     Need,
     NeedStatus,
     Role,
@@ -107,10 +108,18 @@ def decline(match_id: int):
     ), refused_status(form)
 
 
-@bp.route("/vermittlungen/<id:match_id>/abschliessen", methods=["POST"])
+@bp.route("/vermittlungen/<id:match_id>/abschliessen", methods=["GET", "POST"])
 @login_required
 def complete(match_id: int):
+    """GET asks first (it sends both sides mail and closes the thread), POST does it."""
     match, _part = participant_match(match_id)
+    if request.method == "GET":
+        if match.status != MatchStatus.ACCEPTED:
+            flash(_("Diese Beratung läuft nicht (mehr)."), "info")
+            return redirect(url_for("matches.detail", match_id=match.id))
+        return render_template(
+            "matches/complete.html", match=match, need=match.need, form=BaseForm()
+        )
     require_valid_post()
     return _act(
         match,

@@ -8,10 +8,10 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from matching.models import (
+    ACTIVE_MATCH_STATUSES,
     ENGAGED_MATCH_STATUSES,
     Initiative,
     Match,
-    MatchStatus,
     Need,
     NeedPhase,
     NeedStatus,
@@ -78,16 +78,18 @@ def active_engagements(session: Session, profile_id: int) -> int:
 
 
 def engagements_by_status(session: Session, profile_id: int) -> dict[str, int]:
-    """This volunteer's approved (waiting for their yes) and accepted (running) matches."""
+    """This volunteer's live matches by status: proposed (the coordination decides), approved
+    (waiting for their yes) and accepted (running). Each holds one of their places, as the
+    engine counts them."""
     rows = session.execute(
         select(Match.status, func.count())
         .where(
             Match.volunteer_id == profile_id,
-            Match.status.in_(ENGAGED_MATCH_STATUSES),
+            Match.status.in_(ACTIVE_MATCH_STATUSES),
         )
         .group_by(Match.status)
     )
-    counts = {MatchStatus.APPROVED.value: 0, MatchStatus.ACCEPTED.value: 0}
+    counts = {status.value: 0 for status in ACTIVE_MATCH_STATUSES}
     counts.update(dict(rows.tuples().all()))
     return counts
 

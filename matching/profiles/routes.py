@@ -139,6 +139,7 @@ def overview():
         match_labels=matches.STATUS_LABELS,
         running=engagements[MatchStatus.ACCEPTED],
         waiting_for_yes=engagements[MatchStatus.APPROVED],
+        with_coordination=engagements[MatchStatus.PROPOSED],
         ranked=ranked,
         full=active >= profile.capacity,
         available=queries.is_available(profile, now.date()),

@@ -269,6 +269,7 @@ def test_question_meeting_and_finishing_well(live_server, browser, js, viewport)
 
         # Done, then both feedbacks from the links in their mails.
         volunteer.get_by_role("button", name="Beratung ist abgeschlossen").click()
+        volunteer.get_by_role("button", name="Ja, die Beratung ist abgeschlossen").click()
         expect(volunteer.get_by_role("status")).to_contain_text("als abgeschlossen eingetragen")
         look_back = live_server.link_in_mail(vera, f"/vermittlungen/{match_id}/rueckblic")
         volunteer.goto(look_back)

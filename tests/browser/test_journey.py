@@ -358,6 +358,7 @@ def test_journey(live_server, browser, coordinators, js):
         expect(volunteer.get_by_role("region", name="Kontakt")).to_contain_text(cast.member)
         journey.look(volunteer, "match")
         volunteer.get_by_role("button", name="Beratung ist abgeschlossen").click()
+        volunteer.get_by_role("button", name="Ja, die Beratung ist abgeschlossen").click()
         expect(volunteer.get_by_role("status")).to_contain_text("als abgeschlossen eingetragen")
         journey.look(volunteer, "match-completed")
 

@@ -121,6 +121,7 @@ def test_offer_to_feedback(live_server, scene, page):
     log_in(page, url, "otto@example.org")
     page.goto(match_url)
     page.get_by_role("button", name="Beratung ist abgeschlossen").click()
+    page.get_by_role("button", name="Ja, die Beratung ist abgeschlossen").click()
     expect(page.get_by_role("status")).to_contain_text("als abgeschlossen eingetragen")
     log_out(page)
 
