@@ -16,6 +16,7 @@ from support import post_form
 
 from matching import matches, needs, privacy
 from matching.errors import PermissionDenied
+from matching.matches import participants
 from matching.models import (
     AuditEntry,
     InitiativeMember,
@@ -210,7 +211,7 @@ def _api_reason(client, user, match_id: int) -> str:
 @pytest.mark.parametrize("share", [False, True])
 def test_a_rejections_reason_reaches_the_volunteer_only_when_shared(client, db, auth, scene, share):
     coordinator, member, _need, made = scene
-    match = made["proposed"]
+    match = made["offered"]  # the volunteer's own offer: the one a reason may be shared for
     _reject(client, auth, match.id, share)
     volunteer = match.volunteer.user
     shown = SECRET in _page(client, auth, volunteer.email, match.id)
@@ -289,3 +290,18 @@ def test_the_close_page_says_what_closing_ends(client, auth, scene):
     assert "Die Beratung mit Aki gilt dann als beendet." in page
     assert "Wer noch gefragt ist, bekommt Bescheid" in page
     assert f'href="/anfragen/{need.id}/zurueckziehen"' in page
+
+
+def test_a_reason_is_never_shared_about_a_proposal_the_volunteer_never_knew(db, scene):
+    """The share box is offered for offers only; a forged POST for an engine proposal must
+    not pass the reason (and with it the proposal) on to the volunteer."""
+    coordinator, _member, _need, made = scene
+    match = made["proposed"]
+    assert match.origin != "offer"
+    matches.change_status(
+        db.session, coordinator, match, "reject", now=utcnow(), reason=SECRET, share_reason=True
+    )
+    db.session.commit()
+    db.session.refresh(match)
+    assert match.status == MatchStatus.REJECTED and not match.reason_shared
+    assert participants.readable_reason(db.session, match.volunteer.user, match) == ""

@@ -395,6 +395,9 @@ def change_status(
     need = match.need
     if action == "approve":
         _check_room(session, match, need)
+    # A reason is passed on only to a volunteer who knew of the proposal (their own offer):
+    # sharing one about an engine or coordinator proposal would tell them of it.
+    share_reason = share_reason and knows_of(match)
     before = match.status
     match.status = transition.target
     match.updated_at = now
