@@ -319,9 +319,7 @@ def test_initiative_digest_asks_for_feedback_on_advice_not_yet_rated(
     rated = make_need(initiative, title="Beraten, bewertet", status=NeedStatus.CLOSED)
     unrated.closed_at = rated.closed_at = NOW - timedelta(days=2)
     waiting = _match(db, unrated, make_volunteer(), MatchStatus.COMPLETED, created=NOW)
-    done = _match(
-        db, rated, make_volunteer("zwei@example.org"), MatchStatus.COMPLETED, created=NOW
-    )
+    done = _match(db, rated, make_volunteer("zwei@example.org"), MatchStatus.COMPLETED, created=NOW)
     done.feedback_rating, done.feedback_at = 5, NOW
     db.session.commit()
 
@@ -613,6 +611,33 @@ def test_the_approval_mail_has_the_accept_link_first_and_the_match_page(db, appr
     page_at = row.text_body.index(f"http://localhost/vermittlungen/{match.id}")
     assert accept_at < page_at
     assert ">Ja, ich sage zu</a>" in row.html_body
+
+
+def test_the_accept_page_says_what_the_yes_is_for(client, db, approved):
+    """Opened from the mail on a phone, not logged in: the need's text, why this volunteer
+    was asked, and a way to read the whole need before saying yes."""
+    match, url = approved
+    match.need.description = "Wir suchen Leute für unseren Nachbarschaftstreff."
+    match.explanation = [
+        {
+            "name": "district",
+            "contribution": 0.2,
+            "de": "Im Stadtbezirk",
+            "en": "In the district",
+            "for": {
+                "volunteer": {
+                    "de": "Die Initiative ist in Ihrem Stadtbezirk Ost",
+                    "en": "The initiative is in your district, Ost",
+                }
+            },
+        }
+    ]
+    db.session.commit()
+    text = text_of(client.get(url))
+    assert "Wir suchen Leute für unseren Nachbarschaftstreff." in text
+    assert "Warum Sie gut passen" in text
+    assert "Die Initiative ist in Ihrem Stadtbezirk Ost" in text
+    assert f'href="/anfragen/{match.need_id}"' in text
 
 
 def test_accept_from_mail_asks_then_accepts(client, db, approved, mailbox):

@@ -34,7 +34,10 @@ def test_whole_chain(client, db, auth, mailbox, scene):
     match = db.session.scalar(select(Match))
     assert match.status == MatchStatus.PROPOSED and match.origin == "offer"
     assert match.score is not None
-    assert any(m.to == "koo@example.org" and "Hilfsangebot" in m.subject for m in mailbox)
+    [offer_mail] = [m for m in mailbox if m.to == "koo@example.org" and "Hilfsangebot" in m.subject]
+    # Needs share titles: the mail says whose need it is, where, and links to it.
+    assert f"Initiative: {need.initiative.name}" in offer_mail.text
+    assert f"http://localhost/anfragen/{need.id}" in offer_mail.text
     auth.logout()
 
     # The initiative sees no contact yet.

@@ -491,7 +491,9 @@ def test_outcome_on_the_page(client, db, auth, scene):
     db.session.refresh(meeting)
     assert meeting.outcome == "held"
     page = client.get(f"/vermittlungen/{scene.match.id}").get_data(as_text=True)
-    assert "Das Treffen hat stattgefunden." in page and "Treffen vorschlagen" in page
+    assert "Das Treffen hat stattgefunden." in page and "Weiteres Treffen vorschlagen" in page
+    # After a meeting that took place, the next one is not called the first.
+    assert "Erstes Treffen" not in page and "für ein erstes Treffen" not in page
 
 
 GERMAN_DAY = (

@@ -124,6 +124,7 @@ def new_offer(session: Session, match: Match) -> None:
             need=match.need,
             volunteer=match.volunteer.user,
             queue_url=mail.absolute_url("coordination.queue"),
+            need_url=mail.absolute_url("needs.detail", need_id=match.need_id),
         )
 
 
