@@ -110,8 +110,16 @@ def place_text(
         )
     if kind == "city":
         return f"Berät in ganz {CITY}", f"Advises across {CITY}"
+    # Said as the way to reach the need's district, not as the formats offered (the format
+    # part says those): "Kann per Telefon beraten" beside "Bietet … an: Vor Ort, Telefon".
     de, en = _remote_words(remote)
-    return f"Kann per {de} beraten", f"Can advise by {en}"
+    if reader == INITIATIVE:
+        return (
+            f"Berät nicht vor Ort in Ihrem Stadtbezirk, aber per {de}",
+            f"Not on site in your district, but by {en}",
+        )
+    name = DISTRICT_BY_CODE[need_district or district].name
+    return f"Berät nicht vor Ort in {name}, aber per {de}", f"Not on site in {name}, but by {en}"
 
 
 def _remote_words(remote: Iterable[str]) -> tuple[str, str]:
@@ -139,7 +147,10 @@ def _place_for_volunteer(kind: str, need_district: str, remote: Iterable[str]) -
             f"The initiative is in {name}, and you advise across {CITY}",
         )
     de, en = _remote_words(remote)
-    return f"Sie können per {de} beraten", f"You can advise by {en}"
+    return (
+        f"Die Initiative ist in {name}: Sie können per {de} beraten",
+        f"The initiative is in {name}: you can advise by {en}",
+    )
 
 
 def format_text(

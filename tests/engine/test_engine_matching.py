@@ -159,15 +159,16 @@ def test_phase_part_and_sentence():
             {"districts": {"wangen"}, "formats": {"phone", "video"}},
             {"formats": {"in_person", "video"}},
             0.2,
-            "Kann per Video beraten",
-            "Can advise by video",
+            # The need's district (the default need is in Mitte) and the way to reach it.
+            "Berät nicht vor Ort in Mitte, aber per Video",
+            "Not on site in Mitte, but by video",
         ),
         (
             {"districts": set(), "formats": {"phone", "video"}},
             {"formats": {"phone", "video"}},
             0.2,
-            "Kann per Telefon oder Video beraten",
-            "Can advise by phone or video",
+            "Berät nicht vor Ort in Mitte, aber per Telefon oder Video",
+            "Not on site in Mitte, but by phone or video",
         ),
     ],
 )
