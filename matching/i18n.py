@@ -30,6 +30,15 @@ DATE_PATTERNS: dict[str, dict[str, str]] = {
     "day_time": {"de": "d. MMMM y, HH:mm", "en": "d MMMM y, HH:mm"},
     "weekday": {"de": "EEEE, d. MMMM y", "en": "EEEE, d MMMM y"},
     "weekday_time": {"de": "EEEE, d. MMMM y, HH:mm", "en": "EEEE, d MMMM y, HH:mm"},
+    # Babel's own "medium" and "short" are American in English ("Dec 7, 2026", "12/7/26"),
+    # beside the "7 December 2026" above on the same page.
+    "medium": {"de": "dd.MM.y", "en": "d MMM y"},
+    "short": {"de": "dd.MM.yy", "en": "dd/MM/y"},
+}
+# The same names for a moment (a date with its time): minutes, never seconds.
+MOMENT_PATTERNS: dict[str, dict[str, str]] = {
+    "medium": {"de": "dd.MM.y, HH:mm", "en": "d MMM y, HH:mm"},
+    "short": {"de": "dd.MM.yy, HH:mm", "en": "dd/MM/y, HH:mm"},
 }
 
 
@@ -60,8 +69,14 @@ def date_pattern(fmt: str) -> str:
 
 
 def format_moment(value, fmt: str = "weekday_time") -> str:
-    """A date and time in the reader's language, ``fmt`` a name in DATE_PATTERNS (or Babel's)."""
-    return format_datetime(value, date_pattern(fmt)) if value else ""
+    """A date and time in the reader's language, ``fmt`` a name in MOMENT_PATTERNS or
+    DATE_PATTERNS (or Babel's)."""
+    if not value:
+        return ""
+    patterns = MOMENT_PATTERNS.get(fmt)
+    if patterns is not None:
+        return format_datetime(value, patterns.get(current_locale(), patterns["en"]))
+    return format_datetime(value, date_pattern(fmt))
 
 
 def select_locale() -> str:
