@@ -45,6 +45,21 @@ LABELS = {
     "mean_score": "mittlere Passung",
     "requests": "Anstöße durch Änderungen",
     "unchanged_since": "unverändert seit",
+    "proposals": "Vorschläge",
+    "mails": "E-Mails",
+    "released": "weitergegeben",
+    "alerted": "gemeldet",
+    "cleared": "erledigt",
+    "asked": "gefragt",
+    "threads": "Gespräche",
+    "people": "Personen",
+    "sessions_ended": "Anmeldungen beendet",
+    "messages_deleted": "Nachrichten gelöscht",
+    "mails_deleted": "E-Mails gelöscht",
+    "ips_dropped": "IP-Adressen entfernt",
+    "need_texts_blanked": "Anfragetexte geleert",
+    "barrier_reports_deleted": "Barriere-Meldungen gelöscht",
+    "total_queued": "insgesamt eingereiht",
 }
 
 

@@ -135,15 +135,23 @@ def match_propose(dry_run: bool, as_json: bool, force: bool) -> None:
     if as_json:
         click.echo(json.dumps({"dry_run": dry_run, **run.as_dict()}, ensure_ascii=False))
         return
+    open_needs = _counted(run.needs_open, "offene Anfrage", "offene Anfragen")
     if run.unchanged_since is not None:
         click.echo(
-            f"Unverändert seit {run.unchanged_since_text()}: {run.needs_open} offene Anfragen, "
+            f"Unverändert seit {run.unchanged_since_text()}: {open_needs}, "
             "keine neuen Vorschläge (--force rechnet trotzdem)."
         )
         return
     verb = "würde vorschlagen" if dry_run else "vorgeschlagen"
+    experts = _counted(run.proposed, "Expert:in", "Expert:innen")
+    without = _counted(len(run.needs_without_candidate), "Anfrage", "Anfragen")
     click.echo(
-        f"{run.needs_open} offene Anfragen, {run.needs_covered} mit Vorschlag; "
-        f"{run.proposed} Expert:innen {verb}, mittlerer Score {run.mean_score:.2f}; "
-        f"{len(run.needs_without_candidate)} Anfragen ohne passende Person."
+        f"{open_needs}, {run.needs_covered} mit Vorschlag; "
+        f"{experts} {verb}, mittlerer Score {run.mean_score:.2f}; "
+        f"{without} ohne passende Person."
     )
+
+
+def _counted(count: int, one: str, many: str) -> str:
+    """ "1 Anfrage", "2 Anfragen": the command's lines are German, like its messages."""
+    return f"{count} {one if count == 1 else many}"

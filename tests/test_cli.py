@@ -102,3 +102,21 @@ def test_demo_data_refuses_production(monkeypatch, tmp_path):
 
 def test_testing_config_is_not_production():
     assert TestingConfig().ENV_NAME == "testing"
+
+
+def test_job_summaries_speak_german_throughout():
+    """The summary lines mixed "proposals 5, mails 1" with "übersprungen 0"."""
+    from jobs.cli import summary_line
+
+    assert summary_line({"released": 1, "skipped": 0}) == "weitergegeben 1, übersprungen 0"
+    assert summary_line({"proposals": 5, "mails": 1}) == "Vorschläge 5, E-Mails 1"
+    line = summary_line({"needs_open": 3, "alerted": 1, "mails": 1, "cleared": 0})
+    assert line == "offene Anfragen 3, gemeldet 1, E-Mails 1, erledigt 0"
+
+
+def test_match_propose_counts_one_expert_in_the_singular():
+    from matching.cli import _counted
+
+    assert _counted(1, "Expert:in", "Expert:innen") == "1 Expert:in"
+    assert _counted(0, "Expert:in", "Expert:innen") == "0 Expert:innen"
+    assert _counted(2, "offene Anfrage", "offene Anfragen") == "2 offene Anfragen"
