@@ -640,12 +640,31 @@ def test_the_accept_page_says_what_the_yes_is_for(client, db, approved):
     assert f'href="/anfragen/{match.need_id}"' in text
 
 
+def test_no_from_the_mail_needs_no_log_in_and_asks_first(client, db, approved):
+    """ "Diesmal nicht" on the page the mail opened led to the log-in page; it asks (the
+    reason is optional) and declines with the same link's proof."""
+    match, url = approved
+    no = url.replace("/mail/zusagen/", "/mail/absagen/")
+    before = snapshot(db.session)
+    ask = client.get(no)
+    assert ask.status_code == 200 and "Absagen" in text_of(ask)
+    assert changed_tables(before, snapshot(db.session)) == []
+    done = post_form(client, no, {"reason": ""})
+    assert done.status_code == 200 and "Wir fragen jemand anderen" in text_of(done)
+    db.session.expire_all()
+    assert db.session.get(Match, match.id).status == MatchStatus.DECLINED
+    again = client.get(no)  # the same link later: said, nothing changes
+    assert again.status_code == 200 and "abgesagt" in text_of(again)
+    assert client.get(url).status_code == 409  # and "Zusagen" is no longer possible
+    assert client.get("/mail/absagen/kaputt").status_code == 400
+
+
 def test_accept_from_mail_asks_then_accepts(client, db, approved, mailbox):
     match, url = approved
     before = snapshot(db.session)
     page = client.get(url)
     assert page.status_code == 200 and "Ja, ich sage zu" in text_of(page)
-    assert f"/vermittlungen/{match.id}/absagen" in text_of(page)  # "Diesmal nicht"
+    assert url.replace("/mail/zusagen/", "/mail/absagen/") in text_of(page)  # "Diesmal nicht"
     assert changed_tables(before, snapshot(db.session)) == []
 
     response = post_form(client, url, {})

@@ -17,7 +17,7 @@ from matching.extensions import csrf, db
 from matching.forms import BaseForm
 from matching.initiatives import assisted
 from matching.matches import passes, proposals
-from matching.matches.forms import PassForm
+from matching.matches.forms import DeclineForm, PassForm
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
     ADVISED_MATCH_STATUSES,
@@ -155,7 +155,7 @@ def accept(token: str):
     user, match = _person(user_id), db.session.get(Match, match_id)
     if user is None or match is None or match.volunteer.user_id != user.id:
         return _link_invalid(False, "accept")
-    page = {"match": match, "need": match.need}
+    page = {"match": match, "need": match.need, "token": token}
     if match.status in ADVISED_MATCH_STATUSES:
         return render_template("digests/accept.html", state="accepted", **page)
     if match.released_at is not None:
@@ -173,6 +173,41 @@ def accept(token: str):
             "digests/accept.html", state="refused", message=outcome.message, **page
         ), 409
     return render_template("digests/accept.html", state="done", **page)
+
+
+@bp.route("/mail/absagen/<token>", methods=["GET", "POST"])
+def decline(token: str):
+    """ "Diesmal nicht" on the page the mail's "Zusagen" opened: GET asks (the reason is
+    optional), POST declines; no log-in, the accept link's token is the proof."""
+    try:
+        user_id, match_id = mail_links.read_accept(token)
+    except TokenError as exc:
+        return _link_invalid(exc.expired, "accept")
+    if (other := someone_else_signed_in(user_id)) is not None:
+        return other
+    user, match = _person(user_id), db.session.get(Match, match_id)
+    if user is None or match is None or match.volunteer.user_id != user.id:
+        return _link_invalid(False, "accept")
+    page = {"match": match, "need": match.need}
+    if match.status == MatchStatus.DECLINED:
+        return render_template("digests/decline.html", state="done", **page)
+    if match.status != MatchStatus.APPROVED or match.released_at is not None:
+        return render_template("digests/accept.html", state="gone", **page), 409
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "digests/decline.html", state="ask", form=form, **page
+        ), refused_status(form)
+    outcome = attempt(
+        lambda: matches.change_status(
+            db.session, user, match, "decline", now=utcnow(), reason=form.reason.data or ""
+        )
+    )
+    if isinstance(outcome, Refused):
+        return render_template(
+            "digests/accept.html", state="refused", message=outcome.message, **page
+        ), 409
+    return render_template("digests/decline.html", state="done", **page)
 
 
 # ---------------------------------------------------------------- "Diesmal nicht"
