@@ -158,3 +158,29 @@ def test_coordinator_views_of_contact_data_are_logged(client, db, auth, make_vol
     assert [(v.object_type, v.object_id, v.actor.email) for v in views] == [
         ("volunteer_profile", volunteer.id, "koo@example.org")
     ]
+
+
+def test_without_agreeing_to_a_new_text_one_can_still_take_ones_data_and_leave(
+    client, db, auth, make_user, app
+):
+    """GDPR: access, portability and erasure do not depend on agreeing to a new text."""
+    make_user("erika@example.org")
+    app.config["PRIVACY_VERSION"] = "2027-01"
+    try:
+        auth.login("erika@example.org")
+        consent_page = client.get("/datenschutz/zustimmen").get_data(as_text=True)
+        assert 'href="/konto/meine-daten"' in consent_page
+        for path in ("/konto/meine-daten", "/konto/meine-daten/ansehen", "/konto/meine-daten.json"):
+            assert client.get(path).status_code == 200, path
+        response = post_form(
+            client,
+            "/konto/loeschen",
+            {"password": DEFAULT_PASSWORD, "sure": "y"},
+            token_from="/konto/meine-daten",
+        )
+        assert response.status_code == 302
+        assert "/datenschutz/zustimmen" not in response.headers["Location"]
+        user = db.session.scalar(select(User).where(User.id.is_not(None)))
+        assert user.email != "erika@example.org"  # erased
+    finally:
+        app.config["PRIVACY_VERSION"] = "test"

@@ -39,6 +39,12 @@ OPEN_BEFORE_CONSENT = {
     "main.set_language",
     "main.healthz",
     "auth.logout",
+    # Whoever does not agree to a new text can still take their data and leave (GDPR Art. 15,
+    # 17, 20): the data pages and the deletion are open before the consent.
+    "privacy.my_data",
+    "privacy.my_data_page",
+    "privacy.download",
+    "privacy.erase",
 }
 
 
