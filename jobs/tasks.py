@@ -401,7 +401,9 @@ def apply_retention(
                 update(Need).where(Need.id.in_(needs)).values(description="", status_reason="")
             )
             session.execute(
-                update(Match).where(Match.need_id.in_(needs)).values(feedback_comment="", reason="")
+                update(Match)
+                .where(Match.need_id.in_(needs))
+                .values(feedback_comment="", reason="", volunteer_feedback="")
             )
         if mail_ids:
             session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(mail_ids)))

@@ -711,12 +711,21 @@ def test_every_job_is_registered_with_a_german_description():
 
 
 def test_retention_blanks_old_texts_deletes_old_mail_and_drops_old_ips(
-    db, make_initiative, make_need
+    db, make_initiative, make_need, make_volunteer
 ):
     initiative, _member = make_initiative()
     old = make_need(initiative, status=NeedStatus.CLOSED, title="Alt")
     old.description, old.status_reason = "Heikle Details", "Erledigt"
     old.closed_at = MONDAY_7 - timedelta(days=400)
+    db.session.flush()
+    old_match = Match(
+        need_id=old.id,
+        volunteer_id=make_volunteer().id,
+        status=MatchStatus.COMPLETED,
+        feedback_comment="Kommentar der Initiative",
+        volunteer_feedback="Rückblick der Expertin",
+    )
+    db.session.add(old_match)
     recent = make_need(initiative, status=NeedStatus.CLOSED, title="Neu")
     recent.description = "Noch gebraucht"
     recent.closed_at = MONDAY_7 - timedelta(days=10)
@@ -778,6 +787,8 @@ def test_retention_blanks_old_texts_deletes_old_mail_and_drops_old_ips(
     }
     db.session.expire_all()
     assert (old.description, old.status_reason, old.title) == ("", "", "Alt")
+    # Both sides' words about the advice go with the need's text.
+    assert (old_match.feedback_comment, old_match.volunteer_feedback) == ("", "")
     assert recent.description == "Noch gebraucht" and still_open.description == "Offen und lang her"
     assert set(db.session.scalars(select(OutboxMessage.idempotency_key))) == {"frisch", "wartet"}
     assert set(

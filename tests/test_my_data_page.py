@@ -49,6 +49,7 @@ def test_every_part_of_the_download_has_a_place_on_the_page(client, db, auth, ma
         "matches": "Ihre Vermittlungen",
         "initiatives": "Initiativen, für die Sie handeln",
         "needs_created": "Anfragen, die Sie angelegt haben",
+        "feedback_given": "Ihre Rückmeldungen zu Beratungen",
         "mails": "E-Mails an Sie",
         "not_this_time": "„Diesmal nicht“",
         "materials_suggested": "Materialien, die Sie vorgeschlagen haben",
@@ -75,3 +76,29 @@ def test_the_page_speaks_english_too(client, db, auth, make_volunteer):
         session["lang"] = "en"
     html = client.get(PAGE).get_data(as_text=True)
     assert "What we have stored about you" in html and "Your account" in html
+
+
+def test_the_page_speaks_words_not_codes_and_holds_what_one_wrote(
+    client, db, auth, make_volunteer, make_initiative, make_need
+):
+    """The history said "account.login · user 1" and the consent "privacy"; the look back a
+    volunteer wrote was in neither the page nor the download."""
+    from matching import matches
+    from matching.models import MatchOrigin, MatchStatus, utcnow
+
+    profile = make_volunteer("vera@example.org")
+    initiative, _member = make_initiative()
+    need = make_need(initiative)
+    match = matches.create_match(
+        db.session, None, need, profile, origin=MatchOrigin.ENGINE, now=utcnow()
+    )
+    match.status = MatchStatus.COMPLETED
+    match.volunteer_feedback = "Der Verein hat sich gegründet."
+    db.session.commit()
+    auth.login("vera@example.org")
+    html = client.get(PAGE).get_data(as_text=True)
+    assert "Angemeldet" in html and "account.login" not in html
+    assert "Datenschutzerklärung" in html and ">privacy<" not in html
+    assert "Der Verein hat sich gegründet." in html
+    download = privacy.export(db.session, profile.user)
+    assert download["matches"][0]["look_back"] == "Der Verein hat sich gegründet."

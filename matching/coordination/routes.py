@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from matching import accessibility, initiatives, matches, privacy, profiles
+from matching import accessibility, audit, initiatives, matches, privacy, profiles
 from matching.access import role_required
 from matching.coordination.forms import PhoneNeedForm, RejectForm, ReturnProfileForm
 from matching.extensions import db
@@ -55,34 +55,6 @@ ORIGIN_LABELS = {
     MatchOrigin.MANUAL: _l("Von Hand zugeordnet"),
 }
 
-ACTION_LABELS = {
-    "need.create": _l("Anfrage angelegt"),
-    "need.update": _l("Anfrage geändert"),
-    "need.publish": _l("Anfrage veröffentlicht"),
-    "need.withdraw": _l("Anfrage zurückgezogen"),
-    "need.close": _l("Anfrage abgeschlossen"),
-    "need.expire": _l("Anfrage abgelaufen"),
-    "need.mark_matched": _l("Expert:in gefunden"),
-    "need.reopen": _l("Anfrage wieder offen"),
-    "match.propose": _l("Vorschlag gemacht"),
-    "match.approve": _l("Vorschlag freigegeben"),
-    "match.reject": _l("Vorschlag abgelehnt"),
-    "match.accept": _l("Expert:in hat zugesagt"),
-    "match.decline": _l("Expert:in hat abgesagt"),
-    "match.complete": _l("Beratung abgeschlossen"),
-    "match.cancel": _l("Vermittlung abgebrochen"),
-    "match.feedback": _l("Rückmeldung gegeben"),
-    "match.release": _l("Ohne Antwort an andere weitergegeben"),
-    "match.remind": _l("Expert:in erinnert"),
-    "match.remind_coordinators": _l("Koordination erinnert"),
-    "need.pass": _l("Expert:in sagt „Diesmal nicht“"),
-    "need.uncovered": _l("Koordination informiert: niemand passt"),
-    "need.follow_up": _l("Folge-Anfrage als Entwurf angelegt"),
-    "need.record_by_phone": _l("Anfrage am Telefon aufgenommen"),
-    "need.mark_advised": _l("Beraten"),
-    "match.message": _l("Nachricht geschrieben"),
-    "match.volunteer_feedback": _l("Rückblick der Expert:in"),
-}
 # Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
 # instead of the database driver failing with an overflow (a 500).
 
@@ -278,6 +250,7 @@ def assign(need_id: int):
             .options(selectinload(VolunteerProfile.user))
             .where(
                 VolunteerProfile.status == ProfileStatus.APPROVED,
+                User.disabled_at.is_(None),  # an erased account is nobody to assign
                 or_(
                     func.lower(User.first_name).like(pattern),
                     func.lower(User.last_name).like(pattern),
@@ -323,7 +296,7 @@ def history(need_id: int):
         "coordination/history.html",
         need=need,
         entries=entries,
-        actions=ACTION_LABELS,
+        actions=audit.ACTION_LABELS,
         experts=experts,
     )
 

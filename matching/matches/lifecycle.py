@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from matching import audit, limits, needs, sentences
 from matching.database import among, insert_rows, lock_row
 from matching.errors import InvalidInput, PermissionDenied, TransitionError
+from matching.i18n import date_pattern
 from matching.matches import autorun, finish_mail, mails, volunteer_pool
 from matching.models import (
     ACTIVE_MATCH_STATUSES,
@@ -173,6 +175,8 @@ def create_match(
     lock_row(session, need, ["status"])
     if need.status != NeedStatus.OPEN:
         raise needs.not_open(need)
+    if not profile.user.is_active:
+        raise TransitionError(_l("Dieses Konto gibt es nicht mehr."))
     if profile.status != ProfileStatus.APPROVED:
         raise TransitionError(_l("Dieses Profil ist noch nicht freigegeben."))
     if is_member(session, profile.user, need.initiative_id):
@@ -394,7 +398,7 @@ def change_status(
         raise InvalidInput(_l("Bitte geben Sie einen Grund an."))
     need = match.need
     if action == "approve":
-        _check_room(session, match, need)
+        _check_room(session, match, need, now)
     # A reason is passed on only to a volunteer who knew of the proposal (their own offer):
     # sharing one about an engine or coordinator proposal would tell them of it.
     share_reason = share_reason and knows_of(match)
@@ -443,15 +447,35 @@ def _notify(session: Session, action: str, match: Match) -> None:
         mails.match_released(session, match)
 
 
-def _check_room(session: Session, match: Match, need: Need) -> None:
+def _check_room(session: Session, match: Match, need: Need, now: datetime) -> None:
     lock_row(session, need, ["status", "experts_wanted"])
     if need.status != NeedStatus.OPEN:
         raise needs.not_open(need)
     if _taken_slots(session, need.id) >= need.experts_wanted:
         raise TransitionError(_l("Für diese Anfrage sind schon genug Expert:innen gefunden."))
     _lock_volunteer(session, match.volunteer)
+    _check_volunteer_can_take(match.volunteer, now.date())
     if engaged_count(session, match.volunteer_id) >= match.volunteer.capacity:
         raise TransitionError(_l("Diese Person berät schon so viele Initiativen, wie sie möchte."))
+
+
+def _check_volunteer_can_take(profile: VolunteerProfile, today: date) -> None:
+    """Whether a proposal may be approved for this volunteer now: the profile approved (an
+    edit sends it back for review), the account in use (not erased) and no pause running;
+    a proposal made before any of these changed waits in the queue."""
+    if not profile.user.is_active:
+        raise TransitionError(_l("Dieses Konto gibt es nicht mehr."))
+    if profile.status != ProfileStatus.APPROVED:
+        raise TransitionError(
+            _l("Das Profil dieser Person wartet gerade auf Freigabe. Bitte prüfen Sie es zuerst.")
+        )
+    if profile.paused_until is not None and profile.paused_until > today:
+        raise TransitionError(
+            _l(
+                "Diese Person macht gerade Pause (bis %(date)s). Bitte fragen Sie jemand anderen.",
+                date=format_date(profile.paused_until, date_pattern("medium")),
+            )
+        )
 
 
 def _follow_need(session: Session, actor: User | None, need: Need, now: datetime) -> None:

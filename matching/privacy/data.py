@@ -28,11 +28,13 @@ from matching.models import (
     Initiative,
     InitiativeMember,
     Match,
+    MatchStatus,
     Material,
     Need,
     NeedPass,
     OutboxMessage,
     OutboxStatus,
+    ProfileStatus,
     User,
 )
 from matching.privacy import after_match
@@ -82,8 +84,29 @@ def export(session: Session, user: User) -> dict:
             for i in memberships
         ],
         "needs_created": [
-            {"id": n.id, "title": n.title, "status": n.status, "created_at": _iso(n.created_at)}
+            {
+                "id": n.id,
+                "title": n.title,
+                "description": n.description,
+                "status": n.status,
+                "created_at": _iso(n.created_at),
+            }
             for n in session.scalars(select(Need).where(Need.created_by_id == user.id))
+        ],
+        # The ratings given on needs this person created: their own words about an advice.
+        "feedback_given": [
+            {
+                "need": m.need.title,
+                "rating": m.feedback_rating,
+                "comment": m.feedback_comment,
+                "at": _iso(m.feedback_at),
+            }
+            for m in session.scalars(
+                select(Match)
+                .join(Need, Need.id == Match.need_id)
+                .where(Need.created_by_id == user.id, Match.feedback_at.is_not(None))
+                .order_by(Match.feedback_at)
+            )
         ],
         "volunteer_profile": None,
         "matches": [],
@@ -126,6 +149,10 @@ def export(session: Session, user: User) -> dict:
                 "created_at": _iso(m.created_at),
                 "accepted_at": _iso(m.accepted_at),
                 "completed_at": _iso(m.completed_at),
+                # What they wrote themselves: their "no" and their look back.
+                "declined_reason": m.reason if m.status == MatchStatus.DECLINED else "",
+                "look_back": m.volunteer_feedback,
+                "next_phase": m.volunteer_next_phase,
             }
             for m in session.scalars(select(Match).where(Match.volunteer_id == profile.id))
         ]
@@ -164,10 +191,13 @@ def erase(session: Session, user: User, *, now: datetime, actor: User | None = N
                 initiative_told(session, match, before)
         profile.bio = ""
         profile.paused_until = None
+        # Out of use for good: the engine, the coordinators' search and manual assignment
+        # take approved profiles only.
+        profile.status = ProfileStatus.DRAFT
     session.execute(
         update(Match)
         .where(Match.volunteer_id == (profile.id if profile else -1))
-        .values(feedback_comment="")
+        .values(feedback_comment="", volunteer_feedback="")
     )
     member_of = session.scalars(
         select(InitiativeMember.initiative_id).where(InitiativeMember.user_id == user.id)

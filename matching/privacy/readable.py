@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from matching.audit import ACTION_LABELS, OBJECT_LABELS
 from matching.digests import KIND_LABELS as DIGEST_LABELS
-from matching.i18n import current_locale
+from matching.i18n import current_locale, date_pattern, format_moment
 from matching.matches import STATUS_LABELS as MATCH_LABELS
 from matching.matches.meetings import OUTCOME_LABELS
 from matching.matches.participants import ROLE_LABELS as THREAD_ROLE_LABELS
@@ -29,6 +30,7 @@ from matching.reference import (
     PHASE_BY_CODE,
 )
 
+CONSENT_LABELS = {"privacy": _l("Datenschutzerklärung")}
 ROLE_LABELS = {
     Role.VOLUNTEER: _l("Vernetzungs-Expert:in"),
     Role.INITIATIVE: _l("Initiative"),
@@ -80,12 +82,13 @@ class Section:
 
 
 def when(value: str | None) -> str:
-    """An ISO time from the export as local date and time ("" when unset)."""
+    """An ISO time from the export as local date and time ("" when unset), in the
+    patterns of every other page."""
     if not value:
         return ""
     if len(value) == 10:  # a day, like the end of a pause
-        return format_date(date.fromisoformat(value), "medium")
-    return format_datetime(datetime.fromisoformat(value), "medium")
+        return format_date(date.fromisoformat(value), date_pattern("medium"))
+    return format_moment(datetime.fromisoformat(value), "medium")
 
 
 def _said(labels: dict, code) -> str:
@@ -123,7 +126,10 @@ def sections(data: dict) -> list[Section]:
         Section(
             _("Ihre Einwilligungen"),
             headers=[_("Wozu"), _("Fassung"), _("Am")],
-            rows=[[c["kind"], c["version"], when(c["given_at"])] for c in data["consents"]],
+            rows=[
+                [_said(CONSENT_LABELS, c["kind"]), c["version"], when(c["given_at"])]
+                for c in data["consents"]
+            ],
             empty=_("Keine Einwilligungen gespeichert."),
         ),
         Section(
@@ -170,7 +176,14 @@ def sections(data: dict) -> list[Section]:
         result.append(
             Section(
                 _("Ihre Vermittlungen"),
-                headers=[_("Anfrage"), _("Stand"), _("Vorgeschlagen"), _("Zugesagt"), _("Beendet")],
+                headers=[
+                    _("Anfrage"),
+                    _("Stand"),
+                    _("Vorgeschlagen"),
+                    _("Zugesagt"),
+                    _("Beendet"),
+                    _("Was Sie geschrieben haben"),
+                ],
                 rows=[
                     [
                         m["need"],
@@ -178,6 +191,7 @@ def sections(data: dict) -> list[Section]:
                         when(m["created_at"]),
                         when(m["accepted_at"]),
                         when(m["completed_at"]),
+                        " ".join(t for t in (m.get("declined_reason"), m.get("look_back")) if t),
                     ]
                     for m in data["matches"]
                 ],
@@ -203,12 +217,29 @@ def sections(data: dict) -> list[Section]:
     result.append(
         Section(
             _("Anfragen, die Sie angelegt haben"),
-            headers=[_("Nr."), _("Titel"), _("Stand"), _("Angelegt")],
+            headers=[_("Nr."), _("Titel"), _("Beschreibung"), _("Stand"), _("Angelegt")],
             rows=[
-                [str(n["id"]), n["title"], _said(NEED_LABELS, n["status"]), when(n["created_at"])]
+                [
+                    str(n["id"]),
+                    n["title"],
+                    n.get("description", ""),
+                    _said(NEED_LABELS, n["status"]),
+                    when(n["created_at"]),
+                ]
                 for n in data["needs_created"]
             ],
             empty=_("Keine Anfragen."),
+        )
+    )
+    result.append(
+        Section(
+            _("Ihre Rückmeldungen zu Beratungen"),
+            headers=[_("Anfrage"), _("Bewertung"), _("Ihr Kommentar"), _("Am")],
+            rows=[
+                [f["need"], str(f["rating"]), f["comment"], when(f["at"])]
+                for f in data["feedback_given"]
+            ],
+            empty=_("Keine Rückmeldungen."),
         )
     )
     result.append(
@@ -298,7 +329,12 @@ def sections(data: dict) -> list[Section]:
             _("Was Sie getan haben (Verlauf)"),
             headers=[_("Wann"), _("Was"), _("Betrifft")],
             rows=[
-                [when(e["at"]), e["action"], f"{e['object']} {e['id']}"] for e in data["activity"]
+                [
+                    when(e["at"]),
+                    _said(ACTION_LABELS, e["action"]),
+                    f"{_said(OBJECT_LABELS, e['object'])} {e['id'] or ''}".strip(),
+                ]
+                for e in data["activity"]
             ],
             empty=_("Noch nichts."),
         )
