@@ -8,6 +8,7 @@ from matching.matches.lifecycle import (  # noqa: F401
     create_match,
     end_with_need,
     finish_running_advice,
+    follow_need_edit,
     give_feedback,
     knows_of,
     propose_many,

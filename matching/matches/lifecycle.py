@@ -504,6 +504,13 @@ def _follow_need(session: Session, actor: User | None, need: Need, now: datetime
         _end_outrun_proposals(session, need, now)
 
 
+def follow_need_edit(session: Session, need: Need, now: datetime) -> None:
+    """An open need's wanted experts changed (``needs.update_need`` calls this): with enough
+    experts it is matched and its waiting proposals end, with every place taken the
+    proposals that could only be refused end, as after a match's own step."""
+    _follow_need(session, None, need, now)
+
+
 def _end_outrun_proposals(session: Session, need: Need, now: datetime) -> None:
     """Every place of the need is taken (approved or accepted; a coordinator assigned
     someone by hand, say): proposals still waiting for the coordinators could only be

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matching import audit, limits
@@ -20,6 +21,8 @@ from matching.matches import autorun
 from matching.models import (
     EDITABLE_NEED_STATUSES,
     Initiative,
+    Match,
+    MatchStatus,
     Need,
     NeedPhase,
     NeedStatus,
@@ -286,9 +289,37 @@ def update_need(
     if need.status not in EDITABLE_NEED_STATUSES:
         raise TransitionError(_l("Nur Entwürfe und offene Anfragen können bearbeitet werden."))
     _validate(data, now.date())
+    asked = _asked_or_advising(session, need)
+    if data.experts_wanted < asked:
+        raise InvalidInput(
+            _l(
+                "Schon vergeben: %(num)d (gefragt oder in Beratung). Weniger Expert:innen "
+                "können Sie hier nicht eintragen; sagen Sie es sonst der Koordination.",
+                num=asked,
+            ),
+            field="experts_wanted",
+        )
     _apply(need, data)
     need.updated_at = now
     audit.record(session, actor, "need.update", "need", need.id, now=now)
     if need.status == S.OPEN:
+        # Fewer places: the need may have its experts now, or no place left for a waiting
+        # proposal; the match life cycle settles both (imported here, see change_status).
+        from matching.matches import follow_need_edit
+
+        follow_need_edit(session, need, now)
+    if need.status == S.OPEN:
         autorun.want(session, "need.update", now)
     return need
+
+
+def _asked_or_advising(session: Session, need: Need) -> int:
+    """The need's matches that hold a place or held one: asked, advising or done advising."""
+    return session.execute(
+        select(func.count())
+        .select_from(Match)
+        .where(
+            Match.need_id == need.id,
+            Match.status.in_((MatchStatus.APPROVED, MatchStatus.ACCEPTED, MatchStatus.COMPLETED)),
+        )
+    ).scalar_one()
