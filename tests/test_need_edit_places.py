@@ -48,9 +48,7 @@ def _edit(need, wanted: int) -> needs.NeedInput:
     )
 
 
-def test_lowering_to_the_accepted_experts_matches_the_need_and_ends_the_proposals(
-    db, two_places
-):
+def test_lowering_to_the_accepted_experts_matches_the_need_and_ends_the_proposals(db, two_places):
     _coordinator, member, need, made = two_places
     needs.update_need(db.session, member, need, _edit(need, 1), now=utcnow())
     db.session.commit()
