@@ -377,3 +377,28 @@ def test_an_ended_need_explains_itself_and_leads_on(live_server, scene, page):
 
     response = page.goto(f"{live_server.url}/anfragen/{scene.draft_need}")
     assert response.status == 404
+
+
+ZOOMED = {"width": 187, "height": 800}  # a 375 px phone at 200 % zoom (WCAG 1.4.10)
+
+
+def test_every_page_reflows_at_200_percent_zoom(live_server, scene, browser):
+    """Long German words and rows that never wrapped (the site's name, the language buttons,
+    the footer's links, the home page's two ways in) pushed pages to 364 px at 200 % zoom.
+    Nothing may scroll sideways; a wide data table scrolls in its own box."""
+    problems: list[str] = []
+    for person, pages in _pages(scene).items():
+        context = browser.new_context(locale="de-DE", viewport=ZOOMED, java_script_enabled=False)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        try:
+            if person:
+                _log_in(page, live_server.url, person)
+            for name, path, _status in pages:
+                page.goto(live_server.url + path)
+                page_width = page.evaluate("document.scrollingElement.scrollWidth")
+                if page_width > ZOOMED["width"]:
+                    problems.append(f"{name}: page is {page_width} px wide at 200 % zoom")
+        finally:
+            context.close()
+    assert not problems, "\n".join(problems)
