@@ -146,9 +146,10 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["reasons"] = reasons.reasons
     app.jinja_env.globals["fit_words"] = reasons.fit_words
-    from matching.forms import fields_with_errors
+    from matching.forms import asks_required, fields_with_errors
 
     app.jinja_env.globals["fields_with_errors"] = fields_with_errors
+    app.jinja_env.globals["asks_required"] = asks_required
     # Durations in days (COORDINATOR_REMINDER_DAYS, …) for the waiting clocks' sentences.
     app.jinja_env.globals["wait_days"] = lambda name: int(app.config[name])
 

@@ -117,6 +117,17 @@ class ClockField(TimeField):
         super().__init__(*args, **kwargs)
 
 
+def asks_required(form) -> bool:
+    """Whether the form has a visible field that must be filled in (its mark "*" is then
+    explained above the form)."""
+    return any(
+        field.flags.required
+        and not isinstance(field, HiddenField)
+        and field.type != "CSRFTokenField"
+        for field in form
+    )
+
+
 def fields_with_errors(form) -> list:
     """The fields to name in a form's error summary, those inside repeated groups too
     (a FieldList's or FormField's own errors are lists and dicts, not sentences)."""

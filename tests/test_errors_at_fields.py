@@ -6,6 +6,7 @@ The standard: 422, an error summary whose items link to the field, the field mar
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -227,3 +228,28 @@ def test_the_service_refuses_an_empty_look_back_at_the_first_question(db, scene)
         finishing.look_back(db.session, scene.volunteer.user, scene.match, " ", "", now=utcnow())
     assert refused.value.field == "helped"
     assert scene.match.volunteer_feedback_at is None
+
+
+def test_required_marks_are_explained_and_belong_to_groups_not_boxes(client, db, auth):
+    """A refused sign-up: the privacy box says it is invalid, every required group is marked
+    and the mark is explained; a group's boxes are not each "required"."""
+    from support import post_form
+
+    page = post_form(client, "/registrieren", {"role": "", "first_name": ""})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "Felder mit * müssen Sie ausfüllen." in html
+    privacy_box = re.search(r'<input[^>]*id="privacy"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in privacy_box
+    legend = re.search(r"<legend>Ich mache mit als.*?</legend>", html, re.S).group(0)
+    assert 'class="req"' in legend
+
+
+def test_a_group_of_checkboxes_is_required_as_a_group(client, db, auth, make_initiative):
+    _initiative, member = make_initiative()
+    auth.login(member.email)
+    html = client.get("/meine-anfragen/neu").get_data(as_text=True)
+    boxes = re.findall(r'<input[^>]*name="phases"[^>]*>', html)
+    assert boxes and not any(" required" in box for box in boxes)
+    legend = re.search(r"<legend>Zu welchem Thema.*?</legend>", html, re.S).group(0)
+    assert 'class="req"' in legend
