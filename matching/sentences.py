@@ -17,6 +17,7 @@ WITHDRAWN = "Die Initiative hat die Anfrage zurückgezogen."
 CLOSED = "Die Initiative hat die Anfrage abgeschlossen."
 EXPIRED = "Die Anfrage ist abgelaufen."
 ACCOUNT_ERASED = "Konto gelöscht."
+NEED_CHANGED = "Die Anfrage wurde geändert und passt nicht mehr."
 
 # The same sentences once more as literals: the catalogue is extracted from _l("…") calls.
 _SHOWN = {
@@ -26,6 +27,7 @@ _SHOWN = {
     CLOSED: _l("Die Initiative hat die Anfrage abgeschlossen."),
     EXPIRED: _l("Die Anfrage ist abgelaufen."),
     ACCOUNT_ERASED: _l("Konto gelöscht."),
+    NEED_CHANGED: _l("Die Anfrage wurde geändert und passt nicht mehr."),
 }
 
 

@@ -81,3 +81,32 @@ def test_raising_the_places_keeps_the_proposals(db, two_places):
     for match in made[1:]:
         db.session.refresh(match)
         assert match.status == MatchStatus.PROPOSED
+
+
+def test_an_edit_rescores_waiting_proposals_and_ends_those_that_no_longer_fit(
+    db, make_user, make_volunteer, make_initiative, make_need
+):
+    """The queue and the approval mail read a proposal's stored reasons: after the need moved
+    to another district they still said "Berät im Stadtbezirk Ost"."""
+    initiative, member = make_initiative()
+    need = make_need(initiative, title="Leute finden")
+    need.district = "ost"
+    ost = make_volunteer("ost@example.org", districts=("ost",))
+    city = make_volunteer("stadt@example.org", districts=(), whole_city=True)
+    db.session.commit()
+    only_ost, anywhere = (
+        matches.create_match(db.session, None, need, p, origin=MatchOrigin.ENGINE, now=utcnow())
+        for p in (ost, city)
+    )
+    db.session.commit()
+    edit = _edit(need, 1)
+    edit.district = "zuffenhausen"
+    edit.formats = ["in_person"]  # on site only: no phone to reach it from Ost
+    needs.update_need(db.session, member, need, edit, now=utcnow())
+    db.session.commit()
+    db.session.refresh(only_ost)
+    db.session.refresh(anywhere)
+    assert only_ost.status == MatchStatus.CANCELLED  # Ost's volunteer does not serve there
+    assert anywhere.status == MatchStatus.PROPOSED
+    words = " ".join(part["de"] for part in anywhere.explanation)
+    assert "Ost" not in words and "ganz Stuttgart" in words

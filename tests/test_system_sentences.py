@@ -51,6 +51,7 @@ def test_the_history_shows_the_services_own_reason_in_english(client, db, auth, 
         sentences.CLOSED,
         sentences.EXPIRED,
         sentences.ACCOUNT_ERASED,
+        sentences.NEED_CHANGED,
     ],
 )
 def test_every_sentence_the_service_stores_has_its_english(app, stored):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 import time
@@ -18,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
-from matching import engine, matches
+from matching import engine, matches, sentences
 from matching.database import among
 from matching.errors import ServiceError
 from matching.matches import passes, unchanged, volunteer_pool
@@ -29,6 +30,7 @@ from matching.models import (
     InitiativeMember,
     Match,
     MatchOrigin,
+    MatchStatus,
     Need,
     NeedPhase,
     NeedStatus,
@@ -623,6 +625,39 @@ def score_pair(session: Session, need: Need, profile: VolunteerProfile, now: dat
     """The engine's score for one pair as it stands before a match exists (None if excluded)."""
     [volunteer] = load_volunteers(session, [profile])
     return engine.score(volunteer, to_engine_need(need), weights(), now)
+
+
+def rescore_waiting(session: Session, need: Need, now: datetime) -> None:
+    """The need's text, places or terms changed: each proposal still waiting for the
+    coordinators gets the score and reasons of the need as it is now (the queue and the
+    approval mail show them), and one the need no longer fits (another district, a phase the
+    volunteer does not know) ends."""
+    waiting = session.scalars(
+        select(Match)
+        .options(selectinload(Match.volunteer))
+        .where(Match.need_id == need.id, Match.status == MatchStatus.PROPOSED)
+        .order_by(Match.id)
+    ).all()
+    if not waiting:
+        return
+    records = load_volunteers(session, [m.volunteer for m in waiting])
+    engine_need = to_engine_need(need)
+    for match, volunteer in zip(waiting, records, strict=True):
+        # Scored as before this proposal existed: it neither excludes its own need nor
+        # counts against the volunteer's places.
+        volunteer = dataclasses.replace(
+            volunteer,
+            excluded_needs=volunteer.excluded_needs - {need.id},
+            active=max(0, volunteer.active - 1),
+        )
+        fit = engine.score(volunteer, engine_need, weights(), now)
+        if fit is None:
+            matches.change_status(
+                session, None, match, "cancel", now=now, reason=sentences.NEED_CHANGED
+            )
+            continue
+        match.score = fit.value
+        match.explanation = explanation_record(fit)
 
 
 def offer_help(session: Session, actor: User, need: Need, profile: VolunteerProfile, now: datetime):

@@ -304,9 +304,13 @@ def update_need(
     audit.record(session, actor, "need.update", "need", need.id, now=now)
     if need.status == S.OPEN:
         # Fewer places: the need may have its experts now, or no place left for a waiting
-        # proposal; the match life cycle settles both (imported here, see change_status).
+        # proposal; the match life cycle settles both. Waiting proposals take the need as it
+        # is now (imported here, see change_status).
         from matching.matches import follow_need_edit
+        from matching.matches.proposals import rescore_waiting
 
+        session.flush()  # the phases as edited, for the scores
+        rescore_waiting(session, need, now)
         follow_need_edit(session, need, now)
     if need.status == S.OPEN:
         autorun.want(session, "need.update", now)
