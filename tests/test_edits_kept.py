@@ -152,3 +152,36 @@ def test_every_row_lock_goes_through_lock_row():
         if ".refresh(" in line and "with_for_update" in line
     ]
     assert offenders == []
+
+
+def test_a_save_from_an_older_form_does_not_undo_the_save_in_between(
+    client, db, auth, make_initiative, make_need
+):
+    """Two windows on one need: the second save came from a form opened before the first
+    save and silently undid it. It is refused with what was typed kept; saved again, it
+    goes through."""
+    import re
+
+    from support import NEED_FORM, csrf_token
+
+    initiative, member = make_initiative()
+    need = make_need(initiative, title="Alter Titel")
+    db.session.commit()
+    auth.login(member.email)
+    path = f"/anfragen/{need.id}/bearbeiten"
+    first = client.get(path).get_data(as_text=True)
+    seen = re.search(r'name="seen"[^>]*value="([^"]*)"', first).group(1)
+    token = csrf_token(client, path)
+    form = {**NEED_FORM, "csrf_token": token, "seen": seen}
+    assert client.post(path, data={**form, "title": "Titel aus Fenster B"}).status_code == 302
+    stale = client.post(path, data={**form, "title": "Titel aus Fenster A", "urgency": "soon"})
+    assert stale.status_code == 409
+    text = stale.get_data(as_text=True)
+    assert "wurde inzwischen geändert" in text and "Titel aus Fenster A" in text
+    db.session.refresh(need)
+    assert need.title == "Titel aus Fenster B"
+    fresh = re.search(r'name="seen"[^>]*value="([^"]*)"', text).group(1)
+    again = client.post(path, data={**form, "seen": fresh, "title": "Titel aus Fenster A"})
+    assert again.status_code == 302
+    db.session.refresh(need)
+    assert need.title == "Titel aus Fenster A"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -80,6 +81,9 @@ class InitiativeForm(BaseForm):
 
 class NeedForm(BaseForm):
     submission = SubmissionField()
+    # The need's last change as the form was opened: a save from an older form (another
+    # window, another member) would silently undo what was saved in between.
+    seen = HiddenField()
     title = StringField(
         _l("Worum geht es? (kurzer Titel)"),
         description=_l(

@@ -6,6 +6,7 @@ from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -169,6 +170,13 @@ def new_need():
     ), refused_status(form)
 
 
+CHANGED_MEANWHILE = _l(
+    "Diese Anfrage wurde inzwischen geändert, in einem anderen Fenster oder von einer anderen "
+    "Person Ihrer Initiative. Ihre Eingaben stehen noch unten: Bitte prüfen Sie sie mit Blick "
+    "auf die aktuelle Anfrage und speichern Sie dann noch einmal."
+)
+
+
 @bp.route("/anfragen/<id:need_id>/bearbeiten", methods=["GET", "POST"])
 @need_page
 def edit_need(need_id: int):
@@ -178,9 +186,20 @@ def edit_need(need_id: int):
         flash(_("Nur Entwürfe und offene Anfragen können bearbeitet werden."), "error")
         return redirect(url_for("needs.detail", need_id=need_id))
     form = NeedForm(obj=need)
+    current = need.updated_at.isoformat() if need.updated_at else ""
     if request.method == "GET":
         form.phases.data = list(need.phases)
         form.formats.data = sorted(need.formats)
+        form.seen.data = current
+    if form.is_submitted() and form.seen.data and form.seen.data != current:
+        # Saved in between (another window, another member): say so and keep what was typed;
+        # the next save, knowingly, goes through.
+        form.validate()
+        form.form_errors.append(CHANGED_MEANWHILE)
+        form.seen.data = current
+        return render_template(
+            "initiatives/need_form.html", form=form, need=need, phases=PHASES, urgencies=URGENCIES
+        ), 409
     if form.validate_on_submit():
 
         def save() -> None:
