@@ -99,3 +99,16 @@ def test_an_erased_volunteer_is_out_of_use_and_keeps_no_look_back(
             now=utcnow(),
         )
     db.session.rollback()
+
+
+def test_the_queue_says_what_stops_an_approval(client, db, auth, waiting):
+    coordinator, volunteer, _match = waiting
+    volunteer.paused_until = (utcnow() + timedelta(days=30)).date()
+    db.session.commit()
+    auth.login(coordinator.email)
+    assert "Macht Pause bis" in client.get("/koordination/vorschlaege").get_data(as_text=True)
+    volunteer.paused_until = None
+    volunteer.status = ProfileStatus.PENDING
+    db.session.commit()
+    page = client.get("/koordination/vorschlaege").get_data(as_text=True)
+    assert "Profil wartet auf Freigabe" in page and "Macht Pause" not in page

@@ -171,6 +171,7 @@ def queue():
         origins=ORIGIN_LABELS,
         highlighted={m.id for m in waiting if clocks.is_highlighted(m, now)},
         clocks={m.id: clocks.match_clock(m, now) for m in waiting},
+        today=now.date(),
     )
 
 
