@@ -185,3 +185,24 @@ def test_a_save_from_an_older_form_does_not_undo_the_save_in_between(
     assert again.status_code == 302
     db.session.refresh(need)
     assert need.title == "Titel aus Fenster A"
+
+
+def test_a_profile_saved_from_an_older_form_does_not_undo_the_save_in_between(
+    client, db, auth, make_volunteer
+):
+    import re
+
+    from support import PROFILE_FORM, csrf_token
+
+    profile = make_volunteer("vera@example.org")
+    db.session.commit()
+    auth.login("vera@example.org")
+    page = client.get("/profil").get_data(as_text=True)
+    seen = re.search(r'name="seen"[^>]*value="([^"]*)"', page).group(1)
+    form = {**PROFILE_FORM, "csrf_token": csrf_token(client, "/profil"), "seen": seen}
+    assert client.post("/profil", data={**form, "capacity": "3"}).status_code == 302
+    stale = client.post("/profil", data={**form, "capacity": "1", "phone": "0711 999"})
+    assert stale.status_code == 409
+    assert "wurde inzwischen geändert" in stale.get_data(as_text=True)
+    db.session.refresh(profile)
+    assert profile.capacity == 3

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
@@ -17,6 +24,8 @@ from matching.text import PHONE_PATTERN
 
 
 class ProfileForm(BaseForm):
+    # The profile's last change as the form was opened (see the need form's "seen").
+    seen = HiddenField()
     districts = MultiCheckboxField(_l("Stadtbezirke, in denen Sie beraten"), choices=[])
     whole_city = BooleanField(_l("Ganz Stuttgart – ich komme überall hin"))
     languages = MultiCheckboxField(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -48,6 +49,16 @@ def profile():
     if current is None and not form.is_submitted():
         form.languages.data = ["de"]
         form.formats.data = ["in_person", "phone"]
+    last_change = current.updated_at.isoformat() if current and current.updated_at else ""
+    if not form.is_submitted():
+        form.seen.data = last_change
+    elif form.seen.data and form.seen.data != last_change:
+        # Saved in between (another window, or the coordination's decision): keep what was
+        # typed, say why, and let the next save through.
+        form.validate()
+        form.form_errors.append(CHANGED_MEANWHILE)
+        form.seen.data = last_change
+        return _page(form, current), 409
     if form.validate_on_submit():
         data = profiles.ProfileInput(
             levels=form.levels(),
@@ -74,6 +85,17 @@ def profile():
         )
         if saved is not None:
             return saved
+    return _page(form, current), refused_status(form)
+
+
+CHANGED_MEANWHILE = _l(
+    "Ihr Profil wurde inzwischen geändert, in einem anderen Fenster oder durch die "
+    "Entscheidung der Koordination. Ihre Eingaben stehen noch unten: Bitte prüfen Sie sie "
+    "und speichern Sie dann noch einmal."
+)
+
+
+def _page(form: ProfileForm, current):
     return render_template(
         "profiles/profile.html",
         form=form,
@@ -84,7 +106,7 @@ def profile():
         profile=current,
         lowered=passes.lowered_phases(db.session, current) if current else [],
         reset_form=BaseForm(),
-    ), refused_status(form)
+    )
 
 
 @bp.route("/profil/themen-zuruecksetzen", methods=["POST"])
