@@ -203,6 +203,6 @@ def test_a_profile_saved_from_an_older_form_does_not_undo_the_save_in_between(
     assert client.post("/profil", data={**form, "capacity": "3"}).status_code == 302
     stale = client.post("/profil", data={**form, "capacity": "1", "phone": "0711 999"})
     assert stale.status_code == 409
-    assert "wurde inzwischen geändert" in stale.get_data(as_text=True)
+    assert "wurde inzwischen in einem anderen Fenster geändert" in stale.get_data(as_text=True)
     db.session.refresh(profile)
     assert profile.capacity == 3

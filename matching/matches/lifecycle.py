@@ -509,6 +509,9 @@ def follow_need_edit(session: Session, need: Need, now: datetime) -> None:
     experts it is matched and its waiting proposals end, with every place taken the
     proposals that could only be refused end, as after a match's own step."""
     _follow_need(session, None, need, now)
+    if need.status == NeedStatus.MATCHED and not _still_advising(session, need):
+        # The places left were all advice already done: the need is "Beraten" at once.
+        needs.change_status(session, None, need, "mark_advised", now=now)
 
 
 def _end_outrun_proposals(session: Session, need: Need, now: datetime) -> None:

@@ -627,22 +627,34 @@ def score_pair(session: Session, need: Need, profile: VolunteerProfile, now: dat
     return engine.score(volunteer, to_engine_need(need), weights(), now)
 
 
+# Hard filters that come from the need itself: an edit of the need can make an engine
+# proposal impossible. The volunteer's own state (a break, a profile under review, full
+# places) is the approval's to weigh; the queue shows it (matches.lifecycle._check_room).
+_NEED_SIDE_EXCLUSIONS = frozenset({"language", "district", "member", "phase"})
+
+
 def rescore_waiting(session: Session, need: Need, now: datetime) -> None:
-    """The need's text, places or terms changed: each proposal still waiting for the
+    """The need's text, places or terms changed: each engine proposal still waiting for the
     coordinators gets the score and reasons of the need as it is now (the queue and the
-    approval mail show them), and one the need no longer fits (another district, a phase the
-    volunteer does not know) ends."""
+    approval mail show them), and one the edited need excludes (another district, a phase
+    the volunteer does not know) ends. A volunteer's own offer is never ended by an edit:
+    it gets the new reasons where the engine can give them, and the coordinators decide."""
     waiting = session.scalars(
         select(Match)
         .options(selectinload(Match.volunteer))
         .where(Match.need_id == need.id, Match.status == MatchStatus.PROPOSED)
         .order_by(Match.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     if not waiting:
         return
     records = load_volunteers(session, [m.volunteer for m in waiting])
     engine_need = to_engine_need(need)
+    chosen = weights()
     for match, volunteer in zip(waiting, records, strict=True):
+        if match.status != MatchStatus.PROPOSED:  # ended meanwhile by a step set off here
+            continue
         # Scored as before this proposal existed: it neither excludes its own need nor
         # counts against the volunteer's places.
         volunteer = dataclasses.replace(
@@ -650,14 +662,17 @@ def rescore_waiting(session: Session, need: Need, now: datetime) -> None:
             excluded_needs=volunteer.excluded_needs - {need.id},
             active=max(0, volunteer.active - 1),
         )
-        fit = engine.score(volunteer, engine_need, weights(), now)
-        if fit is None:
+        fit = engine.score(volunteer, engine_need, chosen, now)
+        if fit is not None:
+            match.score = fit.value
+            match.explanation = explanation_record(fit)
+        elif (
+            match.origin == MatchOrigin.ENGINE
+            and engine.exclusion(volunteer, engine_need, now) in _NEED_SIDE_EXCLUSIONS
+        ):
             matches.change_status(
                 session, None, match, "cancel", now=now, reason=sentences.NEED_CHANGED
             )
-            continue
-        match.score = fit.value
-        match.explanation = explanation_record(fit)
 
 
 def offer_help(session: Session, actor: User, need: Need, profile: VolunteerProfile, now: datetime):

@@ -93,7 +93,8 @@ def export(session: Session, user: User) -> dict:
             }
             for n in session.scalars(select(Need).where(Need.created_by_id == user.id))
         ],
-        # The ratings given on needs this person created: their own words about an advice.
+        # The ratings this person gave (any member of an initiative may): their own words
+        # about an advice, found by the audit entry that records who gave each.
         "feedback_given": [
             {
                 "need": m.need.title,
@@ -103,8 +104,16 @@ def export(session: Session, user: User) -> dict:
             }
             for m in session.scalars(
                 select(Match)
-                .join(Need, Need.id == Match.need_id)
-                .where(Need.created_by_id == user.id, Match.feedback_at.is_not(None))
+                .where(
+                    Match.feedback_at.is_not(None),
+                    Match.id.in_(
+                        select(AuditEntry.object_id).where(
+                            AuditEntry.action == "match.feedback",
+                            AuditEntry.object_type == "match",
+                            AuditEntry.actor_id == user.id,
+                        )
+                    ),
+                )
                 .order_by(Match.feedback_at)
             )
         ],

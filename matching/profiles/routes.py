@@ -18,7 +18,7 @@ from matching.models import Match, MatchStatus, Need, ProfileStatus, Role, utcno
 from matching.needs import clocks, queries
 from matching.profiles.forms import ProfileForm
 from matching.reference import DISTRICTS, LEVELS, PHASES, RINGS
-from matching.views import perform, refused_status
+from matching.views import edit_fingerprint, perform, refused_status
 
 bp = Blueprint("profiles", __name__)
 
@@ -49,7 +49,21 @@ def profile():
     if current is None and not form.is_submitted():
         form.languages.data = ["de"]
         form.formats.data = ["in_person", "phone"]
-    last_change = current.updated_at.isoformat() if current and current.updated_at else ""
+    last_change = (
+        edit_fingerprint(
+            sorted(current.level_by_phase.items()),
+            sorted(current.districts),
+            current.whole_city,
+            sorted(current.languages),
+            sorted(current.formats),
+            current.capacity,
+            current.paused_until,
+            current.bio,
+            current_user.phone,
+        )
+        if current
+        else ""
+    )
     if not form.is_submitted():
         form.seen.data = last_change
     elif form.seen.data and form.seen.data != last_change:
@@ -89,9 +103,8 @@ def profile():
 
 
 CHANGED_MEANWHILE = _l(
-    "Ihr Profil wurde inzwischen geändert, in einem anderen Fenster oder durch die "
-    "Entscheidung der Koordination. Ihre Eingaben stehen noch unten: Bitte prüfen Sie sie "
-    "und speichern Sie dann noch einmal."
+    "Ihr Profil wurde inzwischen in einem anderen Fenster geändert. Ihre Eingaben stehen "
+    "noch unten: Bitte prüfen Sie sie und speichern Sie dann noch einmal."
 )
 
 
