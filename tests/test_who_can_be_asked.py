@@ -39,7 +39,7 @@ def waiting(db, make_user, make_volunteer, make_initiative, make_need):
     [
         ("pause", "macht gerade Pause"),
         ("pending", "wartet gerade auf Freigabe"),
-        ("returned", "wartet gerade auf Freigabe"),
+        ("returned", "gerade nicht freigegeben"),
         ("erased", "Dieses Konto gibt es nicht mehr"),
     ],
 )

@@ -465,10 +465,12 @@ def _check_volunteer_can_take(profile: VolunteerProfile, today: date) -> None:
     a proposal made before any of these changed waits in the queue."""
     if not profile.user.is_active:
         raise TransitionError(_l("Dieses Konto gibt es nicht mehr."))
-    if profile.status != ProfileStatus.APPROVED:
+    if profile.status == ProfileStatus.PENDING:
         raise TransitionError(
             _l("Das Profil dieser Person wartet gerade auf Freigabe. Bitte prüfen Sie es zuerst.")
         )
+    if profile.status != ProfileStatus.APPROVED:  # sent back, or never sent in
+        raise TransitionError(_l("Das Profil dieser Person ist gerade nicht freigegeben."))
     if profile.paused_until is not None and profile.paused_until > today:
         raise TransitionError(
             _l(
