@@ -81,12 +81,12 @@ ACTION_LABELS = {
 }
 # What an audit entry is about, in the reader's words.
 OBJECT_LABELS = {
-    "need": _l("Anfrage"),
-    "match": _l("Vermittlung"),
+    "need": _l("Anfrage Nr."),
+    "match": _l("Vermittlung Nr."),
     "user": _l("Konto"),
     "volunteer_profile": _l("Profil"),
     "initiative": _l("Initiative"),
-    "meeting": _l("Treffen"),
+    "meeting": _l("Treffen Nr."),
     "material": _l("Material"),
     "barrier_report": _l("Barriere-Meldung"),
 }

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import format_date, format_datetime, get_locale, refresh
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -32,6 +32,7 @@ DATE_PATTERNS: dict[str, dict[str, str]] = {
     "weekday_time": {"de": "EEEE, d. MMMM y, HH:mm", "en": "EEEE, d MMMM y, HH:mm"},
     # Babel's own "medium" and "short" are American in English ("Dec 7, 2026", "12/7/26"),
     # beside the "7 December 2026" above on the same page.
+    "long": {"de": "d. MMMM y", "en": "d MMMM y"},
     "medium": {"de": "dd.MM.y", "en": "d MMM y"},
     "short": {"de": "dd.MM.yy", "en": "dd/MM/y"},
 }
@@ -80,15 +81,25 @@ def format_moment(value, fmt: str = "weekday_time") -> str:
 
 
 def select_locale() -> str:
-    """The session's choice, then the user's setting, then the browser's, then German."""
+    """The session's choice, then the person a mail link is for, then the user's setting,
+    then the browser's, then German."""
     if not has_request_context():  # CLI and jobs: mails choose their locale explicitly
         return "de"
     chosen = session.get("lang")
     if chosen in UI_LOCALES:
         return chosen
+    if g.get("link_locale") in UI_LOCALES:
+        return g.link_locale
     if current_user and current_user.is_authenticated and current_user.locale in UI_LOCALES:
         return current_user.locale
     return request.accept_languages.best_match(UI_LOCALES) or "de"
+
+
+def speak_as(person) -> None:
+    """A page opened from a mail link speaks the language of the person the mail went to
+    (their mail was in it), unless this browser chose one; the choice is read anew."""
+    g.link_locale = getattr(person, "locale", None)
+    refresh()
 
 
 def select_timezone() -> str:

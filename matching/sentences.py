@@ -18,6 +18,8 @@ CLOSED = "Die Initiative hat die Anfrage abgeschlossen."
 EXPIRED = "Die Anfrage ist abgelaufen."
 ACCOUNT_ERASED = "Konto gelöscht."
 NEED_CHANGED = "Die Anfrage wurde geändert und passt nicht mehr."
+# The name an erased account keeps, shown wherever its name was.
+ERASED_NAME = "Gelöschtes Konto"
 
 # The same sentences once more as literals: the catalogue is extracted from _l("…") calls.
 _SHOWN = {
@@ -28,6 +30,7 @@ _SHOWN = {
     EXPIRED: _l("Die Anfrage ist abgelaufen."),
     ACCOUNT_ERASED: _l("Konto gelöscht."),
     NEED_CHANGED: _l("Die Anfrage wurde geändert und passt nicht mehr."),
+    ERASED_NAME: _l("Gelöschtes Konto"),
 }
 
 

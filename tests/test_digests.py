@@ -828,3 +828,14 @@ def test_without_an_unsubscribe_mailbox_the_header_has_the_link_only(app, db, mo
     monkeypatch.setitem(app.config, "MAIL_UNSUBSCRIBE_ADDRESS", "")
     headers = digests.unsubscribe_headers("https://example.org/abbestellen/x", "volunteer")
     assert headers["List-Unsubscribe"] == "<https://example.org/abbestellen/x>"
+
+
+def test_a_mail_link_page_speaks_the_language_of_its_mail(client, db, approved):
+    """An English volunteer's approval mail is English; the page its "accept" link opens in a
+    German browser was German. Unless this browser chose a language, it follows the person."""
+    match, url = approved
+    match.volunteer.user.locale = "en"
+    db.session.commit()
+    page = client.get(url, headers={"Accept-Language": "de-DE"})
+    text = text_of(page)
+    assert "Ja, ich sage zu" not in text and 'lang="en"' in text

@@ -52,6 +52,7 @@ def test_the_history_shows_the_services_own_reason_in_english(client, db, auth, 
         sentences.EXPIRED,
         sentences.ACCOUNT_ERASED,
         sentences.NEED_CHANGED,
+        sentences.ERASED_NAME,
     ],
 )
 def test_every_sentence_the_service_stores_has_its_english(app, stored):

@@ -186,6 +186,17 @@ def test_mail_is_batched_per_thread(db, scene):
     assert tasks.mail_new_messages(db.session, NOW + timedelta(hours=1))["mails"] == 0
 
 
+def test_an_english_reader_gets_the_role_in_english(db, scene):
+    """The job runs in German; the role in "Vera (Expert:in):" was fixed before the mail took
+    the reader's language."""
+    scene.member.locale = "en"
+    messages.post(db.session, scene.volunteer.user, scene.match, "Erste Frage", now=NOW)
+    db.session.commit()
+    tasks.mail_new_messages(db.session, NOW + timedelta(minutes=1))
+    [mail_row] = mails(db, "thread_messages")
+    assert "Vera (Expert):" in mail_row.text_body and "Expert:in" not in mail_row.text_body
+
+
 def test_coordinator_messages_reach_both_sides_and_the_author_gets_none(db, scene):
     messages.post(db.session, scene.volunteer.user, scene.match, "Frage", now=NOW)
     messages.post(db.session, scene.coordinator, scene.match, "Ich schaue mit", now=NOW)

@@ -26,7 +26,7 @@ The Vernetzerbörse pairs volunteer networking experts with neighbourhood initia
 in Stuttgart. This API offers the reference data and the open needs to everyone,
 and to holders of a personal token the same operations as the website.
 
-**Tokens.** Create a token on the website under *Mein Konto → API-Zugang*. It is
+**Tokens.** Create a token on the website under *Mein Konto → API-Zugang für Programme* (in English: *My account → API access for programs*). It is
 shown once; send it as `Authorization: Bearer <token>`. A token acts with the roles of
 its account (volunteer, initiative, coordinator). Cookies are never read here.
 
@@ -121,7 +121,7 @@ def build(table: RouteTable) -> dict:
                 "bearerAuth": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "A personal API token from Mein Konto → API-Zugang.",
+                    "description": "A personal API token from Mein Konto → API-Zugang für Programme (My account → API access for programs).",
                 }
             },
         },

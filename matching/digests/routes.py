@@ -15,6 +15,7 @@ from matching import digests, mail_links, matches
 from matching.digests.forms import OFF, WEEKLY, DigestSettingsForm
 from matching.extensions import csrf, db
 from matching.forms import BaseForm
+from matching.i18n import speak_as
 from matching.initiatives import assisted
 from matching.matches import passes, proposals
 from matching.matches.forms import DeclineForm, PassForm
@@ -46,6 +47,7 @@ def _person(user_id: int) -> User | None:
     user = db.session.get(User, user_id)
     if user is None or not user.is_confirmed or not user.is_active:
         return None
+    speak_as(user)  # the page in the language of the mail the link came in
     return user
 
 
@@ -89,6 +91,7 @@ def unsubscribe(token: str):
         return _link_invalid(False, "unsubscribe")
     if (other := someone_else_signed_in(user_id)) is not None:
         return other
+    speak_as(user)
     label = digests.KIND_LABELS[kind]
     if request.method == "POST":
         digests.set_enabled(db.session, user, kind, False, now=utcnow())

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from matching.extensions import db
 from matching.forms import BaseForm
+from matching.i18n import speak_as
 from matching.matches import after, calendar, meeting_mail, meetings
 from matching.matches import routes as match_pages
 from matching.matches.forms import MeetingForm, MeetingOutcomeForm
@@ -196,6 +197,7 @@ def pick_from_mail(token: str):
         or role_in(db.session, person, meeting.match) not in meetings.SIDES
     ):
         return render_template("matches/meeting_link.html", state="invalid", expired=False), 404
+    speak_as(person)  # in the language of the mail the link came in
     page = {"meeting": meeting, "match": meeting.match, "need": meeting.match.need}
     if meeting.sequence != sequence or meeting.status == MeetingStatus.CANCELLED:
         message = meetings.stale_message(meeting)

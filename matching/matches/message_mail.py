@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -31,9 +32,11 @@ def thread_url(match: Match) -> str:
     return mail.absolute_url("thread.show", match_id=match.id, _anchor="neu")
 
 
-def sender_label(message: MatchMessage) -> str:
-    """ "Vera (Expert:in)": first name and role, never more."""
-    return f"{message.author_name} ({ROLE_LABELS[message.author_role]})"
+def sender_label(message: MatchMessage) -> LazyString:
+    """ "Vera (Expert:in)": first name and role, never more; the role in the language of the
+    mail it is rendered into (built while a job runs in German, read in the reader's)."""
+    name, role = message.author_name, ROLE_LABELS[message.author_role]
+    return LazyString(lambda: f"{name} ({role})")
 
 
 def posted_notice(session: Session, author: User, match: Match, role: str) -> str:

@@ -86,7 +86,10 @@ class User(UserMixin, db.Model):
 
     @property
     def display_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        """First and last name; an erased account's stored name in the reader's language."""
+        from matching.sentences import shown  # (the models stay free of the web layer)
+
+        return shown(f"{self.first_name} {self.last_name}".strip())
 
 
 class UserRole(db.Model):

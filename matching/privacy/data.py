@@ -39,7 +39,7 @@ from matching.models import (
 )
 from matching.privacy import after_match
 
-ERASED_NAME = "Gelöschtes Konto"
+ERASED_NAME = sentences.ERASED_NAME
 
 
 def _iso(value: datetime | None) -> str | None:

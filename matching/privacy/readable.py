@@ -201,12 +201,13 @@ def sections(data: dict) -> list[Section]:
     result.append(
         Section(
             _("Initiativen, für die Sie handeln"),
-            headers=[_("Name"), _("Stadtbezirk"), _("Stadtteil"), _("Webseite")],
+            headers=[_("Name"), _("Stadtbezirk"), _("Stadtteil"), _("Beschreibung"), _("Webseite")],
             rows=[
                 [
                     i["name"],
                     _named(DISTRICT_BY_CODE, i["district"]),
                     i["sub_district"],
+                    i.get("description", ""),
                     i["website"],
                 ]
                 for i in data["initiatives"]
