@@ -194,7 +194,9 @@ def decline(token: str):
     page = {"match": match, "need": match.need}
     if match.status == MatchStatus.DECLINED:
         return render_template("digests/decline.html", state="done", **page)
-    if match.status != MatchStatus.APPROVED or match.released_at is not None:
+    if match.released_at is not None:  # passed on unanswered: said as kindly as on "Zusagen"
+        return render_template("digests/accept.html", state="released", **page), 409
+    if match.status != MatchStatus.APPROVED:
         return render_template("digests/accept.html", state="gone", **page), 409
     form = DeclineForm()
     if not form.validate_on_submit():
