@@ -146,18 +146,27 @@ def _live_match(need_id: int, profile_id: int) -> Match | None:
 # ---------------------------------------------------------------- "Zusagen"
 
 
-@bp.route("/mail/zusagen/<token>", methods=["GET", "POST"])
-def accept(token: str):
-    """ "Zusagen" from the mail that asks: GET asks, POST accepts the match."""
+def _asked(token: str):
+    """(volunteer, match, None) of an accept link (also the proof for its "Diesmal nicht"),
+    or (None, None, the page that says why the link cannot be used)."""
     try:
         user_id, match_id = mail_links.read_accept(token)
     except TokenError as exc:
-        return _link_invalid(exc.expired, "accept")
+        return None, None, _link_invalid(exc.expired, "accept")
     if (other := someone_else_signed_in(user_id)) is not None:
-        return other
+        return None, None, other
     user, match = _person(user_id), db.session.get(Match, match_id)
     if user is None or match is None or match.volunteer.user_id != user.id:
-        return _link_invalid(False, "accept")
+        return None, None, _link_invalid(False, "accept")
+    return user, match, None
+
+
+@bp.route("/mail/zusagen/<token>", methods=["GET", "POST"])
+def accept(token: str):
+    """ "Zusagen" from the mail that asks: GET asks, POST accepts the match."""
+    user, match, refused = _asked(token)
+    if refused is not None:
+        return refused
     page = {"match": match, "need": match.need, "token": token}
     if match.status in ADVISED_MATCH_STATUSES:
         return render_template("digests/accept.html", state="accepted", **page)
@@ -182,15 +191,9 @@ def accept(token: str):
 def decline(token: str):
     """ "Diesmal nicht" on the page the mail's "Zusagen" opened: GET asks (the reason is
     optional), POST declines; no log-in, the accept link's token is the proof."""
-    try:
-        user_id, match_id = mail_links.read_accept(token)
-    except TokenError as exc:
-        return _link_invalid(exc.expired, "accept")
-    if (other := someone_else_signed_in(user_id)) is not None:
-        return other
-    user, match = _person(user_id), db.session.get(Match, match_id)
-    if user is None or match is None or match.volunteer.user_id != user.id:
-        return _link_invalid(False, "accept")
+    user, match, refused = _asked(token)
+    if refused is not None:
+        return refused
     page = {"match": match, "need": match.need}
     if match.status == MatchStatus.DECLINED:
         return render_template("digests/decline.html", state="done", **page)
