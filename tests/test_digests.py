@@ -542,6 +542,7 @@ def test_offer_from_a_digest_asks_then_offers_once(client, db, offer_case, mailb
     before = snapshot(db.session)
     page = client.get(url)
     assert page.status_code == 200 and "Ja, ich biete meine Hilfe an" in text_of(page)
+    assert "Die Anfrage" in text_of(page) and "Dringlichkeit" in text_of(page)  # read it here
     assert changed_tables(before, snapshot(db.session)) == []
 
     response = post_form(client, url, {})
@@ -614,10 +615,11 @@ def test_the_approval_mail_has_the_accept_link_first_and_the_match_page(db, appr
 
 
 def test_the_accept_page_says_what_the_yes_is_for(client, db, approved):
-    """Opened from the mail on a phone, not logged in: the need's text, why this volunteer
-    was asked, and a way to read the whole need before saying yes."""
+    """Opened from the mail on a phone, not logged in: the whole need (its facts and all of
+    its text, not a link to a page without a way back), and why this volunteer was asked."""
     match, url = approved
-    match.need.description = "Wir suchen Leute für unseren Nachbarschaftstreff."
+    ending = "Das ist der letzte Satz unserer langen Beschreibung."
+    match.need.description = "Wir suchen Leute für unseren Nachbarschaftstreff. " * 12 + ending
     match.explanation = [
         {
             "name": "district",
@@ -634,10 +636,18 @@ def test_the_accept_page_says_what_the_yes_is_for(client, db, approved):
     ]
     db.session.commit()
     text = text_of(client.get(url))
-    assert "Wir suchen Leute für unseren Nachbarschaftstreff." in text
+    assert ending in text  # the whole text: it was cut after 500 characters
+    assert "Nachbarschaft Ost" in text and "Stadtbezirk" in text and "Themen" in text
     assert "Warum Sie gut passen" in text
     assert "Die Initiative ist in Ihrem Stadtbezirk Ost" in text
-    assert f'href="/anfragen/{match.need_id}"' in text
+    assert f'href="/anfragen/{match.need_id}"' not in text  # everything is here already
+
+
+def test_the_decline_page_from_the_mail_leads_back_to_the_request(client, approved):
+    _match, url = approved
+    no = url.replace("/mail/zusagen/", "/mail/absagen/")
+    page = text_of(client.get(no))
+    assert f'href="{url}"' in page and "Zurück zur Anfrage" in page
 
 
 def test_no_from_the_mail_needs_no_log_in_and_asks_first(client, db, approved):

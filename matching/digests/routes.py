@@ -194,7 +194,7 @@ def decline(token: str):
     user, match, refused = _asked(token)
     if refused is not None:
         return refused
-    page = {"match": match, "need": match.need}
+    page = {"match": match, "need": match.need, "token": token}
     if match.status == MatchStatus.DECLINED:
         return render_template("digests/decline.html", state="done", **page)
     if match.released_at is not None:  # passed on unanswered: said as kindly as on "Zusagen"
