@@ -74,6 +74,8 @@ def test_the_public_page(client, published, scene):
     assert '<th scope="row">Anfragen beraten</th><td class="num">&lt; 3</td>' in text
     assert '<th scope="row">Ost</th><td class="num">3</td>' in text
     assert '<th scope="row">Mitte</th><td class="num">&lt; 3</td>' in text
+    # For the public in plain words: what the middle value means, not the word "Median".
+    assert "Median" not in text and "die Hälfte der Anfragen war schneller" in text
     for private in ("Initiative A", "Initiative B", "Muster", "v1@", "Gut", "Anfrage</"):
         assert private not in text  # no names, no free text
 
