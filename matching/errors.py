@@ -25,6 +25,13 @@ class TransitionError(ServiceError):
     status = 409
 
 
+class ChangedMeanwhile(ServiceError):
+    """The change was made against an older version of the object (``If-Match`` in the API):
+    saving it would undo what someone saved in between."""
+
+    status = 412
+
+
 class InvalidInput(ServiceError):
     """Input that passed the form but breaks a rule (e.g. an unknown code).
 

@@ -17,7 +17,6 @@ nothing is half written. Success commits once, here, at the request's boundary.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -38,13 +37,6 @@ _MAX_ID = 2_147_483_647
 
 
 MAX_PAGE = 10_000
-
-
-def edit_fingerprint(*values: Any) -> str:
-    """A short fingerprint of what a form edits, carried by the form as it was opened: a save
-    from an older form (another window, a colleague) would undo what was saved in between.
-    Built from the edited values, not from a last-change time that jobs' bookkeeping moves."""
-    return hashlib.sha256(repr(values).encode("utf-8")).hexdigest()[:20]
 
 
 def page_number(raw: str) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from api_support import NEED_BODY, PROFILE_BODY, assert_problem, bearer, token_for
 from support import NEED_FORM, post_form
 
 from matching import needs, profiles
@@ -206,3 +207,106 @@ def test_a_profile_saved_from_an_older_form_does_not_undo_the_save_in_between(
     assert "wurde inzwischen in einem anderen Fenster geändert" in stale.get_data(as_text=True)
     db.session.refresh(profile)
     assert profile.capacity == 3
+
+
+# --- The API: ETag and If-Match ------------------------------------------------------------------
+
+
+def _api_need(db, make_initiative, make_need):
+
+    initiative, member = make_initiative()
+    need = make_need(initiative, title="Wie finden wir Leute?")
+    return need, token_for(member)
+
+
+def test_an_api_client_with_an_older_need_version_gets_412_and_changes_nothing(
+    client, db, make_initiative, make_need
+):
+    """PUT replaces the whole need: a client that read it before a colleague's edit would undo
+    that edit. With If-Match (the ETag of GET) the service refuses it under its row lock."""
+
+    need, secret = _api_need(db, make_initiative, make_need)
+    url = f"/api/v1/initiative/needs/{need.id}"
+    first = client.get(url, headers=bearer(secret))
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and etag.startswith('"') and etag.endswith('"')
+
+    colleague = client.put(
+        url,
+        json={**NEED_BODY, "title": "Titel der Kollegin"},
+        headers=bearer(secret, **{"If-Match": etag}),
+    )
+    assert colleague.status_code == 200
+    assert colleague.headers["ETag"] != etag  # the new version, for the next change
+
+    stale = client.put(
+        url,
+        json={**NEED_BODY, "title": "Alter Stand"},
+        headers=bearer(secret, **{"If-Match": etag}),
+    )
+    body = assert_problem(stale, 412, "precondition-failed")
+    assert "inzwischen geändert" in body["detail"]
+    assert _reread(db, need.id).title == "Titel der Kollegin"
+
+    current = client.get(url, headers=bearer(secret)).headers["ETag"]
+    assert current == colleague.headers["ETag"]
+    again = client.put(
+        url,
+        json={**NEED_BODY, "title": "Neu gelesen"},
+        headers=bearer(secret, **{"If-Match": f'"x", {current}'}),
+    )
+    assert again.status_code == 200 and _reread(db, need.id).title == "Neu gelesen"
+
+
+@pytest.mark.parametrize(
+    ("if_match", "status"),
+    [(None, 200), ("*", 200), ('W/"{v}"', 412), ('"kaputt"', 412), ("", 412)],
+)
+def test_if_match_on_a_need_follows_http(client, db, make_initiative, make_need, if_match, status):
+    """No header: replaced as before. "*": any version of an existing need. A weak tag never
+    matches for a change (RFC 9110 13.1.1), nor a version that never was."""
+
+    need, secret = _api_need(db, make_initiative, make_need)
+    url = f"/api/v1/initiative/needs/{need.id}"
+    version = client.get(url, headers=bearer(secret)).headers["ETag"].strip('"')
+    headers = {} if if_match is None else {"If-Match": if_match.format(v=version)}
+    response = client.put(
+        url, json={**NEED_BODY, "title": "Geändert"}, headers=bearer(secret, **headers)
+    )
+    assert response.status_code == status
+    assert (_reread(db, need.id).title == "Geändert") == (status == 200)
+
+
+def test_an_api_client_with_an_older_profile_version_gets_412_and_changes_nothing(
+    client, db, make_volunteer
+):
+
+    profile = make_volunteer(first_name="Vera")
+    secret = token_for(profile.user)
+    url = "/api/v1/volunteer/profile"
+    etag = client.get(url, headers=bearer(secret)).headers["ETag"]
+    phone = client.put(
+        url,
+        json={**PROFILE_BODY, "capacity": 2, "phone": "0711 123456"},
+        headers=bearer(secret, **{"If-Match": etag}),
+    )
+    assert phone.status_code == 200 and phone.headers["ETag"] != etag
+    stale = client.put(
+        url, json={**PROFILE_BODY, "capacity": 1}, headers=bearer(secret, **{"If-Match": etag})
+    )
+    assert_problem(stale, 412, "precondition-failed")
+    db.session.expire_all()
+    stored = db.session.get(VolunteerProfile, profile.id)
+    assert stored.capacity == 2 and stored.user.phone == "0711 123456"
+
+
+def test_if_match_for_a_profile_that_does_not_exist_yet_is_412(client, db, make_user):
+
+    user = make_user("neu@example.org", roles=(Role.VOLUNTEER,))
+    secret = token_for(user)
+    response = client.put(
+        "/api/v1/volunteer/profile", json=PROFILE_BODY, headers=bearer(secret, **{"If-Match": "*"})
+    )
+    assert_problem(response, 412, "precondition-failed")
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id).volunteer_profile is None

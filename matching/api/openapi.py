@@ -59,6 +59,7 @@ RESPONSE_NAMES = {
     "forbidden": "Forbidden",
     "not-found": "NotFound",
     "conflict": "Conflict",
+    "precondition-failed": "PreconditionFailed",
     "too-large": "TooLarge",
     "unsupported-media-type": "UnsupportedMediaType",
     "invalid-input": "InvalidInput",
@@ -86,6 +87,19 @@ OTHER_HEADERS = {
         "description": "Seconds to wait before trying again.",
         "schema": {"type": "string"},
     },
+    "ETag": {
+        "description": "The object's version; send it back as `If-Match` when you change it.",
+        "schema": {"type": "string"},
+    },
+}
+# On every change that can be refused as made against an older version (412).
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The `ETag` of the version you read: the change is made only if the object "
+    "is still that version (else 412, and nothing changes). Without it the change is made.",
+    "schema": {"type": "string"},
 }
 
 
@@ -161,7 +175,9 @@ def _operation(ep: Endpoint, refs: dict) -> dict:
         "operationId": ep.operation_id,
         "summary": ep.summary,
         "tags": [ep.tag],
-        "parameters": _path_parameters(ep) + _query_parameters(ep),
+        "parameters": _path_parameters(ep)
+        + _query_parameters(ep)
+        + ([IF_MATCH] if 412 in ep.problems else []),
         "responses": _responses(ep, refs),
         "security": [] if ep.access is PUBLIC else [{"bearerAuth": []}],
     }

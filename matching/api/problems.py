@@ -70,6 +70,13 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             _l("Im jetzigen Zustand nicht möglich"),
             "The object is not in a state that allows this step (any more).",
         ),
+        ProblemType(
+            "precondition-failed",
+            412,
+            _l("Inzwischen geändert"),
+            "If-Match names an older version: someone changed the object since it was read. "
+            "GET it again (its ETag is the current version) and repeat the change.",
+        ),
         ProblemType("too-large", 413, _l("Anfrage zu groß"), "The body is larger than the limit."),
         ProblemType(
             "unsupported-media-type",
@@ -105,7 +112,7 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
 }
 _BY_STATUS = {t.status: t for t in reversed(PROBLEM_TYPES.values())}
 
-SERVICE_DETAIL_STATUSES = (403, 409, 422)
+SERVICE_DETAIL_STATUSES = (403, 409, 412, 422)
 
 # German wording for pydantic's error types; the ctx values fill the placeholders.
 FIELD_MESSAGES = {

@@ -325,10 +325,35 @@ def _own_profile(user: User) -> VolunteerProfile:
     access=VOLUNTEER,
     response=Profile,
     problems=(403, 404),
+    headers=("ETag",),
 )
 def get_profile(user: User):
-    """The caller's own volunteer profile and its review state."""
-    return present.profile(_own_profile(user), user)
+    """The caller's own volunteer profile and its review state.
+
+    The `ETag` header is the profile's version: send it as `If-Match` with `PUT` so that the
+    change is refused (412) if the profile was changed in between.
+    """
+    profile = _own_profile(user)
+    return present.profile(profile, user), _etag(profiles.profile_version(profile))
+
+
+def _etag(version: str) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}
+
+
+def _expected_version(current: str | None) -> str | None:
+    """The version an `If-Match` header asks the service to find under its row lock: None
+    without the header, or with "*" and an existing object (RFC 9110, 13.1.1)."""
+    if "If-Match" not in request.headers:
+        return None
+    wanted = request.if_match
+    if current is None:
+        raise ApiProblem("precondition-failed")
+    if wanted.star_tag:
+        return None
+    if wanted.contains(current):
+        return current
+    return next(iter(wanted), "")  # an older version, or only weak tags: refused
 
 
 @table.endpoint(
@@ -338,14 +363,18 @@ def get_profile(user: User):
     access=VOLUNTEER,
     body=ProfileIn,
     response=Profile,
-    problems=(403, 422),
+    problems=(403, 412, 422),
+    headers=("ETag",),
 )
 def put_profile(user: User, body: ProfileIn):
     """Create or replace the caller's profile.
 
     A new profile, or a change to expertise, districts, languages or bio, goes to the
-    coordinators for approval again (`status` becomes `pending`).
+    coordinators for approval again (`status` becomes `pending`). With `If-Match` (the `ETag`
+    of `GET`), the profile is replaced only if it is still that version; else 412.
     """
+    current = user.volunteer_profile
+    expected = _expected_version(profiles.profile_version(current) if current else None)
     data = profiles.ProfileInput(
         levels=body.levels.model_dump(),
         districts=list(body.districts),
@@ -357,9 +386,11 @@ def put_profile(user: User, body: ProfileIn):
         bio=body.bio,
         phone=body.phone,
     )
-    saved, _waiting = profiles.save_profile(db.session, user, data, now=utcnow())
+    saved, _waiting = profiles.save_profile(
+        db.session, user, data, now=utcnow(), expected_version=expected
+    )
     db.session.commit()
-    return present.profile(saved, user)
+    return present.profile(saved, user), _etag(profiles.profile_version(saved))
 
 
 @table.endpoint(
@@ -525,10 +556,16 @@ def create_need(user: User, body: NewNeed):
     access=INITIATIVE,
     response=OwnNeed,
     problems=(403, 404),
+    headers=("ETag",),
 )
 def get_own_need(user: User, need_id: int):
-    """One need of the caller's initiative, in any state."""
-    return present.own_need(_managed_need(user, need_id))
+    """One need of the caller's initiative, in any state.
+
+    The `ETag` header is the need's version: send it as `If-Match` with `PUT` so that the
+    change is refused (412) if someone changed the need in between.
+    """
+    need = _managed_need(user, need_id)
+    return present.own_need(need), _etag(needs.need_version(need))
 
 
 @table.endpoint(
@@ -538,14 +575,19 @@ def get_own_need(user: User, need_id: int):
     access=INITIATIVE,
     body=NeedIn,
     response=OwnNeed,
-    problems=(403, 404, 409, 422),
+    problems=(403, 404, 409, 412, 422),
+    headers=("ETag",),
 )
 def update_need(user: User, need_id: int, body: NeedIn):
-    """Replace the content of a draft or open need."""
+    """Replace the content of a draft or open need. With `If-Match` (the `ETag` of `GET`),
+    only if the need is still that version; else 412 and nothing changes."""
     need = _managed_need(user, need_id)
-    needs.update_need(db.session, user, need, _need_input(body), now=utcnow())
+    expected = _expected_version(needs.need_version(need))
+    needs.update_need(
+        db.session, user, need, _need_input(body), now=utcnow(), expected_version=expected
+    )
     db.session.commit()
-    return present.own_need(need)
+    return present.own_need(need), _etag(needs.need_version(need))
 
 
 def _need_step(user: User, need_id: int, action: str, reason: str = "") -> OwnNeed:

@@ -28,7 +28,7 @@ from matching.models import (
 from matching.needs import clocks, phases
 from matching.permissions import acts_for_initiative, can_manage_need, is_coordinator
 from matching.reference import PHASES, URGENCIES
-from matching.views import edit_fingerprint, perform, refused_status, require_valid_post
+from matching.views import perform, refused_status, require_valid_post
 
 bp = Blueprint("initiatives", __name__)
 # Ids above int4 (PostgreSQL SERIAL) never exist; "max" makes the router answer 404 for them
@@ -186,17 +186,7 @@ def edit_need(need_id: int):
         flash(_("Nur Entwürfe und offene Anfragen können bearbeitet werden."), "error")
         return redirect(url_for("needs.detail", need_id=need_id))
     form = NeedForm(obj=need)
-    current = edit_fingerprint(
-        need.title,
-        need.description,
-        sorted(need.phases),
-        need.district,
-        need.language,
-        sorted(need.formats),
-        need.urgency,
-        need.experts_wanted,
-        need.expires_on,
-    )
+    current = needs.need_version(need)
     if request.method == "GET":
         form.phases.data = list(need.phases)
         form.formats.data = sorted(need.formats)

@@ -9,6 +9,7 @@ from matching.needs.lifecycle import (  # noqa: F401
     NeedInput,
     change_status,
     create_need,
+    need_version,
     not_open,
     refused_from,
     update_need,

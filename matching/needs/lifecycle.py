@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from matching import audit, limits
 from matching.database import lock_row
-from matching.errors import InvalidInput, PermissionDenied, TransitionError
+from matching.errors import ChangedMeanwhile, InvalidInput, PermissionDenied, TransitionError
 from matching.matches import autorun
 from matching.models import (
     EDITABLE_NEED_STATUSES,
@@ -37,6 +37,7 @@ from matching.reference import (
     URGENCY_CODES,
 )
 from matching.text import looks_blank
+from matching.versions import content_version
 
 S = NeedStatus
 # A need in one of these has ended: nobody is searched or asked for it any more.
@@ -279,15 +280,45 @@ def create_need(
     return need
 
 
+def need_version(need: Need) -> str:
+    """A fingerprint of what an edit changes: the edit form carries it as it was opened, and
+    the API hands it out as the ETag, so a save from an older copy is noticed."""
+    return content_version(
+        need.title,
+        need.description,
+        sorted(need.phases),
+        need.district,
+        need.language,
+        sorted(need.formats),
+        need.urgency,
+        need.experts_wanted,
+        need.expires_on,
+    )
+
+
+NEED_CHANGED_MEANWHILE = _l(
+    "Diese Anfrage wurde inzwischen geändert. Bitte laden Sie sie neu und ändern Sie sie dann."
+)
+
+
 def update_need(
-    session: Session, actor: User, need: Need, data: NeedInput, *, now: datetime
+    session: Session,
+    actor: User,
+    need: Need,
+    data: NeedInput,
+    *,
+    now: datetime,
+    expected_version: str | None = None,
 ) -> Need:
-    """Change a draft or open need's content."""
+    """Change a draft or open need's content; with ``expected_version`` (see
+    ``need_version``) only if nobody changed it since that version was read."""
     lock_row(session, need)
     if not can_manage_need(session, actor, need):
         raise PermissionDenied(_l("Sie dürfen diese Anfrage nicht ändern."))
     if need.status not in EDITABLE_NEED_STATUSES:
         raise TransitionError(_l("Nur Entwürfe und offene Anfragen können bearbeitet werden."))
+    if expected_version is not None and expected_version != need_version(need):
+        raise ChangedMeanwhile(NEED_CHANGED_MEANWHILE)
     _validate(data, now.date())
     asked = _asked_or_advising(session, need)
     if data.experts_wanted < asked:

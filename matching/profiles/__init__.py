@@ -6,6 +6,7 @@ from matching.profiles.lifecycle import (  # noqa: F401
     PAUSE_TOO_FAR,
     ProfileInput,
     approve_profile,
+    profile_version,
     return_profile,
     save_profile,
 )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from matching import audit, limits
 from matching.database import lock_row
-from matching.errors import InvalidInput, PermissionDenied, TransitionError
+from matching.errors import ChangedMeanwhile, InvalidInput, PermissionDenied, TransitionError
 from matching.matches import autorun
 from matching.models import (
     ProfileStatus,
@@ -33,6 +33,7 @@ from matching.reference import (
     PHASE_CODES,
 )
 from matching.text import is_phone_number, looks_blank
+from matching.versions import content_version
 
 PHONE_MESSAGE = _l("Bitte nur Ziffern, Leerzeichen und + ( ) / -.")
 P = ProfileStatus
@@ -103,18 +104,51 @@ def _fingerprint(profile: VolunteerProfile) -> tuple:
     )
 
 
+def profile_version(profile: VolunteerProfile) -> str:
+    """A fingerprint of what the profile form edits (see ``matching.versions``)."""
+    return content_version(
+        sorted(profile.level_by_phase.items()),
+        sorted(profile.districts),
+        profile.whole_city,
+        sorted(profile.languages),
+        sorted(profile.formats),
+        profile.capacity,
+        profile.paused_until,
+        profile.bio,
+        profile.user.phone,
+    )
+
+
+PROFILE_CHANGED_MEANWHILE = _l(
+    "Ihr Profil wurde inzwischen geändert. Bitte laden Sie es neu und ändern Sie es dann."
+)
+
+
 def save_profile(
-    session: Session, actor: User, data: ProfileInput, *, now: datetime
+    session: Session,
+    actor: User,
+    data: ProfileInput,
+    *,
+    now: datetime,
+    expected_version: str | None = None,
 ) -> tuple[VolunteerProfile, bool]:
     """Create or update the actor's own profile; returns it and whether it now waits for approval.
 
     A new profile, or an approved one whose expertise, districts, languages or text changed,
-    goes (back) to the coordinators. Capacity, pause, formats and phone change at once.
+    goes (back) to the coordinators. Capacity, pause, formats and phone change at once. With
+    ``expected_version`` (see ``profile_version``) only if the profile exists and nobody
+    changed it since that version was read.
     """
     if not actor.has_role(Role.VOLUNTEER):
         raise PermissionDenied(_l("Nur Expert:innen haben ein Profil."))
-    _validate(data, now.date())
     profile = actor.volunteer_profile
+    if profile is not None:
+        lock_row(session, profile)
+    if expected_version is not None and (
+        profile is None or expected_version != profile_version(profile)
+    ):
+        raise ChangedMeanwhile(PROFILE_CHANGED_MEANWHILE)
+    _validate(data, now.date())
     created = profile is None
     if profile is None:
         profile = VolunteerProfile(user=actor, created_at=now)

@@ -18,7 +18,7 @@ from matching.models import Match, MatchStatus, Need, ProfileStatus, Role, utcno
 from matching.needs import clocks, queries
 from matching.profiles.forms import ProfileForm
 from matching.reference import DISTRICTS, LEVELS, PHASES, RINGS
-from matching.views import edit_fingerprint, perform, refused_status
+from matching.views import perform, refused_status
 
 bp = Blueprint("profiles", __name__)
 
@@ -49,21 +49,7 @@ def profile():
     if current is None and not form.is_submitted():
         form.languages.data = ["de"]
         form.formats.data = ["in_person", "phone"]
-    last_change = (
-        edit_fingerprint(
-            sorted(current.level_by_phase.items()),
-            sorted(current.districts),
-            current.whole_city,
-            sorted(current.languages),
-            sorted(current.formats),
-            current.capacity,
-            current.paused_until,
-            current.bio,
-            current_user.phone,
-        )
-        if current
-        else ""
-    )
+    last_change = profiles.profile_version(current) if current else ""
     if not form.is_submitted():
         form.seen.data = last_change
     elif form.seen.data and form.seen.data != last_change:
