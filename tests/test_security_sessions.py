@@ -69,13 +69,17 @@ def test_log_out_here_keeps_the_other_devices(app, client, db, erika, auth):
 
 
 def test_everywhere_ends_every_session_this_one_included(app, client, db, erika):
+    """And every API token: one made on the lost device would keep working otherwise."""
     other = second_device(app, "erika@example.org")
     thief = copy_of(app, client)
+    secret = token_for(erika)
+    assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 200
 
     response = post_form(client, "/konto/ueberall-abmelden", {}, token_from="/konto")
 
     assert response.status_code == 302
     assert not logged_in(client) and not logged_in(other) and not logged_in(thief)
+    assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 401
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Sie sind jetzt auf allen Geräten abgemeldet." in page
 

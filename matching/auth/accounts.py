@@ -109,9 +109,11 @@ def set_password(
 
 
 def end_all_sessions(session: Session, user: User, now: datetime) -> None:
-    """ "Überall abmelden": every session of the user ends, on every device."""
+    """ "Überall abmelden": every session of the user ends, on every device, and every API
+    token: a lost device, or someone else's, may have been used to make one."""
     user.session_version += 1
     sessions.end_all(session, user)
+    api_tokens.revoke_all(session, user, now=now)
     audit.record(session, user, "account.logout_everywhere", "user", user.id, now=now)
 
 
