@@ -102,3 +102,33 @@ def test_the_initiative_sees_a_match_from_the_coordinations_yes_on(
     api = client.get(f"/api/v1/matches/{match.id}", headers=bearer(token_for(member)))
     assert api.status_code == 200
     assert api.get_json()["id"] == match.id
+
+
+@pytest.mark.parametrize(
+    ("steps", "who", "asks"),
+    [
+        (("approve",), "volunteer", True),
+        (("approve",), "member", False),
+        (("approve",), "coordinator", False),
+        ((), "volunteer", False),
+        (("approve", "decline"), "volunteer", False),
+        (("approve", "accept"), "volunteer", False),
+    ],
+)
+def test_the_decline_question_is_only_for_the_asked_expert(
+    client, db, auth, scene, steps, who, asks
+):
+    """ "Beratung nicht übernehmen … Absagen" was shown to the initiative, the coordination and
+    the expert of a match that did not wait for an answer; sending it was refused."""
+    coordinator, member, volunteer, _need = scene
+    match = _match(db, scene, steps)
+    email = {"volunteer": volunteer.user.email, "member": member.email}.get(who, coordinator.email)
+    auth.login(email)
+    response = client.get(f"/vermittlungen/{match.id}/absagen")
+    if asks:
+        assert response.status_code == 200 and "Absagen" in response.get_data(as_text=True)
+    else:
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"/vermittlungen/{match.id}")
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "Absagen kann hier nur" in page or "wartet nicht (mehr) auf Ihre Antwort" in page

@@ -271,3 +271,32 @@ def test_reminder_without_a_question_says_nothing_of_it(db, scene):
     tasks.remind_unanswered(db.session, NOW)
     [reminder] = mails(db, "match_reminder")
     assert "Frage" not in reminder.text_body
+
+
+def test_a_message_refused_where_no_form_is_shown_says_why(client, db, auth, scene):
+    """A message sent to a thread nobody may write in (an old tab, a forged form) was refused
+    with 422 and a page that said only "Noch keine Nachrichten": the reason sat at a form
+    the page does not show."""
+    from matching import matches
+
+    matches.change_status(
+        db.session, scene.coordinator, scene.match, "cancel", now=NOW, reason="Test"
+    )
+    db.session.commit()
+    auth.login("vera@example.org")
+    response = post_form(client, thread_url(scene), {"body": "Noch da?"})
+    assert response.status_code == 422
+    page = unescape(response.get_data(as_text=True))
+    assert 'role="alert"' in page and "beendet" in page
+    assert stored(db) == 0
+
+
+def test_a_proposal_thread_says_when_writing_opens(
+    client, db, auth, make_user, make_volunteer, make_initiative, make_need
+):
+    proposal = build_scene(
+        db, make_user, make_volunteer, make_initiative, make_need, status="proposed"
+    )
+    auth.login("koo@example.org")
+    page = client.get(f"/vermittlungen/{proposal.match.id}/nachrichten").get_data(as_text=True)
+    assert "sobald die Koordination die Vermittlung freigegeben hat" in page

@@ -20,6 +20,7 @@ from matching.models import (
     Need,
     NeedStatus,
     Role,
+    ThreadRole,
     utcnow,
 )
 from matching.needs import clocks, phases
@@ -94,7 +95,19 @@ def accept(match_id: int):
 @bp.route("/vermittlungen/<id:match_id>/absagen", methods=["GET", "POST"])
 @login_required
 def decline(match_id: int):
-    match, _part = participant_match(match_id)
+    """The expert's "Diesmal nicht" while asked: GET asks (the reason is optional), POST
+    declines. Anyone else, or a match that no longer waits for an answer, is led back."""
+    match, part = participant_match(match_id)
+    if request.method == "GET" and (
+        part != ThreadRole.VOLUNTEER or match.status != MatchStatus.APPROVED
+    ):
+        flash(
+            _("Absagen kann hier nur die gefragte Expert:in.")
+            if part != ThreadRole.VOLUNTEER
+            else _("Diese Vermittlung wartet nicht (mehr) auf Ihre Antwort."),
+            "info",
+        )
+        return redirect(url_for("matches.detail", match_id=match.id))
     form = DeclineForm()
     if form.validate_on_submit():
         return _act(

@@ -26,7 +26,8 @@ def participant_match(match_id: int) -> tuple[Match, str]:
     return match, role
 
 
-def _page(match: Match, role: str, form: MessageForm, status: int = 200):
+def _page(match: Match, role: str, form: MessageForm, status: int = 200, refused=None):
+    """``refused``: why a message sent now was not taken, said where no form is shown."""
     return (
         render_template(
             "matches/thread.html",
@@ -39,6 +40,7 @@ def _page(match: Match, role: str, form: MessageForm, status: int = 200):
             form=form,
             may_write=messages.may_write(db.session, current_user, match),
             erased=messages.ERASED,
+            refused=refused,
         ),
         status,
     )
@@ -56,7 +58,7 @@ def show(match_id: int):
         )
         if isinstance(posted, Refused):
             form.body.errors = [posted.message]
-            return _page(match, role, form, 422)
+            return _page(match, role, form, 422, refused=posted.message)
         flash(message_mail.posted_notice(db.session, current_user, match, role), "success")
         return redirect(url_for("thread.show", match_id=match.id, _anchor="neu"))
     return _page(match, role, form, 422 if form.errors else 200)
