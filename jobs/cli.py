@@ -42,7 +42,7 @@ LABELS = {
     "needs_open": "offene Anfragen",
     "needs_covered": "davon mit neuem Vorschlag",
     "experts_proposed": "vorgeschlagen",
-    "mean_score": "mittlere Passung",
+    "mean_score": "mittlere Übereinstimmung",
     "requests": "Anstöße durch Änderungen",
     "unchanged_since": "unverändert seit",
     "proposals": "Vorschläge",

@@ -273,3 +273,19 @@ def test_a_new_initiative_chooses_its_district_rather_than_getting_the_first(
     skipped = post_form(client, "/initiative", {"name": "Repair-Café", "district": ""})
     assert skipped.status_code == 422
     assert "Bitte wählen Sie einen Stadtbezirk." in Page.of(skipped).error_summary
+
+
+def test_the_fit_has_one_name_everywhere():
+    """Pages, mails and job summaries call a pair's fit "Übereinstimmung"; the summary of a
+    proposal run still said "mittlere Passung"."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    from jobs import cli
+
+    root = Path(__file__).resolve().parents[1]
+    with open(root / "matching/translations/messages.pot", "rb") as catalog:
+        said = [str(m.id) for m in read_po(catalog) if m.id]
+    said += [str(label) for label in cli.LABELS.values()]
+    assert said and not [text for text in said if "Passung" in text]
