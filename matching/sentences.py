@@ -18,6 +18,7 @@ CLOSED = "Die Initiative hat die Anfrage abgeschlossen."
 EXPIRED = "Die Anfrage ist abgelaufen."
 ACCOUNT_ERASED = "Konto gelöscht."
 NEED_CHANGED = "Die Anfrage wurde geändert und passt nicht mehr."
+VOLUNTEER_PAUSED = "Die Expert:in macht gerade eine Pause."
 # The name an erased account keeps, shown wherever its name was.
 ERASED_NAME = "Gelöschtes Konto"
 
@@ -30,6 +31,7 @@ _SHOWN = {
     EXPIRED: _l("Die Anfrage ist abgelaufen."),
     ACCOUNT_ERASED: _l("Konto gelöscht."),
     NEED_CHANGED: _l("Die Anfrage wurde geändert und passt nicht mehr."),
+    VOLUNTEER_PAUSED: _l("Die Expert:in macht gerade eine Pause."),
     ERASED_NAME: _l("Gelöschtes Konto"),
 }
 

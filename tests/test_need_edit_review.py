@@ -268,3 +268,51 @@ def test_an_edit_that_ends_two_waiting_offers_of_a_need_whose_place_is_taken_goe
     db.session.commit()
     db.session.refresh(need)
     assert need.district == "zuffenhausen"
+
+
+def test_a_pause_ends_the_engines_waiting_proposals_and_keeps_the_own_offers(
+    db, make_volunteer, make_initiative, make_need
+):
+    """A proposal of a volunteer who has begun a pause cannot be approved until it is over,
+    and its need waited for nobody: the engine's proposals end when the pause is saved (the
+    next run looks for someone else; the pair is not excluded later). An offer the volunteer
+    made stays for the coordinators, whose queue shows the pause."""
+    from dataclasses import replace
+
+    from matching import profiles, sentences
+
+    initiative, _member = make_initiative(district="ost")
+    asked, offered = make_need(initiative, district="ost"), make_need(initiative, district="ost")
+    volunteer = make_volunteer("pause@example.org", districts=("ost",), capacity=3)
+    db.session.commit()
+    proposal = matches.create_match(
+        db.session, None, asked, volunteer, origin=MatchOrigin.ENGINE, now=utcnow()
+    )
+    offer = proposals.offer_help(db.session, volunteer.user, offered, volunteer, utcnow())
+    db.session.commit()
+    mails_before = db.session.query(OutboxMessage).count()
+    current = profiles.ProfileInput(
+        levels=dict(volunteer.level_by_phase),
+        districts=sorted(volunteer.districts),
+        whole_city=volunteer.whole_city,
+        languages=sorted(volunteer.languages),
+        formats=sorted(volunteer.formats),
+        capacity=volunteer.capacity,
+        paused_until=None,
+        bio=volunteer.bio,
+        phone=volunteer.user.phone,
+    )
+
+    profiles.save_profile(db.session, volunteer.user, current, now=utcnow())  # no pause
+    db.session.commit()
+    assert proposal.status == MatchStatus.PROPOSED
+
+    pause = replace(current, paused_until=utcnow().date() + timedelta(days=14))
+    profiles.save_profile(db.session, volunteer.user, pause, now=utcnow())
+    db.session.commit()
+    db.session.refresh(proposal)
+    db.session.refresh(offer)
+    assert proposal.status == MatchStatus.CANCELLED
+    assert proposal.reason == sentences.VOLUNTEER_PAUSED
+    assert offer.status == MatchStatus.PROPOSED
+    assert db.session.query(OutboxMessage).count() == mails_before  # nobody knew of it

@@ -675,6 +675,31 @@ def rescore_waiting(session: Session, need: Need, now: datetime) -> None:
             )
 
 
+def end_waiting_for_a_pause(session: Session, profile: VolunteerProfile, now: datetime) -> int:
+    """The volunteer has begun a pause: the engine's proposals of them still waiting for the
+    coordinators end (approving them is refused until the pause is over, and their needs
+    would wait for nobody), so the next run looks for someone else. A volunteer's own offer
+    stays for the coordinators, whose queue shows the pause. Returns how many ended."""
+    if profile.paused_until is None or profile.paused_until <= now.date():
+        return 0
+    waiting = session.scalars(
+        select(Match)
+        .where(
+            Match.volunteer_id == profile.id,
+            Match.status == MatchStatus.PROPOSED,
+            Match.origin == MatchOrigin.ENGINE,
+        )
+        .order_by(Match.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for match in waiting:
+        matches.change_status(
+            session, None, match, "cancel", now=now, reason=sentences.VOLUNTEER_PAUSED
+        )
+    return len(waiting)
+
+
 def offer_help(session: Session, actor: User, need: Need, profile: VolunteerProfile, now: datetime):
     """A volunteer's "Ich kann helfen": a proposal with the engine's score and reasons."""
     fit = score_pair(session, need, profile, now)
