@@ -5,9 +5,15 @@ costing ``load_penalty * (k - 1)``; as these costs rise, the solver fills the
 slots in order, which is exactly the convex cost ``load_penalty * n(n-1)/2``.
 Volunteer → need unit arcs cost ``-score``; need → sink arcs carry ``wanted``.
 A free source → sink bypass takes whatever supply is not worth sending, so a
-pair is only used when it raises the objective. OR-tools needs integer costs:
+pair is only used when it raises the objective. The solver needs integer costs:
 scores are divided by the best score and scaled by about 1e12, which keeps the
 rounding error relative to the optimum (the optimum is at least the best score).
+
+The flow is solved by LEMON's network simplex (the ``pylmcf`` package), which takes
+costs of at least 0 only. Every unit of supply leaves the source either by the bypass
+or by a slot, a volunteer and one pair: adding the scale to the cost of every pair and
+of the bypass adds the same to every unit's path, so the optimal flows are those of
+the costs above (node potentials of -scale on the needs and the sink, in other words).
 """
 
 from __future__ import annotations
@@ -277,15 +283,19 @@ class Network(NamedTuple):
 
     def edge_costs(self, score: np.ndarray) -> np.ndarray:
         """Integer costs of edges with these scores, exactly as the network's own."""
-        costs: np.ndarray = -np.rint(score / self.best * self.scale).astype(np.int64)
-        return costs
+        return _pair_costs(score, self.best, self.scale)
+
+
+def _pair_costs(score: np.ndarray, best: float, scale: int) -> np.ndarray:
+    """Integer costs of pairs: -score / best * scale, rounded, and not below -scale (which
+    floating point may overstep by a unit when the scale is no power of 2)."""
+    costs: np.ndarray = np.maximum(-np.rint(score / best * scale).astype(np.int64), -scale)
+    return costs
 
 
 def cost_scale(nodes: int) -> int:
-    """The integer cost scale for a network of this many nodes.
-
-    OR-tools multiplies costs by the node count + 1 and refuses what could overflow.
-    """
+    """The integer cost scale for a network of this many nodes: node potentials are path
+    lengths of up to ``nodes`` arcs, and stay far below 2**63 (``pricing`` adds them)."""
     return min(_SCALE, _INT64_MAX // (16 * (nodes + 1)))
 
 
@@ -304,9 +314,8 @@ def flow_network(
     ``nodes`` and ``best`` fix the cost scale (by default this network's node count and best
     score), so that a network over part of the edges has the very costs of the whole one.
     """
-    # Imported here: OR-tools takes a third of a second to load, which the web
-    # processes importing the engine for scoring should not pay.
-    from ortools.graph.python import min_cost_flow
+    # Imported here: the web processes import the engine for scoring, not for flows.
+    from pylmcf import pylmcf_cpp
 
     vol, vols = _compact(vol, slots.size)
     need, needs = _compact(need, wanted.size)
@@ -327,27 +336,31 @@ def flow_network(
         [first_vol + slot_vol, first_need + need, np.full(needs.size, sink), [sink]]
     ).astype(np.int64)
     caps = np.concatenate([np.ones(slot_vol.size + vol.size, np.int64), wanted, [supply]])
-    scale = cost_scale(first_need + needs.size if nodes is None else nodes)
+    n_nodes = first_need + needs.size
+    scale = cost_scale(n_nodes if nodes is None else nodes)
+    # The solver's total cost must stay well inside int64: every unit of supply costs at
+    # most twice the scale, its shifted pair and its slot (a slot worth filling costs less
+    # than the best score, ``_worthwhile_slots``).
+    scale = min(scale, _INT64_MAX // (8 * (supply + 1)))
     best = float(score.max()) if best is None else best
     edges = slice(slot_vol.size, slot_vol.size + vol.size)
-    while True:
-        costs = np.concatenate(
-            [
-                np.rint(penalty * slot_rank / best * scale),
-                -np.rint(score / best * scale),
-                np.zeros(needs.size + 1),  # need -> sink, and the free bypass
-            ]
-        ).astype(np.int64)
-        flow = min_cost_flow.SimpleMinCostFlow()
-        flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-        flow.set_nodes_supplies(np.array([source, sink]), np.array([supply, -supply]))
-        status = flow.solve()
-        if status == flow.OPTIMAL:
-            flows = flow.flows(np.arange(tails.size))
-            return Network(tails, heads, caps, costs, flows, edges, vols, needs, best, scale)
-        if status != flow.BAD_COST_RANGE or scale < 2**20:
-            raise RuntimeError(f"min-cost flow failed with status {status}")
-        scale >>= 10  # potentials overflowed: retry coarser
+    costs = np.concatenate(  # in int64 throughout: a float holds 53 bits only
+        [
+            np.rint(penalty * slot_rank / best * scale).astype(np.int64),
+            _pair_costs(score, best, scale),
+            np.zeros(needs.size + 1, np.int64),  # need -> sink, and the free bypass
+        ]
+    )
+    shifted = costs.copy()  # at least 0, the same optimal flows (see the module's note)
+    shifted[edges] += scale
+    shifted[-1] = scale
+    supplies = np.zeros(n_nodes, np.int64)
+    supplies[source], supplies[sink] = supply, -supply
+    try:
+        flows = np.asarray(pylmcf_cpp.lmcf(supplies, tails, heads, caps, shifted), np.int64)
+    except (RuntimeError, ValueError, OverflowError) as error:
+        raise RuntimeError(f"min-cost flow failed: {error}") from error
+    return Network(tails, heads, caps, costs, flows, edges, vols, needs, best, scale)
 
 
 def _drop_unprofitable(

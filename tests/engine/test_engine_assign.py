@@ -246,14 +246,22 @@ def test_bad_input_raises_value_error(position, bad, message):
         assign(*args)
 
 
-def test_retries_with_a_coarser_scale_when_the_solver_refuses_the_costs(monkeypatch):
+def test_the_cost_scale_keeps_the_solvers_sums_inside_int64(monkeypatch):
+    """However fine the wanted scale, the costs are clipped so that path lengths and the
+    total cost fit in int64 (the solver checks nothing of the kind itself)."""
     from matching.engine import assignment
 
-    # Pretend int64 were huge: the first scale is then too big for OR-tools' cost check.
-    monkeypatch.setattr(assignment, "_INT64_MAX", 2**80)
     monkeypatch.setattr(assignment, "_SCALE", 2**62)
-    edges = [(1, 10, 1.0), (1, 11, 0.9), (2, 10, 0.9)]
-    assert assign(edges, {1: 1, 2: 1}, {10: 1, 11: 1}) == [(1, 11), (2, 10)]
+    edges = [(1, 10, 1.0), (1, 11, 0.9), (2, 10, 0.9), (3, 11, 0.5)]
+    capacity = {1: 10**6, 2: 1, 3: 10**6}  # huge supply: many slots from the source
+    assert assign(edges, capacity, {10: 1, 11: 1}) == [(1, 10), (1, 11)]  # 1.9 beats 1.8
+    vol, need = np.array([0, 0, 1]), np.array([0, 1, 0])
+    network = assignment.flow_network(
+        vol, need, np.array([1.0, 0.9, 0.9]), np.array([2, 1]), np.array([1, 1]), 0.01
+    )
+    supply = int(network.caps[-1])
+    assert network.scale * 2 * (supply + 1) < 2**63 // 4
+    assert network.scale * 16 * (network.first_need + network.needs.size + 1) < 2**63
 
 
 def test_pairs_worth_nothing_after_rounding_are_dropped():
