@@ -532,3 +532,47 @@ def test_meeting_dates_on_the_page_in_the_readers_language(
             r"September|October|November|December)",
             page,
         )
+
+
+def test_a_match_that_ends_calls_its_meeting_off_and_out_of_the_calendars(client, db, auth, scene):
+    """The need was withdrawn after a meeting was agreed: the meeting stayed "confirmed" in
+    both calendars and on the match page with its .ics (METHOD:REQUEST), and nobody was told.
+    It is now called off with the match, and both sides get the calendar's cancellation."""
+    meeting = _propose(db, scene)
+    meetings.pick(db.session, scene.member, meeting, meeting.options[0].id, now=utcnow())
+    db.session.commit()
+    matches.change_status(
+        db.session,
+        None,
+        scene.match,
+        "cancel",
+        now=utcnow(),
+        reason="Die Initiative hat die Anfrage zurückgezogen.",
+    )
+    db.session.commit()
+    db.session.refresh(meeting)
+    assert meeting.status == MeetingStatus.CANCELLED
+    told = mails(db, "meeting_cancelled")
+    assert {m.recipient for m in told} == {"vera@example.org", "ines@example.org"}
+    from matching.mail.outbox import _to_mail
+
+    for row in told:
+        assert "Die Vermittlung ist beendet" in row.text_body
+        assert "neue Zeiten vorschlagen" not in row.text_body
+        message = to_email_message(_to_mail(row), "Vernetzerbörse <v@example.org>")
+        [calendar] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+        assert "METHOD:CANCEL" in calendar.get_content()
+    auth.login("vera@example.org")
+    ics = client.get(f"/vermittlungen/{scene.match.id}/treffen/{meeting.id}.ics")
+    assert "METHOD:REQUEST" not in ics.get_data(as_text=True)
+
+
+def test_a_meeting_that_began_is_kept_when_the_match_ends(db, scene):
+    meeting = _propose(db, scene)
+    meetings.pick(db.session, scene.member, meeting, meeting.options[0].id, now=utcnow())
+    db.session.commit()
+    later = meeting.starts_at + timedelta(minutes=5)
+    matches.change_status(db.session, None, scene.match, "cancel", now=later, reason="Test")
+    db.session.commit()
+    db.session.refresh(meeting)
+    assert meeting.status == MeetingStatus.CONFIRMED and not mails(db, "meeting_cancelled")

@@ -428,6 +428,11 @@ def change_status(
         now=now,
     )
     session.flush()
+    if match.status in (M.CANCELLED, M.DECLINED, M.REJECTED):
+        # Imported here: the meetings module imports the package, which imports this one.
+        from matching.matches import meetings
+
+        meetings.end_with_match(session, actor, match, now=now)
     _follow_need(session, actor, need, now)
     _notify(session, action, match)
     if action in FREES_A_PLACE:

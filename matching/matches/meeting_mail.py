@@ -94,8 +94,11 @@ def confirmed(session: Session, meeting: Meeting) -> None:
         )
 
 
-def cancelled(session: Session, meeting: Meeting, *, was_confirmed: bool) -> None:
-    """Both sides learn that the meeting is off; a confirmed one leaves their calendars."""
+def cancelled(
+    session: Session, meeting: Meeting, *, was_confirmed: bool, match_ended: bool = False
+) -> None:
+    """Both sides learn that the meeting is off; a confirmed one leaves their calendars.
+    ``match_ended``: called off because the match ended, so no new times are offered."""
     now = utcnow()
     for person in sides(meeting.match):
         built = mail.build(
@@ -105,6 +108,7 @@ def cancelled(session: Session, meeting: Meeting, *, was_confirmed: bool) -> Non
             _l("Treffen abgesagt: %(title)s", title=meeting.match.need.title),
             user=person,
             was_confirmed=was_confirmed,
+            match_ended=match_ended,
             **_common(meeting),
         )
         if was_confirmed:

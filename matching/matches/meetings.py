@@ -281,11 +281,21 @@ def cancel(session: Session, actor: User, meeting: Meeting, *, now: datetime) ->
                 "Sagen Sie uns bitte, ob es stattgefunden hat."
             )
         )
+    _call_off(session, actor, meeting, now=now)
+    return meeting
+
+
+def _call_off(
+    session: Session, actor: User | None, meeting: Meeting, *, now: datetime, match_ended=False
+) -> None:
     before = meeting.status
     meeting.status = MeetingStatus.CANCELLED
     meeting.sequence += 1
     meeting.cancelled_at = now
     meeting.updated_at = now
+    detail: dict = {"sequence": meeting.sequence}
+    if match_ended:
+        detail["match_ended"] = True
     audit.record(
         session,
         actor,
@@ -294,12 +304,32 @@ def cancel(session: Session, actor: User, meeting: Meeting, *, now: datetime) ->
         meeting.id,
         from_state=before,
         to_state=MeetingStatus.CANCELLED,
-        detail={"sequence": meeting.sequence},
+        detail=detail,
         now=now,
     )
     session.flush()
-    meeting_mail.cancelled(session, meeting, was_confirmed=before == MeetingStatus.CONFIRMED)
-    return meeting
+    meeting_mail.cancelled(
+        session, meeting, was_confirmed=before == MeetingStatus.CONFIRMED, match_ended=match_ended
+    )
+
+
+def end_with_match(session: Session, actor: User | None, match: Match, *, now: datetime) -> int:
+    """The match ended without its advice being done (the need withdrawn, an account erased,
+    the coordination's decision): its meetings still ahead are called off, and a confirmed
+    one leaves both calendars (METHOD:CANCEL), with a mail that says why. A meeting that
+    began or has an outcome stays as it was. Returns how many were called off."""
+    ahead = session.scalars(
+        select(Meeting)
+        .where(Meeting.match_id == match.id, Meeting.status.in_(LIVE_MEETING_STATUSES))
+        .order_by(Meeting.id)
+        .with_for_update()
+    ).all()
+    ended = 0
+    for meeting in ahead:
+        if may_cancel(meeting, now):
+            _call_off(session, actor, meeting, now=now, match_ended=True)
+            ended += 1
+    return ended
 
 
 def may_cancel(meeting: Meeting, now: datetime) -> bool:
