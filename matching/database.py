@@ -165,7 +165,11 @@ def insert_rows(session, model, rows: list[dict], returning=(), **options):
         return session.execute(statement, rows)
     keys = list(rows[0])
     table = model.__table__
-    payload = json.dumps([{key: row[key] for key in keys} for row in rows], default=_json_value)
+    payload = json.dumps(
+        [{key: row[key] for key in keys} for row in rows],
+        default=_json_value,
+        ensure_ascii=False,  # umlauts as they are: a third of the escapes, a smaller text
+    )
     records = func.json_populate_recordset(
         literal_column(f"NULL::{table.name}"), cast(bindparam("rows", payload, type_=Text), JSON)
     ).table_valued(*keys)
