@@ -305,3 +305,60 @@ def test_a_reason_is_never_shared_about_a_proposal_the_volunteer_never_knew(db, 
     db.session.refresh(match)
     assert match.status == MatchStatus.REJECTED and not match.reason_shared
     assert participants.readable_reason(db.session, match.volunteer.user, match) == ""
+
+
+def test_closing_tells_the_initiative_it_is_closed_not_advised(client, db, auth, scene):
+    """The feedback mail said "Ihre Anfrage steht jetzt auf „Beraten“" while the page shown
+    right after said "Abgeschlossen": closing passes "Beraten" on the way."""
+    _coordinator, member, need, _made = scene
+    auth.login(member.email)
+    assert post_form(client, f"/anfragen/{need.id}/abschliessen", {}).status_code == 302
+    [text] = _mails(db, "match_done_initiative", member.email)
+    assert "Ihre Anfrage ist jetzt abgeschlossen." in text and "Beraten" not in text
+
+
+def test_an_offer_can_be_taken_back_before_the_coordinators_decide(client, db, auth, scene):
+    """ "Diesmal nicht" after "Ich kann helfen" sent the volunteer to the match page, which
+    offered no way to take the offer back."""
+    _coordinator, member, _need, made = scene
+    offer = made["offered"]
+    auth.login("otto@example.org")
+    page = client.get(f"/vermittlungen/{offer.id}").get_data(as_text=True)
+    assert f'href="/vermittlungen/{offer.id}/absagen"' in page and "Angebot zurückziehen" in page
+    ask = client.get(f"/vermittlungen/{offer.id}/absagen")
+    assert ask.status_code == 200 and "Angebot zurückziehen" in ask.get_data(as_text=True)
+    done = post_form(client, f"/vermittlungen/{offer.id}/absagen", {"reason": ""})
+    assert done.status_code == 302
+    assert _statuses(db, made)["offered"] == MatchStatus.DECLINED
+    assert not _mails(db, "match_ended_initiative", member.email)  # it never knew of it
+    auth.logout()
+    # An engine's waiting proposal is not the volunteer's to decline.
+    proposal = made["proposed"]
+    auth.login("pia@example.org")
+    assert client.get(f"/vermittlungen/{proposal.id}/absagen").status_code == 302
+    refused = post_form(
+        client,
+        f"/vermittlungen/{proposal.id}/absagen",
+        {"reason": ""},
+        token_from=f"/vermittlungen/{proposal.id}",
+    )
+    assert refused.status_code in (302, 409)
+    assert _statuses(db, made)["proposed"] == MatchStatus.PROPOSED
+
+
+def test_a_mail_link_to_an_ended_or_draft_need_leads_a_visitor_on(client, db, scene, make_need):
+    """Logged out, a digest's link to the initiative's "Beraten" need or its draft was a bare
+    404: the first now says what became of it (410, with the way to log in); the second, like
+    every missing page (nothing tells that a draft is there), offers the log-in."""
+    _coordinator, _member, need, _made = scene
+    need.status = NeedStatus.ADVISED
+    draft = make_need(need.initiative, status=NeedStatus.DRAFT, title="Noch nicht fertig")
+    db.session.commit()
+    advised = client.get(f"/anfragen/{need.id}")
+    assert advised.status_code == 410
+    assert "Anmelden" in advised.get_data(as_text=True)
+    drafted = client.get(f"/anfragen/{draft.id}")
+    assert drafted.status_code == 404
+    text = drafted.get_data(as_text=True)
+    assert "Noch nicht fertig" not in text
+    assert f'href="/anmelden?next=/anfragen/{draft.id}"' in text.replace("%2F", "/")

@@ -25,15 +25,20 @@ from matching.models import (
 OTHER_NEEDS = 2
 
 
+# Key in ``session.info``: the need whose closing completes its running advice just now.
+CLOSING = "finish_mail_closing_need"
+
+
 def after_transition(
     session: Session, action: str, match: Match, before: str, actor: User | None, *, now: datetime
 ) -> None:
     """The mails a step of the match life cycle owes the people in it."""
     if action == "complete":
         feedback_requests(session, match)
-    elif action in ("release", "decline") or (
+    elif (action in ("release", "decline") and before != MatchStatus.PROPOSED) or (
         action == "cancel" and actor is not None and before in ENGAGED_MATCH_STATUSES
     ):
+        # (An offer taken back before the coordinators decided: the initiative never knew.)
         # A coordinator's cancel, a volunteer's "no", a release by the system; the system's
         # own cancel of other proposals once a need is matched needs no word to anyone.
         initiative_told(session, match, before)
@@ -55,6 +60,7 @@ def feedback_requests(session: Session, match: Match) -> None:
             need=need,
             volunteer_name=match.volunteer.user.first_name,
             advised=need.status == NeedStatus.ADVISED,
+            closing=session.info.get(CLOSING) == need.id,
             feedback_url=mail.absolute_url("matches.feedback", match_id=match.id),
         )
     volunteer = match.volunteer.user

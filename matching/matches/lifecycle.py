@@ -87,7 +87,9 @@ TRANSITIONS: dict[str, MatchTransition] = {
         MatchTransition("approve", frozenset({M.PROPOSED}), M.APPROVED, _coordinator),
         MatchTransition("reject", frozenset({M.PROPOSED}), M.REJECTED, _coordinator, True),
         MatchTransition("accept", frozenset({M.APPROVED}), M.ACCEPTED, _is_volunteer),
-        MatchTransition("decline", frozenset({M.APPROVED}), M.DECLINED, _is_volunteer),
+        # The volunteer's "no" when asked, or taking back their own offer before the
+        # coordinators decided (an engine's waiting proposal is not theirs to decline).
+        MatchTransition("decline", frozenset({M.APPROVED, M.PROPOSED}), M.DECLINED, _is_volunteer),
         # Either side marks the advice done (issue 16), or a coordinator for them.
         MatchTransition("complete", frozenset({M.ACCEPTED}), M.COMPLETED, _participant),
         MatchTransition(
@@ -393,6 +395,8 @@ def change_status(
         if match.released_at is not None and action in ("accept", "decline"):
             raise TransitionError(RELEASED)
         raise TransitionError(_REFUSED[action])
+    if action == "decline" and match.status == M.PROPOSED and match.origin != MatchOrigin.OFFER:
+        raise TransitionError(_REFUSED[action])
     reason = reason.strip()
     if transition.needs_reason and looks_blank(reason):
         raise InvalidInput(_l("Bitte geben Sie einen Grund an."))
@@ -589,8 +593,13 @@ def finish_running_advice(session: Session, actor: User | None, need: Need, now:
     running = session.scalars(
         select(Match).where(Match.need_id == need.id, Match.status == M.ACCEPTED).order_by(Match.id)
     ).all()
-    for match in running:
-        change_status(session, actor, match, "complete", now=now)
+    # The feedback mails say the need is closed, not the "Beraten" it is for a moment.
+    session.info[finish_mail.CLOSING] = need.id
+    try:
+        for match in running:
+            change_status(session, actor, match, "complete", now=now)
+    finally:
+        session.info.pop(finish_mail.CLOSING, None)
 
 
 def _still_advising(session: Session, need: Need) -> bool:

@@ -16,6 +16,7 @@ from matching.matches.thread_routes import participant_match
 from matching.models import (
     ADVISED_MATCH_STATUSES,
     Match,
+    MatchOrigin,
     MatchStatus,
     Need,
     NeedStatus,
@@ -98,8 +99,9 @@ def decline(match_id: int):
     """The expert's "Diesmal nicht" while asked: GET asks (the reason is optional), POST
     declines. Anyone else, or a match that no longer waits for an answer, is led back."""
     match, part = participant_match(match_id)
+    own_offer = match.status == MatchStatus.PROPOSED and match.origin == MatchOrigin.OFFER
     if request.method == "GET" and (
-        part != ThreadRole.VOLUNTEER or match.status != MatchStatus.APPROVED
+        part != ThreadRole.VOLUNTEER or not (match.status == MatchStatus.APPROVED or own_offer)
     ):
         flash(
             _("Absagen kann hier nur die gefragte Expert:in.")
@@ -113,11 +115,13 @@ def decline(match_id: int):
         return _act(
             match,
             "decline",
-            _("Schade – danke, dass Sie Bescheid gesagt haben. Wir suchen jemand anderen."),
+            _("Ihr Angebot ist zurückgezogen. Danke, dass Sie Bescheid gesagt haben.")
+            if own_offer
+            else _("Schade – danke, dass Sie Bescheid gesagt haben. Wir suchen jemand anderen."),
             form.reason.data or "",
         )
     return render_template(
-        "matches/decline.html", match=match, need=match.need, form=form
+        "matches/decline.html", match=match, need=match.need, form=form, own_offer=own_offer
     ), refused_status(form)
 
 

@@ -138,6 +138,10 @@ GONE = {
         _l("Diese Anfrage ist abgeschlossen"),
         _l("Die Initiative wurde schon beraten. Danke, dass Sie helfen wollten!"),
     ),
+    NeedStatus.ADVISED: (
+        _l("Diese Anfrage wurde schon beraten"),
+        _l("Eine Expert:in hat diese Initiative beraten. Danke, dass Sie helfen wollten!"),
+    ),
     NeedStatus.WITHDRAWN: (
         _l("Diese Anfrage wurde zurückgezogen"),
         _l("Die Initiative braucht hierfür keinen Rat mehr."),
