@@ -362,3 +362,31 @@ def test_a_mail_link_to_an_ended_or_draft_need_leads_a_visitor_on(client, db, sc
     text = drafted.get_data(as_text=True)
     assert "Noch nicht fertig" not in text
     assert f'href="/anmelden?next=/anfragen/{draft.id}"' in text.replace("%2F", "/")
+
+
+def test_an_expired_need_tells_the_initiative_at_once_and_truly(client, db, auth, scene):
+    """The initiative learned of the expiry only from the next weekly digest (never, when it
+    had switched digests off), and read "Abgelaufen – stellen Sie gern eine neue Anfrage"
+    while its expert went on advising."""
+    _coordinator, member, need, _made = scene
+    need.expires_on = utcnow().date()
+    db.session.commit()
+    needs.change_status(db.session, None, need, "expire", now=utcnow())
+    db.session.commit()
+    [text] = _mails(db, "need_expired", member.email)
+    assert "ist jetzt abgelaufen" in text
+    assert "Die Beratung mit Aki läuft weiter" in text and "neue Anfrage" not in text
+    auth.login(member.email)
+    page = client.get("/meine-anfragen").get_data(as_text=True)
+    assert "Die Beratung mit Ihrer Expert:in läuft weiter" in page
+    assert "Stellen Sie gern eine neue Anfrage" not in page
+
+
+def test_an_expired_need_without_advice_invites_a_new_one(db, make_initiative, make_need):
+    initiative, member = make_initiative()
+    need = make_need(initiative, title="Abgelaufen ohne Rat")
+    db.session.commit()
+    needs.change_status(db.session, None, need, "expire", now=utcnow())
+    db.session.commit()
+    [text] = _mails(db, "need_expired", member.email)
+    assert "stellen Sie gern eine neue Anfrage" in text and "/meine-anfragen/neu" in text

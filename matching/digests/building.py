@@ -562,6 +562,8 @@ _STATUS_ORDER = {status: i for i, status in enumerate(NeedStatus)}
 
 def _next_step(status: str, matches: dict[str, int]) -> str:
     """What happens next with a need, as a code the template turns into a sentence."""
+    if status == NeedStatus.EXPIRED and matches.get(MatchStatus.ACCEPTED):
+        return "expired_advising"  # the search ended, an expert's advice goes on
     if status != NeedStatus.OPEN:
         return status
     if matches.get(MatchStatus.ACCEPTED):

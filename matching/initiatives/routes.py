@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from matching import initiatives, matches, needs
 from matching.access import role_required
+from matching.database import among
 from matching.extensions import db
 from matching.forms import ReasonForm, already_submitted, remember_submission
 from matching.initiatives.forms import InitiativeForm, NeedForm, need_input
@@ -21,7 +22,9 @@ from matching.models import (
     Initiative,
     InitiativeMember,
     Match,
+    MatchStatus,
     Need,
+    NeedStatus,
     Role,
     utcnow,
 )
@@ -125,6 +128,15 @@ def my_needs():
         labels=needs.STATUS_LABELS,
         clocks=clocks.need_clocks(db.session, rows, utcnow()),
         path=phases.phase_path(db.session, initiative.id),
+        # Expired needs whose expert still advises: only the search ended.
+        advising=set(
+            db.session.scalars(
+                select(Match.need_id).where(
+                    among(Match.need_id, [n.id for n in rows if n.status == NeedStatus.EXPIRED]),
+                    Match.status == MatchStatus.ACCEPTED,
+                )
+            )
+        ),
     )
 
 

@@ -18,6 +18,7 @@ from matching.models import (
     Match,
     MatchOrigin,
     MatchStatus,
+    Need,
     NeedStatus,
     User,
 )
@@ -90,6 +91,25 @@ def initiative_told(session: Session, match: Match, before: str) -> None:
             was_accepted=before == MatchStatus.ACCEPTED,
             searching=need.status == NeedStatus.OPEN,
             need_url=mail.absolute_url("needs.detail", need_id=need.id),
+        )
+
+
+def need_expired(session: Session, need: Need, advisors: list[str]) -> None:
+    """The initiative learns on the day its need expired, not from the next weekly digest:
+    with ``advisors`` (the first names of experts still advising) that their advice goes on
+    and only the search ended; without, how to ask again."""
+    people = [row.user for row in need.initiative.member_rows if row.user.disabled_at is None]
+    for person in people:
+        mail.queue_for_user(
+            session,
+            person,
+            "need_expired",
+            _l("Ihre Anfrage ist abgelaufen: „%(title)s“", title=need.title),
+            key=f"expired:{need.id}:{person.id}",
+            need=need,
+            advisors=advisors,
+            need_url=mail.absolute_url("needs.detail", need_id=need.id),
+            new_need_url=mail.absolute_url("initiatives.new_need"),
         )
 
 

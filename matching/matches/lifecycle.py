@@ -570,14 +570,18 @@ def end_with_need(session: Session, need: Need, now: datetime) -> None:
         .where(Match.need_id == need.id, Match.status.in_(ACTIVE_MATCH_STATUSES))
         .order_by(Match.id)
     ).all()
+    advisors = []
     for match in live:
         before = match.status
         if before == M.ACCEPTED and ended != NeedStatus.WITHDRAWN:
+            advisors.append(match.volunteer.user.first_name)
             continue
         knew = knows_of(match)
         change_status(session, None, match, "cancel", now=now, reason=_NEED_ENDED[ended])
         if knew:
             mails.need_ended(session, match, before)
+    if ended == NeedStatus.EXPIRED:
+        finish_mail.need_expired(session, need, advisors)
 
 
 def knows_of(match: Match) -> bool:
