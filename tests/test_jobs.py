@@ -794,3 +794,21 @@ def test_retention_blanks_old_texts_deletes_old_mail_and_drops_old_ips(
     assert set(
         db.session.scalars(select(AuditEntry.ip).where(AuditEntry.action.in_(["x", "y"])))
     ) == {None, "203.0.113.8"}
+
+
+def test_a_reminder_does_not_promise_a_handover_after_the_need_has_ended(
+    client, db, auth, approved_match
+):
+    """Asked 8 days ago, the need valid 3 more days: the reminder said "if we hear nothing by
+    <release day>, we ask someone else", a day after the need would expire and nobody else
+    would be asked. It now names the need's last day, as the match page does."""
+    match = approved_match(8)
+    match.need.expires_on = (MONDAY_7 + timedelta(days=3)).date()
+    db.session.commit()
+    assert tasks.remind_unanswered(db.session, MONDAY_7) == {"reminded": 1}
+    [row] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "match_reminder"))
+    assert "Die Anfrage gilt nur noch bis zum 05.03.2026" in row.text_body
+    assert "fragen wir jemand anderen" not in row.text_body
+    auth.login(match.volunteer.user.email)
+    page = client.get(f"/vermittlungen/{match.id}").get_data(as_text=True)
+    assert "Die Anfrage gilt nur noch bis zum" in page and "Danach fragen wir" not in page

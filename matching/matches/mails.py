@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from matching import mail, mail_links
 from matching.mail.recipients import coordinators
-from matching.models import Match, MatchOrigin
+from matching.models import Match, MatchOrigin, utcnow
 from matching.needs import clocks
 from matching.toolkit import materials
 
@@ -47,6 +47,7 @@ def match_approved(session: Session, match: Match) -> None:
 def match_reminder(session: Session, match: Match) -> None:
     """The volunteer is reminded, once, that an approved match waits for their answer."""
     volunteer = match.volunteer.user
+    clock = clocks.match_clock(match, utcnow())
     mail.queue_for_user(
         session,
         volunteer,
@@ -58,6 +59,7 @@ def match_reminder(session: Session, match: Match) -> None:
         accept_url=mail_links.accept_url(volunteer.id, match.id),
         match_url=_match_url(match),
         release_on=(match.decided_at or match.updated_at) + clocks.after("RELEASE_AFTER_DAYS"),
+        ends_on=clock.ends_on if clock else None,  # the need ends before the release
         open_question=_open_question(session, match),
         thread_url=mail.absolute_url("thread.show", match_id=match.id),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from matching.models import (
     Need,
     NeedStatus,
 )
+from matching.wallclock import service_zone
 
 # What a clock waits for.
 COORDINATION = "coordination"  # a proposal or offer waits for a coordinator's decision
@@ -47,8 +48,10 @@ class Clock:
     since: datetime
     due: datetime
     now: datetime
-    # Only for ANSWER: the day the match is given to someone else if still unanswered.
+    # Only for ANSWER: the day the match is given to someone else if still unanswered, and
+    # the need's last day when that comes first (then it expires, nobody else is asked).
     release_on: datetime | None = None
+    ends_on: date | None = None
 
     @property
     def days(self) -> int:
@@ -67,12 +70,16 @@ def match_clock(match: Match, now: datetime) -> Clock | None:
         return Clock(COORDINATION, since, since + after("COORDINATOR_REMINDER_DAYS"), now)
     if match.status == MatchStatus.APPROVED:
         since = match.decided_at or match.updated_at
+        release_on = since + after("RELEASE_AFTER_DAYS")
+        expires_on = match.need.expires_on
+        first = expires_on is not None and expires_on < release_on.astimezone(service_zone()).date()
         return Clock(
             ANSWER,
             since,
             since + after("VOLUNTEER_REMINDER_DAYS"),
             now,
-            release_on=since + after("RELEASE_AFTER_DAYS"),
+            release_on=release_on,
+            ends_on=expires_on if first else None,
         )
     return None
 
