@@ -224,3 +224,22 @@ def test_pages_refuse_bad_actions_clearly(client, db, auth, scene):
     db.session.refresh(match)
     assert match.status == MatchStatus.PROPOSED
     assert db.session.get(Need, need.id).status == NeedStatus.OPEN
+
+
+def test_the_coordinators_hear_of_a_no_without_being_told_to_search_by_hand(db, scene):
+    """After a "no" the proposals are worked out again by themselves (a new one often waits
+    in the queue in the same second); the mail said "Bitte suchen Sie jemand anderen"."""
+    from matching.models import MatchOrigin, OutboxMessage
+
+    volunteer, coordinator, _member, need = scene
+    match = matches.create_match(
+        db.session, coordinator, need, volunteer, origin=MatchOrigin.MANUAL, now=utcnow()
+    )
+    matches.change_status(db.session, coordinator, match, "approve", now=utcnow())
+    matches.change_status(db.session, volunteer.user, match, "decline", now=utcnow())
+    db.session.commit()
+    [row] = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "match_declined")
+    ).all()
+    assert "von selbst neu berechnet" in row.text_body
+    assert "Bitte suchen Sie jemand anderen" not in row.text_body
