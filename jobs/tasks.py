@@ -237,6 +237,8 @@ class UncoveredNeed:
     days: int
     # The reason (de, en), in the words the need's page and the Vermittlung page use.
     reason: tuple[str, str]
+    # Its phases: one box of the coverage picture each, with the district.
+    phases: tuple[str, ...] = ()
 
     def why(self, locale: str) -> str:
         return self.reason[1] if str(locale).startswith("en") else self.reason[0]
@@ -317,6 +319,7 @@ def _uncovered(needs: list[Need], volunteers, now: datetime) -> list[UncoveredNe
                 district=need.district,
                 days=max(0, (now - need.no_candidate_since).days),
                 reason=insight.nobody_text(nobody, record),
+                phases=tuple(need.phases),
             )
         )
     return result

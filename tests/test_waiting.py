@@ -226,7 +226,10 @@ def test_a_need_without_candidates_for_two_weeks_is_reported_once_with_its_box(
     assert tasks.alert_uncovered_needs(db.session, now + timedelta(hours=1))["mails"] == 0
 
     [mail, _second] = outbox(db, "needs_uncovered")
-    assert "„Streit im Garten“ (Garten Wangen)" in mail.text_body
+    assert "„Streit im Garten“ (Garten Wangen, Wangen)" in mail.text_body
+    # Each of its boxes of the coverage picture, as the README promises.
+    assert "Abdeckung Wangen · Stolpersteine / Konflikte:" in mail.text_body
+    assert "http://localhost/koordination/abdeckung/wangen/conflicts" in mail.text_body
     # The same words as the need's page, never "2 offene Anfragen, 5 verfügbare Expert:innen".
     assert (
         "Zurzeit berät niemand mit Kenntnissen in Stolpersteine / Konflikte in Wangen "

@@ -196,6 +196,16 @@ def needs_uncovered(session: Session, needs: list, key: str, days: int) -> int:
             needs=needs,
             days=days,
             need_urls={n.id: mail.absolute_url("needs.detail", need_id=n.id) for n in needs},
+            box_urls={
+                n.id: [
+                    (
+                        phase,
+                        mail.absolute_url("reports.coverage_box", district=n.district, phase=phase),
+                    )
+                    for phase in n.phases
+                ]
+                for n in needs
+            },
             coverage_url=mail.absolute_url("reports.coverage"),
         )
         sent += row is not None
