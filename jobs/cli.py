@@ -52,6 +52,7 @@ LABELS = {
     "cleared": "erledigt",
     "asked": "gefragt",
     "threads": "Gespräche",
+    "waiting": "wartend",
     "people": "Personen",
     "sessions_ended": "Anmeldungen beendet",
     "messages_deleted": "Nachrichten gelöscht",

@@ -42,6 +42,8 @@ def test_sign_up_confirm_log_in_log_out(client, db, mailbox):
     assert "Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse" in response.get_data(as_text=True)
 
     assert len(mailbox) == 1
+    # It says what happens without a confirmation (the purge job's rule).
+    assert "Ohne Bestätigung löschen wir das Konto nach 7 Tagen wieder." in mailbox[0].text
     confirm_path = _link(mailbox[0], "/bestaetigen/")
     # GET shows a button and changes nothing (mail scanners prefetch links).
     response = client.get(confirm_path)

@@ -289,3 +289,4 @@ def test_the_fit_has_one_name_everywhere():
         said = [str(m.id) for m in read_po(catalog) if m.id]
     said += [str(label) for label in cli.LABELS.values()]
     assert said and not [text for text in said if "Passung" in text]
+    assert "waiting" in cli.LABELS  # the message mail job's summary, in German too

@@ -102,6 +102,7 @@ def _queue_confirmation(user: User) -> None:
         _l("Bitte bestätigen Sie Ihre E-Mail-Adresse"),
         confirm_url=mail.absolute_url("auth.confirm", token=token),
         valid_days=current_app.config["CONFIRM_MAX_AGE"] // 86400,
+        kept_days=current_app.config["RETENTION_UNCONFIRMED_DAYS"],
     )
 
 

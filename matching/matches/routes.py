@@ -129,7 +129,7 @@ def decline(match_id: int):
 @login_required
 def complete(match_id: int):
     """GET asks first (it sends both sides mail and closes the thread), POST does it."""
-    match, _part = participant_match(match_id)
+    match, part = participant_match(match_id)
     if request.method == "GET":
         if match.status != MatchStatus.ACCEPTED:
             flash(_("Diese Beratung läuft nicht (mehr)."), "info")
@@ -141,7 +141,9 @@ def complete(match_id: int):
     return _act(
         match,
         "complete",
-        _("Die Beratung ist als abgeschlossen eingetragen. Vielen Dank für Ihren Einsatz!"),
+        _("Die Beratung ist als abgeschlossen eingetragen. Vielen Dank für Ihren Einsatz!")
+        if part == ThreadRole.VOLUNTEER
+        else _("Die Beratung ist als abgeschlossen eingetragen. Danke!"),
     )
 
 
