@@ -164,6 +164,16 @@ def test_release_cancels_unanswered_matches_once_and_tells_the_volunteer_kindly(
     assert due.need_id in record.excluded_needs
 
 
+def test_the_release_mail_does_not_suggest_a_pause_already_set(db, pair):
+    now = utcnow()
+    due = pair(MatchStatus.APPROVED, days_ago=15)
+    due.volunteer.paused_until = now.date() + timedelta(days=30)
+    db.session.commit()
+    assert tasks.release_unanswered(db.session, now)["released"] == 1
+    [mail] = outbox(db, "match_released")
+    assert "das ist nicht schlimm" in mail.text_body and "Pause" not in mail.text_body
+
+
 def test_the_reminder_at_a_week_names_the_release_day_and_skips_matches_due_for_release(db, pair):
     now = utcnow()
     week = pair(MatchStatus.APPROVED, days_ago=8)

@@ -143,6 +143,9 @@ def match_released(session: Session, match: Match) -> None:
         need=match.need,
         profile_url=mail.absolute_url("profiles.profile"),
         overview_url=mail.absolute_url("profiles.overview"),
+        # A pause already set: the mail does not suggest setting one.
+        paused=match.volunteer.paused_until is not None
+        and match.volunteer.paused_until > utcnow().date(),
     )
 
 
