@@ -74,6 +74,12 @@ def test_erasure_leaves_a_placeholder_and_removes_meeting_details(client, db, au
         )
         == 0
     )
+    # The meeting ended with the match: the initiative's calendar gets the cancellation,
+    # which no longer names her; she gets nothing.
+    [cancelled] = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "meeting_cancelled")
+    ).all()
+    assert cancelled.recipient == "ines@example.org" and "METHOD:CANCEL" in cancelled.calendar
 
     auth.login("ines@example.org")
     page = client.get(f"/vermittlungen/{scene.match.id}/nachrichten").get_data(as_text=True)

@@ -183,6 +183,9 @@ def export(session: Session, user: User) -> dict:
 
 def erase(session: Session, user: User, *, now: datetime, actor: User | None = None) -> None:
     """Remove or anonymise everything personal about ``user`` at once."""
+    # Out of use first: what the steps below send (a meeting's cancellation to the other
+    # side, say) neither goes to this person nor names them in its calendar invitation.
+    user.disabled_at = now
     after_match.erase(session, user, now=now)  # messages and meetings, while the address is known
     profile = user.volunteer_profile
     if profile is not None:
