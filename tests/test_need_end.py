@@ -331,6 +331,8 @@ def test_an_offer_can_be_taken_back_before_the_coordinators_decide(client, db, a
     assert done.status_code == 302
     assert _statuses(db, made)["offered"] == MatchStatus.DECLINED
     assert not _mails(db, "match_ended_initiative", member.email)  # it never knew of it
+    [told] = _mails(db, "match_declined", "koo@example.org")
+    assert "Otto" in told and "hat das Hilfsangebot" in told and "zurückgezogen" in told
     auth.logout()
     # An engine's waiting proposal is not the volunteer's to decline.
     proposal = made["proposed"]
