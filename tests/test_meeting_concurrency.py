@@ -97,3 +97,91 @@ def test_two_members_pick_different_times_at_once(app, committed):
         text("SELECT count(*) FROM outbox WHERE kind = 'meeting_confirmed'")
     )
     assert confirmed == 3  # one invitation per person, once: the volunteer and both members
+
+
+def test_a_meeting_proposed_while_its_match_ends_is_called_off_with_it(app, committed, monkeypatch):
+    """``propose`` read the match's status without its lock, and the match's end could not
+    see the meeting not yet committed: a proposed meeting outlived its cancelled match (its
+    "Terminvorschläge" mail already sent). Now the proposal holds the need's and the match's
+    locks, so the end waits for it and calls the meeting off. (From a review's test.)"""
+    from matching.models import Match, MatchStatus
+
+    member = _user("ines@example.org", Role.INITIATIVE)
+    coordinator = _user("koo@example.org", Role.COORDINATOR)
+    need = _need("Treffen", member)
+    volunteer = _volunteer("vera@example.org")
+    _db.session.commit()
+    now = utcnow()
+    match = matches.create_match(
+        _db.session, coordinator, need, volunteer, origin="manual", now=now
+    )
+    matches.change_status(_db.session, coordinator, match, "approve", now=now)
+    matches.change_status(_db.session, volunteer.user, match, "accept", now=now)
+    _db.session.commit()
+    ids = (coordinator.id, volunteer.user.id, match.id)
+
+    checked = threading.Event()
+    real_current = meetings.current
+
+    def current(session, the_match):  # right after propose checked the match's status
+        checked.set()
+        threading.Event().wait(0.5)  # the cancel now runs, or waits for the locks
+        return real_current(session, the_match)
+
+    monkeypatch.setattr(meetings, "current", current)
+    out = {}
+
+    def propose():
+        with app.app_context():
+            session = _db.session
+            try:
+                at = utcnow() + timedelta(days=3)
+                times = [meetings.ProposedTime(at, at + timedelta(hours=1))]
+                meetings.propose(
+                    session,
+                    session.get(User, ids[1]),
+                    session.get(Match, ids[2]),
+                    times,
+                    "phone",
+                    "",
+                    now=utcnow(),
+                )
+                session.commit()
+                out["propose"] = "ok"
+            except Exception as exc:
+                session.rollback()
+                out["propose"] = repr(exc)
+            finally:
+                _db.session.remove()
+
+    def cancel():
+        with app.app_context():
+            session = _db.session
+            try:
+                checked.wait(10)
+                matches.change_status(
+                    session,
+                    session.get(User, ids[0]),
+                    session.get(Match, ids[2]),
+                    "cancel",
+                    now=utcnow(),
+                    reason="Passt nicht mehr.",
+                )
+                session.commit()
+                out["cancel"] = "ok"
+            except Exception as exc:
+                session.rollback()
+                out["cancel"] = repr(exc)
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=propose), threading.Thread(target=cancel)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    _db.session.expire_all()
+    assert out == {"propose": "ok", "cancel": "ok"}
+    assert _db.session.get(Match, ids[2]).status == MatchStatus.CANCELLED
+    live = _db.session.scalars(select(Meeting.status).where(Meeting.match_id == ids[2])).all()
+    assert live == [MeetingStatus.CANCELLED]

@@ -274,9 +274,10 @@ def test_a_pause_ends_the_engines_waiting_proposals_and_keeps_the_own_offers(
     db, make_volunteer, make_initiative, make_need
 ):
     """A proposal of a volunteer who has begun a pause cannot be approved until it is over,
-    and its need waited for nobody: the engine's proposals end when the pause is saved (the
-    next run looks for someone else; the pair is not excluded later). An offer the volunteer
-    made stays for the coordinators, whose queue shows the pause."""
+    and its need waited for nobody: the proposal run the saved pause wants ends the engine's
+    proposals first (the pair is not excluded later). An offer the volunteer made stays for
+    the coordinators, whose queue shows the pause. Not ended while the pause is saved: that
+    would take the profile's lock before the needs' (see ``end_paused_proposals``)."""
     from dataclasses import replace
 
     from matching import profiles, sentences
@@ -305,10 +306,16 @@ def test_a_pause_ends_the_engines_waiting_proposals_and_keeps_the_own_offers(
 
     profiles.save_profile(db.session, volunteer.user, current, now=utcnow())  # no pause
     db.session.commit()
+    proposals.propose_matches(db.session, None, utcnow(), force=True)
+    db.session.commit()
     assert proposal.status == MatchStatus.PROPOSED
 
     pause = replace(current, paused_until=utcnow().date() + timedelta(days=14))
     profiles.save_profile(db.session, volunteer.user, pause, now=utcnow())
+    db.session.commit()
+    db.session.refresh(proposal)
+    assert proposal.status == MatchStatus.PROPOSED  # the save itself locks no match
+    proposals.propose_matches(db.session, None, utcnow())
     db.session.commit()
     db.session.refresh(proposal)
     db.session.refresh(offer)

@@ -277,7 +277,8 @@ def accept_match(user: User, match_id: int):
     **{**_STEP, "problems": (403, 404, 409, 422)},
 )
 def decline_match(user: User, match_id: int, body: OptionalReasonIn):
-    """The volunteer declines an approved match, optionally saying why."""
+    """The volunteer declines an approved match, or takes back their own offer while it waits
+    for the coordinators, optionally saying why. Either is final for this need."""
     return _match_step(user, match_id, "decline", body.reason)
 
 

@@ -443,6 +443,7 @@ def _thin(
     most negative ones: enough to move the flow on, without letting the pairs solved over
     grow by millions when the first pruning was poor. Those left out are priced again.
     """
+    vol, need = vol.astype(np.int64, copy=False), need.astype(np.int64, copy=False)
     keep = np.zeros(vol.size, bool)
     # Ties in reduced cost keep a fixed pseudo-random order: sorted by ``_mix`` first, then
     # by (row, reduced cost) with a stable sort, in one int64 key where it fits (a third of

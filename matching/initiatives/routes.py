@@ -216,7 +216,15 @@ def edit_need(need_id: int):
 
         def save() -> None:
             now = utcnow()
-            needs.update_need(db.session, current_user, need, need_input(form), now=now)
+            # The version the form was opened with, checked again under the row lock.
+            needs.update_need(
+                db.session,
+                current_user,
+                need,
+                need_input(form),
+                now=now,
+                expected_version=form.seen.data or None,
+            )
             if request.form.get("action") == "publish" and need.status == "draft":
                 needs.change_status(db.session, current_user, need, "publish", now=now)
 

@@ -152,6 +152,10 @@ def propose(
     role = _side(session, actor, match)
     times = _check_times(times, now)
     place = check_place(place_kind, place)
+    # Under the match's row lock (after its need's, the order of every match step): a match
+    # ending meanwhile calls off its meetings, and one proposed beside it would survive it.
+    lock_row(session, match.need, ["status"])
+    lock_row(session, match, ["status"])
     if match.status != MatchStatus.ACCEPTED:
         raise TransitionError(_l("Ein Treffen wird nach der Zusage vereinbart."))
     meeting = current(session, match)

@@ -422,6 +422,8 @@ def propose_matches(
     """
     deadline = _Deadline(float(current_app.config["MATCHING_MAX_SECONDS"]), clock, start)
     steps = 2 if dry_run else 3
+    if not dry_run:
+        end_paused_proposals(session, now)
     before = unchanged.take(session, _settings(), now)
     last = None if force else unchanged.last_same(session, before, now)
     if last is not None:
@@ -675,29 +677,37 @@ def rescore_waiting(session: Session, need: Need, now: datetime) -> None:
             )
 
 
-def end_waiting_for_a_pause(session: Session, profile: VolunteerProfile, now: datetime) -> int:
-    """The volunteer has begun a pause: the engine's proposals of them still waiting for the
-    coordinators end (approving them is refused until the pause is over, and their needs
-    would wait for nobody), so the next run looks for someone else. A volunteer's own offer
-    stays for the coordinators, whose queue shows the pause. Returns how many ended."""
-    if profile.paused_until is None or profile.paused_until <= now.date():
-        return 0
-    waiting = session.scalars(
+def end_paused_proposals(session: Session, now: datetime) -> int:
+    """The engine's proposals of volunteers on a pause, still waiting for the coordinators,
+    end: approving them is refused until the pause is over, and their needs would wait for
+    nobody meanwhile (a waiting proposal holds the need's place). A volunteer's own offer stays
+    for the coordinators, whose queue shows the pause. Each proposal run does this first, so a
+    pause saved (which wants a run) frees its needs for someone else; a cancelled pair is not
+    excluded, so the same expert can be proposed again once back. Returns how many ended.
+
+    Not done while the pause is saved: that request holds the profile's row lock, and a
+    match's step takes the need's lock first (an approval takes need, match, then profile).
+    """
+    paused = session.scalars(
         select(Match)
+        .join(VolunteerProfile, VolunteerProfile.id == Match.volunteer_id)
         .where(
-            Match.volunteer_id == profile.id,
             Match.status == MatchStatus.PROPOSED,
             Match.origin == MatchOrigin.ENGINE,
+            VolunteerProfile.paused_until > now.date(),
         )
-        .order_by(Match.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        .order_by(Match.need_id, Match.id)
     ).all()
-    for match in waiting:
-        matches.change_status(
-            session, None, match, "cancel", now=now, reason=sentences.VOLUNTEER_PAUSED
-        )
-    return len(waiting)
+    ended = 0
+    for match in paused:
+        try:
+            matches.change_status(
+                session, None, match, "cancel", now=now, reason=sentences.VOLUNTEER_PAUSED
+            )
+        except ServiceError:  # decided meanwhile: nothing to end
+            continue
+        ended += 1
+    return ended
 
 
 def offer_help(session: Session, actor: User, need: Need, profile: VolunteerProfile, now: datetime):

@@ -192,11 +192,7 @@ def save_profile(
         now=now,
     )
     if profile.status == P.APPROVED:  # capacity, pause or formats changed at once
-        # A pause ends the engine's waiting proposals of this volunteer (imported here: the
-        # matches package reaches profiles' models through its own services).
-        from matching.matches.proposals import end_waiting_for_a_pause
-
-        end_waiting_for_a_pause(session, profile, now)
+        # (The run this wants also ends the engine's waiting proposals of a paused volunteer.)
         autorun.want(session, "profile.change", now)
     return profile, profile.status == P.PENDING
 

@@ -72,7 +72,14 @@ def profile():
             phone=form.phone.data or "",
         )
         saved = perform(
-            lambda: profiles.save_profile(db.session, current_user, data, now=utcnow()),
+            # The version the form was opened with, checked again under the row lock.
+            lambda: profiles.save_profile(
+                db.session,
+                current_user,
+                data,
+                now=utcnow(),
+                expected_version=form.seen.data or None,
+            ),
             done=lambda result: (
                 _(
                     "Danke! Ihr Profil ist gespeichert. Die Koordination schaut es sich an und gibt es frei – meist innerhalb von drei Tagen."
