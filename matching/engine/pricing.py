@@ -162,10 +162,11 @@ class _Selection:
         # Per need: the best score its pruning left out (-inf: it kept all its pairs).
         self.left_out = np.full(wanted.size, -np.inf)
         self.by_need: list[Chunk] = []
-        # Per volunteer: their ``capacity`` best pairs, which fix the slots worth filling,
-        # and the ``margin`` pairs in which they beat the need's best left out by most:
-        # where they are hard to replace, which is where a need may depend on them.
-        self.by_score = _BestPerVolunteer(capacity)
+        # Per volunteer: how many of their pairs score above each slot's load penalty, which
+        # fixes the slots worth filling, and the ``margin`` pairs in which they beat the
+        # need's best left out by most: where they are hard to replace, which is where a
+        # need may depend on them.
+        self.slot_counts = _SlotCounts(capacity, penalty)
         self.by_lead = _BestPerVolunteer(np.where(capacity > 0, margin, 0))
 
     def add(self, vol: np.ndarray, need: np.ndarray, score: np.ndarray) -> list[Chunk]:
@@ -196,7 +197,7 @@ class _Selection:
         self.useful_need += np.bincount(need, minlength=self.wanted.size)
         self.best = max(self.best, float(score.max()))
         self._keep_per_need(vol, need, score)
-        self.by_score.add(vol, need, score, score)
+        self.slot_counts.add(vol, need, score)
         left_out = self.left_out[need]  # -inf where the need kept all its pairs anyway
         lead = np.where(np.isfinite(left_out), score - left_out, -np.inf)
         self.by_lead.add(vol, need, score, lead)
@@ -225,18 +226,68 @@ class _Selection:
         self.by_need.append((vol[chosen], need[chosen], score[chosen]))
 
     def finish(self) -> None:
-        self.by_score.finish()
+        self.slot_counts.finish()
         self.by_lead.finish()
 
     def kept(self) -> Chunk:
         """The union of the pairs kept per need and of those in which a volunteer leads, by
-        (volunteer, need). Each volunteer's best pairs (``by_score``) fix their slots but are
-        not solved over: most volunteers stay free, and their pairs only slow the flow."""
+        (volunteer, need). Each volunteer's best scores (``slot_counts``) fix their slots, but
+        their pairs are not solved over: most volunteers stay free, and their pairs only slow the flow."""
         vol, need, score = (
             np.concatenate(part) for part in zip(self.by_lead.kept, *self.by_need, strict=True)
         )
         _, first = np.unique(vol * self.wanted.size + need, return_index=True)
         return vol[first], need[first], score[first]
+
+
+class _SlotCounts:
+    """The slots worth filling per volunteer, as ``_worthwhile_slots`` finds them over all
+    pairs, counted while the pairs stream past: the k-th slot pays off when the volunteer's
+    k-th best score is above ``penalty * (k - 1)``, that is when at least k of their pairs
+    score above it. So only the counts above these thresholds are kept per volunteer, not the
+    pairs. For capacities above 16 the best pairs themselves are kept, as before.
+    """
+
+    def __init__(self, capacity: np.ndarray, penalty: float) -> None:
+        self.penalty = penalty
+        self.rounds = int(capacity.max()) if capacity.size else 0
+        self.best: _BestPerVolunteer | None = None
+        if penalty and self.rounds > 16:
+            self.best = _BestPerVolunteer(capacity)
+        # Thresholds penalty * j for j < rounds; a pair's level is how many lie below it.
+        self.thresholds = penalty * np.arange(max(self.rounds, 1), dtype=np.float64)
+        self.width = self.thresholds.size + 1
+        self.levels = np.zeros(capacity.size * self.width, np.int64)
+
+    def add(self, vol: np.ndarray, need: np.ndarray, score: np.ndarray) -> None:
+        if not self.penalty:
+            return  # every slot pays off: nothing to count
+        if self.best is not None:
+            self.best.add(vol, need, score, score)
+            return
+        level = np.searchsorted(self.thresholds, score, side="left")  # thresholds < score
+        self.levels += np.bincount(vol * self.width + level, minlength=self.levels.size)
+
+    def finish(self) -> None:
+        if self.best is not None:
+            self.best.finish()
+
+    def slots(self, capacity: np.ndarray) -> np.ndarray:
+        """The slots worth filling, for ``capacity`` clipped to each volunteer's pairs."""
+        if not self.penalty:
+            return capacity
+        if self.best is not None:
+            best_vol, _best_need, best_score = self.best.kept
+            return _worthwhile_slots(best_vol, best_score, capacity, self.penalty)
+        # above[:, k - 1]: pairs scoring above penalty * (k - 1), i.e. of level k or more.
+        by_level = self.levels.reshape(capacity.size, self.width)
+        above = np.cumsum(by_level[:, ::-1], axis=1)[:, ::-1][:, 1:]
+        slots = np.zeros(capacity.size, np.int64)
+        still = capacity > 0
+        for k in range(1, self.rounds + 1):
+            still &= (above[:, k - 1] >= k) & (capacity >= k)
+            slots += still
+        return slots
 
 
 class _BestPerVolunteer:
@@ -304,9 +355,8 @@ def _solve_pruned(
     if not vol.size:
         return _EMPTY_INT, _EMPTY_INT, Pricing(edges=selection.edges, kept=0, pruned=True)
     # The slots worth filling depend on each volunteer's best ``capacity`` scores only,
-    # which ``by_score`` holds: they are the slots of the flow over every pair.
-    best_vol, _best_need, best_score = selection.by_score.kept
-    slots = _worthwhile_slots(best_vol, best_score, capacity, penalty)
+    # which ``slot_counts`` saw: they are the slots of the flow over every pair.
+    slots = selection.slot_counts.slots(capacity)
     rounds = priced = added = gap = 0
     while True:
         rounds += 1

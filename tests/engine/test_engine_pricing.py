@@ -258,3 +258,28 @@ def test_plan_pruned_equals_plan_over_all_pairs(seed, dense, penalty):
     assert _plan_objective(pruned, penalty) == pytest.approx(
         _plan_objective(whole, penalty), rel=1e-9
     )
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_slot_counts_streamed_equal_the_slots_over_all_pairs(seed):
+    """The slots worth filling, counted per volunteer while the pairs stream past in chunks,
+    are those ``_worthwhile_slots`` finds with every pair at hand (capacities above 16 keep
+    the best pairs instead; scores on the thresholds themselves included)."""
+    from matching.engine.assignment import _worthwhile_slots
+    from matching.engine.pricing import _SlotCounts
+
+    rng = np.random.default_rng(seed)
+    n_vol, n_pairs = 30, 400
+    penalty = float(rng.choice([0.0, 0.05, 0.1, 0.25]))
+    top = 20 if seed % 4 == 0 else 4
+    capacity = rng.integers(0, top + 1, n_vol)
+    vol = rng.integers(0, n_vol, n_pairs)
+    need = rng.integers(0, 50, n_pairs)
+    score = rng.choice([0.05, 0.1, 0.2, 0.25, 0.3, 0.5, 0.75, 1.0], n_pairs)
+    counts = _SlotCounts(capacity, penalty)
+    for part in np.array_split(np.arange(n_pairs), 7):
+        counts.add(vol[part], need[part], score[part])
+    counts.finish()
+    clipped = np.minimum(capacity, np.bincount(vol, minlength=n_vol))
+    expected = _worthwhile_slots(vol, score, clipped, penalty)
+    assert counts.slots(clipped).tolist() == expected.tolist()
