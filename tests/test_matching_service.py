@@ -138,3 +138,34 @@ def test_records_from_rows_equal_records_from_profiles(
     assert len(profiles) == 2
     needs = db.session.scalars(select(Need).where(Need.status == "open").order_by(Need.id)).all()
     assert open_need_records(db.session) == [to_engine_need(n) for n in needs]
+
+
+def test_a_readers_sentence_equal_to_the_coordinators_is_stored_once_and_read_alike():
+    """A city-scale run writes 24,000 explanations: the initiative's sentence, where it is the
+    coordinator's word for word, is left out of "for" and read from the coordinator's.
+    Rows without "for" at all (written before reasons per reader) still give the volunteer
+    and the initiative nothing."""
+    from matching.engine.scoring import Part, Score
+    from matching.matches.proposals import explanation_record
+    from matching.matches.reasons import reasons
+
+    same = ("Bietet jede gewünschte Art der Beratung an: Vor Ort", "Offers all formats: In person")
+    part = Part(
+        "format",
+        1.0,
+        0.1,
+        0.1,
+        *same,
+        readers={
+            "volunteer": ("Sie bieten jede gewünschte Art …", "You offer all …"),
+            "initiative": same,
+        },
+    )
+    [stored] = explanation_record(Score(0.5, (part,)))
+    assert set(stored["for"]) == {"volunteer"}
+    assert reasons([stored], "initiative", "de") == [same[0]]
+    assert reasons([stored], "initiative", "en") == [same[1]]
+    assert reasons([stored], "volunteer", "de") == ["Sie bieten jede gewünschte Art …"]
+    assert reasons([stored], "coordinator", "en") == [same[1]]
+    old = {key: value for key, value in stored.items() if key != "for"}
+    assert reasons([old], "initiative", "de") == [] and reasons([old], "volunteer", "de") == []

@@ -31,8 +31,9 @@ def reasons(explanation: list | None, reader: str, locale: str = "de") -> list[s
     """A match's stored reasons for the reader, largest part first.
 
     Rows written before the reasons were kept per reader have the coordinator's sentences
-    only; the volunteer and the initiative then read nothing rather than "Hat …" about
-    themselves.
+    only (no "for"); the volunteer and the initiative then read nothing rather than "Hat …"
+    about themselves. A reader missing from a part's "for" reads the coordinator's sentence,
+    which was the same (``proposals.explanation_record`` stores it once).
     """
     if reader not in READERS:
         raise ValueError(f"unknown reader {reader!r}")
@@ -42,8 +43,12 @@ def reasons(explanation: list | None, reader: str, locale: str = "de") -> list[s
     for part in ordered:
         if reader == COORDINATOR:
             text = part.get(lang) or part.get("de")
+        elif "for" not in part:
+            text = None
+        elif reader in (part["for"] or {}):
+            text = part["for"][reader].get(lang)
         else:
-            text = (part.get("for") or {}).get(reader, {}).get(lang)
+            text = part.get(lang) or part.get("de")
         if text:
             sentences.append(text)
     return sentences
