@@ -280,6 +280,8 @@ def test_a_pause_ends_the_engines_waiting_proposals_and_keeps_the_own_offers(
     would take the profile's lock before the needs' (see ``end_paused_proposals``)."""
     from dataclasses import replace
 
+    from test_need_services import profile_input
+
     from matching import profiles, sentences
 
     initiative, _member = make_initiative(district="ost")
@@ -292,17 +294,7 @@ def test_a_pause_ends_the_engines_waiting_proposals_and_keeps_the_own_offers(
     offer = proposals.offer_help(db.session, volunteer.user, offered, volunteer, utcnow())
     db.session.commit()
     mails_before = db.session.query(OutboxMessage).count()
-    current = profiles.ProfileInput(
-        levels=dict(volunteer.level_by_phase),
-        districts=sorted(volunteer.districts),
-        whole_city=volunteer.whole_city,
-        languages=sorted(volunteer.languages),
-        formats=sorted(volunteer.formats),
-        capacity=volunteer.capacity,
-        paused_until=None,
-        bio=volunteer.bio,
-        phone=volunteer.user.phone,
-    )
+    current = profile_input(volunteer, paused_until=None)
 
     profiles.save_profile(db.session, volunteer.user, current, now=utcnow())  # no pause
     db.session.commit()

@@ -4,6 +4,7 @@
 from matching.matches.lifecycle import (  # noqa: F401
     STATUS_LABELS,
     NewProposal,
+    awaits_volunteers_answer,
     change_status,
     create_match,
     end_with_need,

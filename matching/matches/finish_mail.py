@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from matching import mail
 from matching.mail_links import offer_url
-from matching.matches.participants import initiative_people
+from matching.matches.participants import initiative_people, need_people
 from matching.models import (
     ENGAGED_MATCH_STATUSES,
     Match,
@@ -98,8 +98,7 @@ def need_expired(session: Session, need: Need, advisors: list[str]) -> None:
     """The initiative learns on the day its need expired, not from the next weekly digest:
     with ``advisors`` (the first names of experts still advising) that their advice goes on
     and only the search ended; without, how to ask again."""
-    people = [row.user for row in need.initiative.member_rows if row.user.disabled_at is None]
-    for person in people:
+    for person in need_people(need):
         mail.queue_for_user(
             session,
             person,

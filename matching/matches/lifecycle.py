@@ -395,7 +395,7 @@ def change_status(
         if match.released_at is not None and action in ("accept", "decline"):
             raise TransitionError(RELEASED)
         raise TransitionError(_REFUSED[action])
-    if action == "decline" and match.status == M.PROPOSED and match.origin != MatchOrigin.OFFER:
+    if action == "decline" and not awaits_volunteers_answer(match):
         raise TransitionError(_REFUSED[action])
     reason = reason.strip()
     if transition.needs_reason and looks_blank(reason):
@@ -582,6 +582,14 @@ def end_with_need(session: Session, need: Need, now: datetime) -> None:
             mails.need_ended(session, match, before)
     if ended == NeedStatus.EXPIRED:
         finish_mail.need_expired(session, need, advisors)
+
+
+def awaits_volunteers_answer(match: Match) -> bool:
+    """Whether the volunteer may say no now: asked (approved), or their own offer still
+    waiting for the coordinators (taken back). An engine's waiting proposal is not theirs."""
+    return match.status == M.APPROVED or (
+        match.status == M.PROPOSED and match.origin == MatchOrigin.OFFER
+    )
 
 
 def knows_of(match: Match) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from matching.models import SERVED_MATCH_STATUSES, Match, MatchStatus, ThreadRole, User
+from matching.models import SERVED_MATCH_STATUSES, Match, MatchStatus, Need, ThreadRole, User
 from matching.permissions import is_coordinator, is_member
 
 ROLE_LABELS = {
@@ -60,7 +60,12 @@ def readable_reason(session: Session, reader: User | None, match: Match) -> str:
 
 def initiative_people(match: Match) -> list[User]:
     """The initiative's members who can be mailed (enabled accounts)."""
-    return [row.user for row in match.need.initiative.member_rows if row.user.disabled_at is None]
+    return need_people(match.need)
+
+
+def need_people(need: Need) -> list[User]:
+    """The members of the need's initiative who can be mailed (enabled accounts)."""
+    return [row.user for row in need.initiative.member_rows if row.user.disabled_at is None]
 
 
 def sides(match: Match) -> list[User]:

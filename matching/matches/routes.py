@@ -101,7 +101,7 @@ def decline(match_id: int):
     match, part = participant_match(match_id)
     own_offer = match.status == MatchStatus.PROPOSED and match.origin == MatchOrigin.OFFER
     if request.method == "GET" and (
-        part != ThreadRole.VOLUNTEER or not (match.status == MatchStatus.APPROVED or own_offer)
+        part != ThreadRole.VOLUNTEER or not matches.awaits_volunteers_answer(match)
     ):
         flash(
             _("Absagen kann hier nur die gefragte Expert:in.")
