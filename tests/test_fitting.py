@@ -9,7 +9,7 @@ import pytest
 
 from matching import engine
 from matching.extensions import db as _db
-from matching.matches import fitting
+from matching.matches import fitting, passes
 from matching.matches.proposals import load_volunteers, open_need_records, weights
 from matching.models import (
     Initiative,
@@ -176,3 +176,42 @@ def test_nothing_is_read_for_a_paused_or_full_volunteer(db, make_volunteer, coun
     with count_queries() as statements:
         assert fitting.ranked_needs(db.session, profile, utcnow()) == []
     assert not any("FROM needs" in s for s in statements)
+
+
+def test_the_kept_pool_gives_the_record_a_profile_loads(db, make_user):
+    """ "Meine Übersicht" takes the volunteer's record from the process's kept pool: it must be
+    the very record loading the profile gives (exclusions, memberships, lowered phases, load)."""
+    profiles = _generate(make_user, 11, volunteers=25, needs=80)
+    for profile in profiles:
+        [loaded] = load_volunteers(db.session, [profile])
+        assert fitting._record_of(db.session, profile) == loaded, profile.id
+
+
+def test_a_warm_visit_loads_no_volunteer_and_sees_a_new_pass(db, make_user, count_queries):
+    [profile] = [
+        p
+        for p in _generate(make_user, 5, volunteers=12, needs=120)
+        if fitting.ranked_needs(db.session, p, utcnow(), k=3)
+    ][:1]
+    now = utcnow()
+    with count_queries() as statements:
+        first = fitting.ranked_needs(db.session, profile, now, k=3)
+    assert not any("volunteer_profiles" in s or "need_passes" in s for s in statements)
+    # "Diesmal nicht" for the best need, committed: the next visit leaves it out at once.
+    best = first[0][0]
+    passes.pass_need(db.session, profile.user, best, profile, now=now)
+    db.session.commit()
+    again = fitting.ranked_needs(db.session, profile, now, k=3)
+    assert best.id not in [need.id for need, _score in again]
+    [loaded] = load_volunteers(db.session, [profile])
+    assert best.id in loaded.excluded_needs
+
+
+def test_uncommitted_changes_of_the_session_load_the_record_itself(db, make_user, count_queries):
+    [profile] = _generate(make_user, 6, volunteers=1, needs=10)
+    profile.capacity = profile.capacity + 1  # not committed: the kept pool cannot know it
+    with count_queries() as statements:
+        record = fitting._record_of(db.session, profile)
+    assert record.capacity == profile.capacity
+    assert any("volunteer_profiles" in s or "matches" in s for s in statements)
+    db.session.rollback()

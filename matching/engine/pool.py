@@ -217,6 +217,13 @@ class Pool:
     def __len__(self) -> int:
         return len(self.volunteers)
 
+    def volunteer(self, volunteer_id: int) -> Volunteer | None:
+        """The record of one volunteer, or None if the pool holds none with that id."""
+        row = int(np.searchsorted(self.ids, volunteer_id))
+        if row < len(self.ids) and int(self.ids[row]) == volunteer_id:
+            return self.volunteers[row]
+        return None
+
     def with_changes(self, changed: Iterable[Volunteer], removed: Iterable[int] = ()) -> Pool:
         """A new pool in which ``changed`` records replace those with their ids (or are added)
         and the volunteers with ``removed`` ids are gone (ids not in the pool are ignored).

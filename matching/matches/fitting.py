@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from matching import engine
 from matching.engine.scoring import PLACE_VALUES, URGENCY_VALUES
 from matching.engine.scoring import value as score_value
+from matching.matches import volunteer_pool
 from matching.matches.unchanged import NEED_COLUMNS
 from matching.models import Need, NeedPhase, NeedStatus, VolunteerProfile
 from matching.reference import NEIGHBOURS, PHASE_CODES, REMOTE_FORMATS
@@ -42,9 +43,9 @@ _FORMAT_COLUMNS = {
 
 def ranked_needs(session: Session, profile: VolunteerProfile, now: datetime, k: int = 10):
     """Open needs ranked by fit for one volunteer: [(Need, Score)], best first, ties by id."""
-    from matching.matches.proposals import load_volunteers, weights
+    from matching.matches.proposals import weights
 
-    [volunteer] = load_volunteers(session, [profile])
+    volunteer = _record_of(session, profile)
     if k <= 0 or not _can_take_any(volunteer, now):
         return []
     chosen = weights()
@@ -81,6 +82,19 @@ def ranked_needs(session: Session, profile: VolunteerProfile, now: datetime, k: 
         for need_id in best
         if need_id in needs
     ]
+
+
+def _record_of(session: Session, profile: VolunteerProfile) -> engine.Volunteer:
+    """The volunteer's engine record: from the process's kept pool of approved volunteers (no
+    statement when nothing changed, so "Meine Übersicht" skips the nine that load one), else
+    loaded from the profile."""
+    from matching.matches.proposals import approved_volunteer_records, load_volunteers
+
+    kept = volunteer_pool.record(session, profile.id, approved_volunteer_records)
+    if kept is not None:
+        return kept
+    [volunteer] = load_volunteers(session, [profile])
+    return volunteer
 
 
 def _can_take_any(volunteer: engine.Volunteer, now: datetime) -> bool:

@@ -618,3 +618,14 @@ def kept_pool_of(kept: VolunteerPool) -> engine.Pool | None:
 def pool(session: Session, load: Loader) -> engine.Pool:
     """The current app's pool of approved volunteers (``load`` reads the records)."""
     return current_app.extensions[EXTENSION].get(session, load)
+
+
+def record(session: Session, profile_id: int, load: Loader) -> engine.Volunteer | None:
+    """One approved volunteer's record as committed now, from the kept pool (brought up to
+    date in parts like every use of it); None when the pool holds no such volunteer, or when
+    it could give one only by loading every volunteer: without a generation store, or while
+    the session holds changes of its own (the caller then loads the one record itself)."""
+    kept = current_app.extensions[EXTENSION]
+    if kept.store is None or has_own_changes(session):
+        return None
+    return kept.get(session, load).volunteer(profile_id)
