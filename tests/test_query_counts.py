@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from matching.auth.passwords import hash_password
 from matching.extensions import db as _db
 from matching.models import (
@@ -174,6 +176,11 @@ def test_coordinators_proposal_queue(app, client, db, auth, make_user, count_que
     _bulk_proposals(197, offset=3)
     many = _queries_for(client, count_queries, "/koordination/vorschlaege", "200 Vorschläge warten")
     assert len(many) == len(few), "\n".join(many)
+    # A form per proposal, each with its token, and no id twice on the page.
+    html = client.get("/koordination/vorschlaege").get_data(as_text=True)
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert html.count('name="csrf_token"') > 20
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     # Nothing changed since: the volunteers' pool is not loaded again.
     kept = _queries_for(client, count_queries, "/koordination/vorschlaege?seite=10", "Seite 10")
     assert len(kept) < len(few)
