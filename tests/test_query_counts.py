@@ -189,3 +189,28 @@ def test_coordinators_proposal_queue(app, client, db, auth, make_user, count_que
         client, count_queries, "/koordination/vorschlaege?seite=10", "Seite 10 von 10"
     )
     assert len(later) == len(few)
+
+
+def test_a_logged_in_page_reads_the_person_with_their_roles_at_once(
+    client, db, auth, make_user, count_queries
+):
+    make_user("koo@example.org", roles=(Role.COORDINATOR, Role.VOLUNTEER))
+    auth.login("koo@example.org")
+    statements = _queries_for(client, count_queries, "/koordination/profile", "Profile")
+    assert "user_roles" in statements[0] and "user_sessions" in statements[0], statements[0]
+    assert not any(s.lstrip().startswith("SELECT user_roles") for s in statements), statements
+
+
+def test_meine_uebersicht_reads_no_topics_of_the_profile(
+    client, db, auth, make_volunteer, count_queries
+):
+    """The page shows the profile's state; the ranking takes the volunteer's topics,
+    districts and languages from the kept pool, so a second visit reads none of them."""
+    profile = make_volunteer()
+    auth.login(profile.user.email)
+    _bulk_needs(5)
+    _queries_for(client, count_queries, "/uebersicht", "Meine Übersicht")
+    statements = _queries_for(client, count_queries, "/uebersicht", "Meine Übersicht")
+    for table in ("volunteer_phase_levels", "volunteer_districts", "volunteer_languages"):
+        assert not any(table in s for s in statements), table
+    assert len(statements) <= 12, "\n\n".join(statements)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from matching.models import User, UserSession
 
@@ -38,17 +38,23 @@ def start(session: Session, user: User, now: datetime) -> str:
 
 
 def find_user(session: Session, user_id: int, key, now: datetime) -> User | None:
-    """The user of a live session with this key, or None."""
+    """The user of a live session with this key, or None; with their roles, in the same
+    statement (every page a logged-in person opens asks for them)."""
     if not isinstance(key, str) or not key:
         return None
-    return session.scalar(
-        select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == user_id,
-            UserSession.key_hash == _hash(key),
-            UserSession.created_at > now - max_age(),
+    return (
+        session.scalars(
+            select(User)
+            .join(UserSession, UserSession.user_id == User.id)
+            .options(joinedload(User.role_rows))
+            .where(
+                User.id == user_id,
+                UserSession.key_hash == _hash(key),
+                UserSession.created_at > now - max_age(),
+            )
         )
+        .unique()
+        .first()
     )
 
 

@@ -7,14 +7,22 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from matching import matches, profiles
 from matching.access import role_required
 from matching.extensions import db
 from matching.forms import BaseForm
 from matching.matches import passes, proposals
-from matching.models import Match, MatchStatus, Need, ProfileStatus, Role, utcnow
+from matching.models import (
+    Match,
+    MatchStatus,
+    Need,
+    ProfileStatus,
+    Role,
+    VolunteerProfile,
+    utcnow,
+)
 from matching.needs import clocks, queries
 from matching.profiles.forms import ProfileForm
 from matching.reference import DISTRICTS, LEVELS, PHASES, RINGS
@@ -133,7 +141,17 @@ def reset_field_feedback():
 @role_required(Role.VOLUNTEER)
 def overview():
     """Meine Übersicht: profile state, engagements against capacity, fitting open needs."""
-    profile = current_user.volunteer_profile
+    # The page shows the profile's state, not its topics, districts and languages (loaded with
+    # every profile by default): the ranking takes them from the kept pool of volunteers.
+    profile = db.session.scalars(
+        select(VolunteerProfile)
+        .options(
+            lazyload(VolunteerProfile.levels),
+            lazyload(VolunteerProfile.district_rows),
+            lazyload(VolunteerProfile.language_rows),
+        )
+        .where(VolunteerProfile.user_id == current_user.id)
+    ).first()
     if profile is None:
         flash(_("Bitte legen Sie zuerst Ihr Profil an. Das dauert nur ein paar Minuten."), "info")
         return redirect(url_for("profiles.profile"))
