@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+from datetime import date, datetime
+
+from babel import Locale, dates
 from flask import Flask, g, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale, get_translations, refresh
+from flask_babel import (
+    format_datetime,
+    get_locale,
+    get_translations,
+    refresh,
+    to_user_timezone,
+)
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -70,6 +80,25 @@ def date_pattern(fmt: str) -> str:
     return patterns.get(current_locale(), patterns["en"])
 
 
+def day_text(value, fmt: str = "medium") -> str:
+    """A day in the reader's language (``fmt`` a name in DATE_PATTERNS or Babel's), as
+    Flask-Babel's ``format_date`` writes it: a moment is first moved to the association's time
+    zone. Lists show the same few days on every card, so each day's text is kept."""
+    if not value:
+        return ""
+    if isinstance(value, datetime):
+        value = to_user_timezone(value).date()
+    locale = get_locale() or Locale("de")
+    patterns = DATE_PATTERNS.get(fmt)
+    pattern = fmt if patterns is None else patterns.get(locale.language, patterns["en"])
+    return _formatted_day(value, pattern, locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted_day(day: date, pattern: str, locale: Locale) -> str:
+    return dates.format_date(day, pattern, locale=locale)
+
+
 def format_moment(value, fmt: str = "weekday_time") -> str:
     """A date and time in the reader's language, ``fmt`` a name in MOMENT_PATTERNS or
     DATE_PATTERNS (or Babel's)."""
@@ -121,9 +150,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(quoted, "quoted")
     app.add_template_filter(sentences.shown, "reason_text")
 
-    @app.template_filter("date")
-    def date_filter(value, fmt: str = "medium") -> str:
-        return format_date(value, date_pattern(fmt)) if value else ""
+    app.add_template_filter(day_text, "date")
 
     @app.template_filter("datetime")
     def datetime_filter(value, fmt: str = "medium") -> str:
