@@ -457,16 +457,36 @@ def postgres_pids() -> list[int]:
 
 
 class CpuMeter:
-    """CPU seconds spent by the gunicorn workers and PostgreSQL between start() and stop()."""
+    """CPU seconds spent by the gunicorn workers and PostgreSQL between start() and stop().
+
+    A process's CPU can only be read while it lives, and gunicorn replaces a worker after
+    ``max_requests`` (so does PostgreSQL's backend of that worker): a thread reads every
+    process's CPU twice a second and keeps the last reading, so a worker that ended during
+    the run counts up to its last half second instead of showing as "other processes".
+    """
+
+    INTERVAL_S = 0.5
 
     def __init__(self, master: int) -> None:
         self.master = master
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def _now(self) -> dict[str, dict[int, float]]:
         return {
             "gunicorn": {p: cpu_seconds(p) for p in [self.master, *worker_pids(self.master)]},
             "postgres": {p: cpu_seconds(p) for p in postgres_pids()},
         }
+
+    def _read(self) -> None:
+        for kind, by_pid in self._now().items():
+            for pid, seconds in by_pid.items():
+                if seconds:  # 0.0: the process ended between listing and reading it
+                    self.last[kind][pid] = max(seconds, self.last[kind].get(pid, 0.0))
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.INTERVAL_S):
+            self._read()
 
     @staticmethod
     def _machine_busy() -> float:
@@ -477,16 +497,22 @@ class CpuMeter:
 
     def start(self) -> None:
         self.before = self._now()
+        self.last: dict[str, dict[int, float]] = {kind: {} for kind in self.before}
         self.busy_before = self._machine_busy()
         self.load_before = os.getloadavg()[0]
+        self._thread = threading.Thread(target=self._sample, name="cpu-meter", daemon=True)
+        self._thread.start()
 
     def stop(self, locust: float) -> dict[str, float]:
-        after = self._now()
-        used = {
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._read()
+        used: dict[str, float] = {
             kind: round(
-                sum(t - self.before[kind].get(pid, 0.0) for pid, t in after[kind].items()), 1
+                sum(t - self.before[kind].get(pid, 0.0) for pid, t in self.last[kind].items()), 1
             )
-            for kind in after
+            for kind in self.last
         }
         used["locust"] = round(locust, 1)
         busy = self._machine_busy() - self.busy_before
