@@ -689,3 +689,19 @@ class _InlineRebuilder:
 
     def wait(self, timeout=None):
         return False
+
+
+def test_one_record_never_loads_the_whole_pool_when_the_store_is_unreadable(db, caplog):
+    """A page for one volunteer (Meine Übersicht) asks for their record: with the store down
+    it gets None and loads that record itself, where a whole pool would take seconds at city
+    scale on every visit."""
+    store = _Store()
+    cache = volunteer_pool.VolunteerPool(store, max_age=300)
+    assert cache.record(db.session, _nobody, 1) is None  # nobody in the pool: no such record
+    assert cache.loads == 1
+    store.broken_read = True
+    with caplog.at_level(logging.WARNING, logger="matching.matches.volunteer_pool"):
+        assert cache.record(db.session, _nobody, 1) is None
+    assert cache.loads == 1
+    assert "loading one record" in caplog.text
+    assert volunteer_pool.VolunteerPool(None, max_age=300).record(db.session, _nobody, 1) is None

@@ -338,6 +338,23 @@ class VolunteerPool:
         except Exception:
             log.warning("volunteer pool: generation unreadable, loading a pool", exc_info=True)
             return self._full(session, load).pool
+        return self._at(session, load, generation).pool
+
+    def record(self, session: Session, load: Loader, profile_id: int) -> engine.Volunteer | None:
+        """One volunteer's record as committed now, or None where only a whole load could
+        give it (no store, an unreadable one, or changes of the session's own): a page for one
+        volunteer then loads that record itself instead of the whole pool."""
+        if self.store is None or has_own_changes(session):
+            return None
+        try:
+            generation = self.store.current()
+        except Exception:
+            log.warning("volunteer pool: generation unreadable, loading one record", exc_info=True)
+            return None
+        return self._at(session, load, generation).pool.volunteer(profile_id)
+
+    def _at(self, session: Session, load: Loader, generation: int) -> _Entry:
+        """The kept entry brought up to ``generation`` (read before anything is loaded)."""
         kept = self._entry
         if kept is None and self.rebuilder is not None and self.rebuilder.wait():
             kept = self._entry  # the process's first pool, built after its warm-up
@@ -357,7 +374,7 @@ class VolunteerPool:
         with self._swap:
             if self._entry is kept:  # else a rebuild swapped in a newer pool meanwhile
                 self._entry = entry
-        return entry.pool
+        return entry
 
     def rebuild(self, session: Session, load: Loader, take_turns: bool = False) -> bool:
         """Build a whole new pool and put it in place of the kept one (beside the requests);
@@ -621,11 +638,7 @@ def pool(session: Session, load: Loader) -> engine.Pool:
 
 
 def record(session: Session, profile_id: int, load: Loader) -> engine.Volunteer | None:
-    """One approved volunteer's record as committed now, from the kept pool (brought up to
-    date in parts like every use of it); None when the pool holds no such volunteer, or when
-    it could give one only by loading every volunteer: without a generation store, or while
-    the session holds changes of its own (the caller then loads the one record itself)."""
-    kept = current_app.extensions[EXTENSION]
-    if kept.store is None or has_own_changes(session):
-        return None
-    return kept.get(session, load).volunteer(profile_id)
+    """One approved volunteer's record as committed now, from the current app's kept pool
+    (brought up to date in parts like every use of it); None when the pool holds no such
+    volunteer or could give one only by loading every volunteer (``VolunteerPool.record``)."""
+    return current_app.extensions[EXTENSION].record(session, load, profile_id)
