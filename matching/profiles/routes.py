@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import defer, lazyload, selectinload
 
 from matching import matches, profiles
 from matching.access import role_required
@@ -163,7 +163,14 @@ def overview():
         ranked = proposals.ranked_needs_for(db.session, profile, now, k=10)
     my_matches = db.session.scalars(
         select(Match)
-        .options(selectinload(Match.need).selectinload(Need.initiative))
+        .options(
+            # The list names each need and its initiative; the phases and the match's
+            # explanation are not shown here.
+            selectinload(Match.need).options(
+                selectinload(Need.initiative), lazyload(Need.phase_rows)
+            ),
+            defer(Match.explanation),
+        )
         .where(
             Match.volunteer_id == profile.id,
             Match.status.in_(
