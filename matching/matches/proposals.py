@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
-from matching import engine, matches, sentences
+from matching import collector, engine, matches, sentences
 from matching.database import among
 from matching.errors import ServiceError
 from matching.matches import passes, unchanged, volunteer_pool
@@ -433,7 +432,7 @@ def propose_matches(
             needs_without_candidate=list(last.needs_without_candidate or ()),
             unchanged_since=last.recorded_at,
         )
-    with _collector_paused():
+    with collector.paused():
         run, written = _run(session, actor, now, dry_run, progress, steps, deadline, before)
     run.proposed = len(written)
     run.needs_covered = len({p.need_id for p in written})
@@ -481,21 +480,6 @@ def _run(
         unchanged.record(session, before, now, plan.without_candidate)
         _step(progress, 3, steps, deadline)
     return run, written
-
-
-@contextmanager
-def _collector_paused():
-    """Python's cycle collector off while a run builds its records, plans and writes: they are
-    many small objects that live until the run ends, and at 50,000 volunteers the collector's
-    passes over the growing heap took half of the loading time. It runs again right after
-    and collects whatever the run left."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def _step(progress, done: int, total: int, deadline: _Deadline) -> None:

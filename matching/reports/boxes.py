@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from matching import engine, reports
+from matching import collector, engine, reports
 from matching.engine import insight
 from matching.matches import volunteer_pool
 from matching.matches.proposals import (
@@ -59,6 +59,14 @@ class TruthfulCoverage:
 
 
 def coverage(session: Session, now: datetime) -> TruthfulCoverage:
+    """The coverage picture (``_coverage``), built with the cycle collector paused: it reads
+    every open need (20,000 records at city scale) and would otherwise set off a full pass of
+    the collector every few pages (``matching.collector``)."""
+    with collector.paused():
+        return _coverage(session, now)
+
+
+def _coverage(session: Session, now: datetime) -> TruthfulCoverage:
     """The phase × district picture, each box also counting its needs nobody can take.
 
     One statement: the open needs with their phases, and whether someone is on each. The
