@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.instances import NOW, SIZES, generate  # noqa: E402
 from bench.load import (  # noqa: E402
+    analyze,
     create_database,
     database_exists,
     drop_database,
@@ -863,6 +864,9 @@ def run_size(args, size: str) -> None:
             log("impact report")
             child(["--child", "impact", *flags], {**env, "BASE_URL": "http://127.0.0.1:5000"})
         if not args.skip_pages:
+            # The proposal run wrote tens of thousands of matches: statistics as autovacuum
+            # would have them by then (this machine's PostgreSQL runs without it).
+            analyze(database_url)
             log("pages through gunicorn")
             pages(database_url, size, args.dense, args.redis, args.workers)
     finally:
