@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from datetime import timedelta
 
@@ -705,3 +706,28 @@ def test_one_record_never_loads_the_whole_pool_when_the_store_is_unreadable(db, 
     assert cache.loads == 1
     assert "loading one record" in caplog.text
     assert volunteer_pool.VolunteerPool(None, max_age=300).record(db.session, _nobody, 1) is None
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="threads have their own priority on Linux")
+def test_a_rebuild_beside_an_old_pool_runs_at_a_lower_priority(app, db):
+    """While the old pool serves, the new one is built with the CPU the requests leave; a
+    process's first pool, which requests wait for, is built at the usual priority."""
+    store = _Store()
+    rebuilder = volunteer_pool.Rebuilder(app)
+    cache = volunteer_pool.VolunteerPool(store, max_age=300, rebuilder=rebuilder)
+    usual = os.getpriority(os.PRIO_PROCESS, 0)
+    seen = []
+    records = _records(1, 2)
+
+    def watching(session, profiles=None, users=None):
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return records(session, profiles, users)
+
+    cache.start_rebuild(watching)  # the first pool: requests wait for it
+    rebuilder.wait(timeout=10)
+    store.bump(volunteer_pool.Change(everything=True))
+    assert _ids(cache.get(db.session, watching)) == {1, 2}  # the old pool; a build starts
+    rebuilder.wait(timeout=10)
+    lowered = min(usual + volunteer_pool.REBUILD_NICENESS, 19)  # Linux's lowest is 19
+    assert seen == [usual, lowered]
+    assert os.getpriority(os.PRIO_PROCESS, 0) == usual, "the request's thread is left alone"
