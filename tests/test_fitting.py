@@ -9,7 +9,7 @@ import pytest
 
 from matching import engine
 from matching.extensions import db as _db
-from matching.matches import fitting, passes
+from matching.matches import fitting, passes, volunteer_pool
 from matching.matches.proposals import load_volunteers, open_need_records, weights
 from matching.models import (
     Initiative,
@@ -215,3 +215,41 @@ def test_uncommitted_changes_of_the_session_load_the_record_itself(db, make_user
     assert record.capacity == profile.capacity
     assert any("volunteer_profiles" in s or "matches" in s for s in statements)
     db.session.rollback()
+
+
+class _StillBuilding:
+    """A rebuilder whose thread is still building the new pool: the old one serves meanwhile."""
+
+    def start(self, kept, load):
+        return True
+
+    def wait(self, timeout=None):
+        return False
+
+
+@pytest.mark.parametrize("gap", ["bulk change", "far behind"])
+def test_an_old_pool_serving_during_a_rebuild_never_hides_ones_own_change(
+    app, db, make_user, monkeypatch, gap
+):
+    """After a bulk change, or more changes than a process catches up on in parts, the old pool
+    serves while a new one is built beside the requests: fine for the coordinators' queue, but
+    a volunteer's own page must still see their own committed "Diesmal nicht" at once."""
+    kept = app.extensions[volunteer_pool.EXTENSION]
+    [profile] = [
+        p
+        for p in _generate(make_user, 5, volunteers=12, needs=120)
+        if fitting.ranked_needs(db.session, p, utcnow(), k=3)
+    ][:1]
+    now = utcnow()
+    first = fitting.ranked_needs(db.session, profile, now, k=3)  # the pool is kept now
+    monkeypatch.setattr(kept, "rebuilder", _StillBuilding())  # production: "background"
+    if gap == "bulk change":
+        kept.store.bump(volunteer_pool.Change(everything=True))  # a need deleted elsewhere
+    else:
+        for _ in range(volunteer_pool.MAX_CATCH_UP):  # other volunteers' commits meanwhile
+            kept.store.bump(volunteer_pool.Change({10**9}))
+    best = first[0][0]
+    passes.pass_need(db.session, profile.user, best, profile, now=now)
+    db.session.commit()
+    again = fitting.ranked_needs(db.session, profile, now, k=3)
+    assert best.id not in [need.id for need, _score in again]

@@ -344,8 +344,9 @@ class VolunteerPool:
 
     def record(self, session: Session, load: Loader, profile_id: int) -> engine.Volunteer | None:
         """One volunteer's record as committed now, or None where only a whole load could
-        give it (no store, an unreadable one, or changes of the session's own): a page for one
-        volunteer then loads that record itself instead of the whole pool."""
+        give it (no store, an unreadable one, changes of the session's own, or an old pool
+        serving while a new one is built beside the requests after a bulk change or a long
+        gap): a page for one volunteer then loads that record itself instead."""
         if self.store is None or has_own_changes(session):
             return None
         try:
@@ -353,7 +354,10 @@ class VolunteerPool:
         except Exception:
             log.warning("volunteer pool: generation unreadable, loading one record", exc_info=True)
             return None
-        return self._at(session, load, generation).pool.volunteer(profile_id)
+        entry = self._at(session, load, generation)
+        if entry.generation != generation:  # an old pool serving while a new one is built
+            return None
+        return entry.pool.volunteer(profile_id)
 
     def _at(self, session: Session, load: Loader, generation: int) -> _Entry:
         """The kept entry brought up to ``generation`` (read before anything is loaded)."""
