@@ -90,7 +90,7 @@ def _record_of(session: Session, profile: VolunteerProfile) -> engine.Volunteer:
     loaded from the profile."""
     from matching.matches.proposals import approved_volunteer_records, load_volunteers
 
-    kept = volunteer_pool.record(session, profile.id, approved_volunteer_records)
+    kept = volunteer_pool.record(session, approved_volunteer_records, profile.id)
     if kept is not None:
         return kept
     [volunteer] = load_volunteers(session, [profile])

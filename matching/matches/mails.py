@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from matching import mail, mail_links
 from matching.mail.recipients import coordinators
 from matching.models import Match, MatchOrigin, utcnow
-from matching.needs import clocks
+from matching.needs import clocks, queries
 from matching.toolkit import materials
 
 
@@ -144,8 +144,7 @@ def match_released(session: Session, match: Match) -> None:
         profile_url=mail.absolute_url("profiles.profile"),
         overview_url=mail.absolute_url("profiles.overview"),
         # A pause already set: the mail does not suggest setting one.
-        paused=match.volunteer.paused_until is not None
-        and match.volunteer.paused_until > utcnow().date(),
+        paused=not queries.is_available(match.volunteer, utcnow().date()),
     )
 
 

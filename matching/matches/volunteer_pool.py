@@ -665,7 +665,7 @@ def pool(session: Session, load: Loader) -> engine.Pool:
     return current_app.extensions[EXTENSION].get(session, load)
 
 
-def record(session: Session, profile_id: int, load: Loader) -> engine.Volunteer | None:
+def record(session: Session, load: Loader, profile_id: int) -> engine.Volunteer | None:
     """One approved volunteer's record as committed now, from the current app's kept pool
     (brought up to date in parts like every use of it); None when the pool holds no such
     volunteer or could give one only by loading every volunteer (``VolunteerPool.record``)."""
