@@ -36,6 +36,32 @@ def committed(app):
             _db.session.remove()
 
 
+def _accepted(coordinator: User, need, volunteer, now):
+    """A match the volunteer said yes to, ready for a meeting."""
+    match = matches.create_match(
+        _db.session, coordinator, need, volunteer, origin="manual", now=now
+    )
+    matches.change_status(_db.session, coordinator, match, "approve", now=now)
+    matches.change_status(_db.session, volunteer.user, match, "accept", now=now)
+    return match
+
+
+def _in_own_session(app, out: dict, name: str, step) -> None:
+    """``step(session)`` in a transaction of its own (a thread: another request); ``out[name]``
+    says "ok" or the error that rolled it back."""
+    with app.app_context():
+        session = _db.session
+        try:
+            step(session)
+            session.commit()
+            out[name] = "ok"
+        except Exception as exc:
+            session.rollback()
+            out[name] = repr(exc)
+        finally:
+            _db.session.remove()
+
+
 def test_two_members_pick_different_times_at_once(app, committed):
     first_member = _user("ines@example.org", Role.INITIATIVE)
     second_member = _user("ida@example.org", Role.INITIATIVE)
@@ -46,11 +72,7 @@ def test_two_members_pick_different_times_at_once(app, committed):
     need.initiative.member_rows.append(InitiativeMember(user=second_member))
     _db.session.commit()
     now = utcnow()
-    match = matches.create_match(
-        _db.session, coordinator, need, volunteer, origin="manual", now=now
-    )
-    matches.change_status(_db.session, coordinator, match, "approve", now=now)
-    matches.change_status(_db.session, volunteer.user, match, "accept", now=now)
+    match = _accepted(coordinator, need, volunteer, now)
     times = [
         meetings.ProposedTime(now + timedelta(days=d), now + timedelta(days=d, hours=1))
         for d in (2, 3)
@@ -111,12 +133,7 @@ def test_a_meeting_proposed_while_its_match_ends_is_called_off_with_it(app, comm
     need = _need("Treffen", member)
     volunteer = _volunteer("vera@example.org")
     _db.session.commit()
-    now = utcnow()
-    match = matches.create_match(
-        _db.session, coordinator, need, volunteer, origin="manual", now=now
-    )
-    matches.change_status(_db.session, coordinator, match, "approve", now=now)
-    matches.change_status(_db.session, volunteer.user, match, "accept", now=now)
+    match = _accepted(coordinator, need, volunteer, utcnow())
     _db.session.commit()
     ids = (coordinator.id, volunteer.user.id, match.id)
 
@@ -131,51 +148,34 @@ def test_a_meeting_proposed_while_its_match_ends_is_called_off_with_it(app, comm
     monkeypatch.setattr(meetings, "current", current)
     out = {}
 
-    def propose():
-        with app.app_context():
-            session = _db.session
-            try:
-                at = utcnow() + timedelta(days=3)
-                times = [meetings.ProposedTime(at, at + timedelta(hours=1))]
-                meetings.propose(
-                    session,
-                    session.get(User, ids[1]),
-                    session.get(Match, ids[2]),
-                    times,
-                    "phone",
-                    "",
-                    now=utcnow(),
-                )
-                session.commit()
-                out["propose"] = "ok"
-            except Exception as exc:
-                session.rollback()
-                out["propose"] = repr(exc)
-            finally:
-                _db.session.remove()
+    def propose(session):
+        at = utcnow() + timedelta(days=3)
+        times = [meetings.ProposedTime(at, at + timedelta(hours=1))]
+        meetings.propose(
+            session,
+            session.get(User, ids[1]),
+            session.get(Match, ids[2]),
+            times,
+            "phone",
+            "",
+            now=utcnow(),
+        )
 
-    def cancel():
-        with app.app_context():
-            session = _db.session
-            try:
-                checked.wait(10)
-                matches.change_status(
-                    session,
-                    session.get(User, ids[0]),
-                    session.get(Match, ids[2]),
-                    "cancel",
-                    now=utcnow(),
-                    reason="Passt nicht mehr.",
-                )
-                session.commit()
-                out["cancel"] = "ok"
-            except Exception as exc:
-                session.rollback()
-                out["cancel"] = repr(exc)
-            finally:
-                _db.session.remove()
+    def cancel(session):
+        checked.wait(10)
+        matches.change_status(
+            session,
+            session.get(User, ids[0]),
+            session.get(Match, ids[2]),
+            "cancel",
+            now=utcnow(),
+            reason="Passt nicht mehr.",
+        )
 
-    threads = [threading.Thread(target=propose), threading.Thread(target=cancel)]
+    threads = [
+        threading.Thread(target=_in_own_session, args=(app, out, name, step))
+        for name, step in (("propose", propose), ("cancel", cancel))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
